@@ -1,0 +1,1 @@
+//! The load harness (built by the harness issue).
