@@ -1,1 +1,29 @@
-fn main(){}
+//! `mock-api`: parse flags, build the application, print the address, serve.
+
+use std::io::Write;
+
+use clap::Parser;
+use mock_api::{telemetry, Application, Config};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = Config::parse();
+    telemetry::init("info,sqlx=warn");
+    let app = match Application::build(&config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("mock-api: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on http://{}", app.local_addr());
+    let _ = stdout.flush();
+    match app.run_until_stopped().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mock-api: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

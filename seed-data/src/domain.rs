@@ -45,7 +45,6 @@ macro_rules! bounded_f64 {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
         #[serde(try_from = "f64", into = "f64")]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = f64))]
         pub struct $name(f64);
 
         impl $name {
@@ -97,7 +96,6 @@ bounded_f64!(
 /// Mission priority, 1 (routine) to 5 (flash).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "i64")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = i64, minimum = 1, maximum = 5))]
 pub struct Priority(u8);
 
 impl Priority {
@@ -364,10 +362,13 @@ pub struct Waypoint {
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "wp-001"))]
     pub id: WaypointId,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64, minimum = -90, maximum = 90))]
     pub lat: Latitude,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64, minimum = -180, maximum = 180))]
     pub lon: Longitude,
     /// Altitude in metres; absent for surface waypoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
     pub alt_m: Option<Altitude>,
 }
 
@@ -380,6 +381,7 @@ pub struct MissionSummary {
     pub name: String,
     pub status: Status,
     pub region: Region,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 1, maximum = 5))]
     pub priority: Priority,
     pub commander: String,
     pub unit: String,
@@ -401,6 +403,7 @@ pub struct Mission {
     pub name: String,
     pub status: Status,
     pub region: Region,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 1, maximum = 5))]
     pub priority: Priority,
     pub commander: String,
     pub unit: String,
@@ -412,6 +415,25 @@ pub struct Mission {
     pub version: i64,
     /// The route, in order; never empty (every mission has `wp-001`).
     pub waypoints: Vec<Waypoint>,
+}
+
+impl MissionSummary {
+    /// The full mission: this summary with its route (the count is taken from the route).
+    pub fn with_waypoints(self, waypoints: Vec<Waypoint>) -> Mission {
+        Mission {
+            id: self.id,
+            name: self.name,
+            status: self.status,
+            region: self.region,
+            priority: self.priority,
+            commander: self.commander,
+            unit: self.unit,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+            waypoints,
+        }
+    }
 }
 
 impl Mission {
@@ -451,10 +473,22 @@ mod tests {
     #[test]
     fn mission_ids_have_one_canonical_form() {
         assert_eq!(MissionId::parse("MISSION-0001").unwrap().number(), 1);
-        assert_eq!(MissionId::parse("MISSION-1000").unwrap().to_string(), "MISSION-1000");
+        assert_eq!(
+            MissionId::parse("MISSION-1000").unwrap().to_string(),
+            "MISSION-1000"
+        );
         assert_eq!(MissionId::new(12345).unwrap().to_string(), "MISSION-12345");
         assert_eq!(MissionId::parse("MISSION-12345").unwrap().number(), 12345);
-        for bad in ["MISSION-1", "MISSION-0000", "MISSION-00001", "mission-0001", "MISSION-00a1", "MISSION--001", "", "MISSION-99999999999"] {
+        for bad in [
+            "MISSION-1",
+            "MISSION-0000",
+            "MISSION-00001",
+            "mission-0001",
+            "MISSION-00a1",
+            "MISSION--001",
+            "",
+            "MISSION-99999999999",
+        ] {
             assert!(MissionId::parse(bad).is_err(), "{bad} parsed");
         }
     }
@@ -475,7 +509,10 @@ mod tests {
         assert!("centcom".parse::<Region>().is_err());
         assert_eq!("active".parse::<Status>().unwrap(), Status::Active);
         assert!("ACTIVE".parse::<Status>().is_err());
-        assert_eq!(serde_json::to_string(&Region::Indopacom).unwrap(), "\"INDOPACOM\"");
+        assert_eq!(
+            serde_json::to_string(&Region::Indopacom).unwrap(),
+            "\"INDOPACOM\""
+        );
     }
 
     #[test]

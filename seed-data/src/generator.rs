@@ -204,7 +204,10 @@ pub fn mission(seed: u64, n: u32) -> Mission {
     );
     let first: String = FirstName().fake_with_rng(&mut rng);
     let last: String = LastName().fake_with_rng(&mut rng);
-    let commander = format!("{} {first} {last}", RANKS.choose(&mut rng).expect("non-empty"));
+    let commander = format!(
+        "{} {first} {last}",
+        RANKS.choose(&mut rng).expect("non-empty")
+    );
     let kinds = if region == Region::Spacecom {
         SPACE_UNIT_KINDS
     } else {

@@ -74,22 +74,48 @@ impl Stats {
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
-        writeln!(out, "missions: {}   waypoints: {}", self.missions, self.waypoints)?;
+        writeln!(
+            out,
+            "missions: {}   waypoints: {}",
+            self.missions, self.waypoints
+        )?;
         writeln!(out, "\nregion      observed  documented")?;
         for (r, share) in REGION_SHARES {
-            writeln!(out, "{:<10} {:>8.1}% {:>10}%", r.as_str(), self.region_pct(r), share)?;
+            writeln!(
+                out,
+                "{:<10} {:>8.1}% {:>10}%",
+                r.as_str(),
+                self.region_pct(r),
+                share
+            )?;
         }
         writeln!(out, "\nstatus      observed  documented")?;
         for (s, share) in STATUS_SHARES {
-            writeln!(out, "{:<10} {:>8.1}% {:>10}%", s.as_str(), self.status_pct(s), share)?;
+            writeln!(
+                out,
+                "{:<10} {:>8.1}% {:>10}%",
+                s.as_str(),
+                self.status_pct(s),
+                share
+            )?;
         }
         writeln!(out, "\nactive CENTCOM missions: {}", self.active_centcom)?;
         writeln!(out, "\nwaypoints   observed  documented")?;
         for (lo, hi, share) in WAYPOINT_BANDS {
             let band = format!("{lo}-{hi}");
-            writeln!(out, "{band:<10} {:>8.1}% {:>10}%", self.waypoint_band_pct(lo, hi), share)?;
+            writeln!(
+                out,
+                "{band:<10} {:>8.1}% {:>10}%",
+                self.waypoint_band_pct(lo, hi),
+                share
+            )?;
         }
-        let max = self.waypoint_counts.keys().next_back().copied().unwrap_or(0);
+        let max = self
+            .waypoint_counts
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(0);
         let min = self.waypoint_counts.keys().next().copied().unwrap_or(0);
         writeln!(
             out,
@@ -97,7 +123,11 @@ impl fmt::Display for Stats {
             self.waypoint_quantile(0.5),
             self.waypoint_quantile(0.9),
             self.waypoint_quantile(0.99),
-            if self.missions == 0 { 0.0 } else { self.waypoints as f64 / self.missions as f64 },
+            if self.missions == 0 {
+                0.0
+            } else {
+                self.waypoints as f64 / self.missions as f64
+            },
         )?;
         f.write_str(&out)
     }
@@ -114,15 +144,24 @@ mod tests {
         Generator::new(42, 20_000).for_each(|m| stats.add(&m));
         for (r, share) in REGION_SHARES {
             let got = stats.region_pct(r);
-            assert!((got - f64::from(share)).abs() < 1.5, "{r}: {got}% vs {share}%");
+            assert!(
+                (got - f64::from(share)).abs() < 1.5,
+                "{r}: {got}% vs {share}%"
+            );
         }
         for (s, share) in STATUS_SHARES {
             let got = stats.status_pct(s);
-            assert!((got - f64::from(share)).abs() < 1.5, "{s}: {got}% vs {share}%");
+            assert!(
+                (got - f64::from(share)).abs() < 1.5,
+                "{s}: {got}% vs {share}%"
+            );
         }
         for (lo, hi, share) in WAYPOINT_BANDS {
             let got = stats.waypoint_band_pct(lo, hi);
-            assert!((got - f64::from(share)).abs() < 1.0, "{lo}-{hi}: {got}% vs {share}%");
+            assert!(
+                (got - f64::from(share)).abs() < 1.0,
+                "{lo}-{hi}: {got}% vs {share}%"
+            );
         }
         assert!(stats.waypoint_quantile(0.5) >= 3 && stats.waypoint_quantile(0.5) <= 15);
         assert!(*stats.waypoint_counts.keys().next_back().unwrap() >= 200);

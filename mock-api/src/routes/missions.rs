@@ -1,0 +1,374 @@
+//! `/api/missions`: read, search, create and delete missions; move waypoints.
+//!
+//! Handlers parse raw input into domain values (errors become 422 naming the
+//! field), call the store, and shape the response (status, `ETag`,
+//! `Location`). No SQL here.
+
+use std::fmt;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use seed_data::{
+    parse_text, Altitude, Latitude, Longitude, Mission, MissionId, MissionSummary, Priority,
+    Region, Status, Waypoint, WaypointId,
+};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Problem};
+use crate::extract::{etag, if_match, ApiPath, ApiQuery, AppJson};
+use crate::startup::AppState;
+use crate::store::{NewMission, SearchQuery, WaypointChange};
+
+/// Default and largest page size of a search.
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 500;
+/// Most waypoints a created mission may have.
+pub const MAX_WAYPOINTS: usize = 1000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/missions", get(search_missions).post(create_mission))
+        .route(
+            "/api/missions/{id}",
+            get(get_mission).delete(delete_mission),
+        )
+        .route("/api/missions/{id}/waypoints/{wp_id}", put(update_waypoint))
+}
+
+fn mission_id(raw: &str) -> Result<MissionId, Error> {
+    MissionId::parse(raw).map_err(|e| Error::NotFound(format!("no mission {raw:?}: {e}")))
+}
+
+fn with_etag(mut res: Response, version: i64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+/// A mission with its waypoints in route order.
+#[utoipa::path(get, path = "/api/missions/{id}", tag = "missions",
+    params(("id" = String, Path, description = "Mission id, e.g. MISSION-0001")),
+    responses(
+        (status = 200, description = "The mission and its ordered waypoints", body = Mission,
+            headers(("ETag" = String, description = "The mission's version, e.g. \"3\""))),
+        (status = 404, description = "No such mission", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_mission(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, Error> {
+    let id = mission_id(&id)?;
+    let mission = state
+        .store
+        .mission(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no mission {id}")))?;
+    let version = mission.version;
+    Ok(with_etag(Json(mission).into_response(), version))
+}
+
+/// A number, also accepted as a string (`"NaN"`, `"38.9"`) or `null` (read
+/// as NaN), so that a client sending a non-finite value gets a 422 naming
+/// the field rather than a parse error.
+fn number_like<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = f64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number")
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+            v.trim()
+                .parse()
+                .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<f64, E> {
+            Ok(f64::NAN)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+fn optional_number_like<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    number_like(d).map(Some)
+}
+
+/// The body of a waypoint update.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct WaypointUpdate {
+    /// Degrees north, in [-90, 90].
+    #[serde(deserialize_with = "number_like")]
+    pub lat: f64,
+    /// Degrees east, in [-180, 180].
+    #[serde(deserialize_with = "number_like")]
+    pub lon: f64,
+    /// Metres; left unchanged when absent.
+    #[serde(default, deserialize_with = "optional_number_like")]
+    pub alt_m: Option<f64>,
+}
+
+impl WaypointUpdate {
+    fn parse(&self) -> Result<WaypointChange, Error> {
+        Ok(WaypointChange {
+            lat: Latitude::parse(self.lat).map_err(|e| Error::invalid("lat", e))?,
+            lon: Longitude::parse(self.lon).map_err(|e| Error::invalid("lon", e))?,
+            alt_m: self
+                .alt_m
+                .map(Altitude::parse)
+                .transpose()
+                .map_err(|e| Error::invalid("alt_m", e))?,
+        })
+    }
+}
+
+/// Moves a waypoint; bumps the mission's version and `updated_at`.
+#[utoipa::path(put, path = "/api/missions/{id}/waypoints/{wp_id}", tag = "missions",
+    params(
+        ("id" = String, Path, description = "Mission id, e.g. MISSION-0001"),
+        ("wp_id" = String, Path, description = "Waypoint id, e.g. wp-001"),
+        ("If-Match" = Option<String>, Header, description = "Only update if the mission is at this version (its ETag)"),
+    ),
+    request_body = WaypointUpdate,
+    responses(
+        (status = 200, description = "The waypoint as stored", body = Waypoint,
+            headers(("ETag" = String, description = "The mission's new version"))),
+        (status = 400, description = "Malformed JSON or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such mission or waypoint", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a stale version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Coordinates out of range or not numbers", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_waypoint(
+    State(state): State<AppState>,
+    ApiPath((id, wp_id)): ApiPath<(String, String)>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<WaypointUpdate>,
+) -> Result<Response, Error> {
+    let id = mission_id(&id)?;
+    let wp = WaypointId::parse(&wp_id)
+        .map_err(|e| Error::NotFound(format!("mission {id} has no waypoint {wp_id:?}: {e}")))?;
+    let expected = if_match(&headers)?;
+    let change = body.parse()?;
+    let (waypoint, version) = state
+        .store
+        .update_waypoint(id, wp, change, expected)
+        .await?;
+    Ok(with_etag(Json(waypoint).into_response(), version))
+}
+
+/// Search filters; all optional.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// One of draft, planned, active, completed, aborted.
+    pub status: Option<String>,
+    /// One of CENTCOM, EUCOM, INDOPACOM, AFRICOM, SOUTHCOM, NORTHCOM, SPACECOM.
+    pub region: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl SearchParams {
+    fn parse(&self) -> Result<SearchQuery, Error> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.is_empty())
+        }
+        let status = given(&self.status)
+            .map(str::parse::<Status>)
+            .transpose()
+            .map_err(|e| Error::invalid("status", e))?;
+        let region = given(&self.region)
+            .map(str::parse::<Region>)
+            .transpose()
+            .map_err(|e| Error::invalid("region", e))?;
+        let limit = match given(&self.limit) {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    Error::Unprocessable(format!(
+                        "limit must be an integer from 1 to {MAX_LIMIT}, got {raw:?}"
+                    ))
+                })?,
+        };
+        let after = given(&self.cursor)
+            .map(MissionId::parse)
+            .transpose()
+            .map_err(|e| Error::invalid("cursor", e))?;
+        Ok(SearchQuery {
+            status,
+            region,
+            after,
+            limit,
+        })
+    }
+}
+
+/// One page of search results.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MissionPage {
+    pub missions: Vec<MissionSummary>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Mission summaries (no waypoints) in id order, keyset-paginated.
+#[utoipa::path(get, path = "/api/missions", tag = "missions",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "One page of summaries", body = MissionPage),
+        (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown status or region, bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn search_missions(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Json<MissionPage>, Error> {
+    let query = params.parse()?;
+    let page = state.store.search(&query).await?;
+    Ok(Json(MissionPage {
+        missions: page.missions,
+        next_cursor: page.next.map(|id| id.to_string()),
+    }))
+}
+
+/// A waypoint of a mission to create.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewWaypointBody {
+    /// Defaults to `WP-<n>`.
+    pub name: Option<String>,
+    #[serde(deserialize_with = "number_like")]
+    pub lat: f64,
+    #[serde(deserialize_with = "number_like")]
+    pub lon: f64,
+    #[serde(default, deserialize_with = "optional_number_like")]
+    pub alt_m: Option<f64>,
+}
+
+/// The body of a mission to create; the server assigns id, version and times.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewMissionBody {
+    pub name: String,
+    pub status: String,
+    pub region: String,
+    pub priority: i64,
+    pub commander: String,
+    pub unit: String,
+    /// 1 to 1000 waypoints, in route order.
+    pub waypoints: Vec<NewWaypointBody>,
+}
+
+impl NewMissionBody {
+    fn parse(self) -> Result<NewMission, Error> {
+        if self.waypoints.is_empty() || self.waypoints.len() > MAX_WAYPOINTS {
+            return Err(Error::Unprocessable(format!(
+                "waypoints: a mission has 1 to {MAX_WAYPOINTS} waypoints, got {}",
+                self.waypoints.len()
+            )));
+        }
+        let waypoints =
+            self.waypoints
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    let field = |f: &str| format!("waypoints[{i}].{f}");
+                    let name = match &w.name {
+                        Some(n) => parse_text("name", n, 100)
+                            .map_err(|e| Error::invalid(field("name"), e))?,
+                        None => format!("WP-{}", i + 1),
+                    };
+                    Ok((
+                        name,
+                        Latitude::parse(w.lat).map_err(|e| Error::invalid(field("lat"), e))?,
+                        Longitude::parse(w.lon).map_err(|e| Error::invalid(field("lon"), e))?,
+                        w.alt_m
+                            .map(Altitude::parse)
+                            .transpose()
+                            .map_err(|e| Error::invalid(field("alt_m"), e))?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+        Ok(NewMission {
+            name: parse_text("name", &self.name, 200).map_err(|e| Error::invalid("name", e))?,
+            status: self
+                .status
+                .parse()
+                .map_err(|e| Error::invalid("status", e))?,
+            region: self
+                .region
+                .parse()
+                .map_err(|e| Error::invalid("region", e))?,
+            priority: Priority::parse(self.priority).map_err(|e| Error::invalid("priority", e))?,
+            commander: parse_text("commander", &self.commander, 200)
+                .map_err(|e| Error::invalid("commander", e))?,
+            unit: parse_text("unit", &self.unit, 200).map_err(|e| Error::invalid("unit", e))?,
+            waypoints,
+        })
+    }
+}
+
+/// Creates a mission; its id is one past the highest ever used.
+#[utoipa::path(post, path = "/api/missions", tag = "missions",
+    request_body = NewMissionBody,
+    responses(
+        (status = 201, description = "Created", body = Mission,
+            headers(("Location" = String, description = "/api/missions/{id}"), ("ETag" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_mission(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<NewMissionBody>,
+) -> Result<Response, Error> {
+    let mission = state.store.create(body.parse()?).await?;
+    let location = format!("/api/missions/{}", mission.id);
+    let version = mission.version;
+    let mut res = (StatusCode::CREATED, Json(mission)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(with_etag(res, version))
+}
+
+/// Deletes a mission and its waypoints.
+#[utoipa::path(delete, path = "/api/missions/{id}", tag = "missions",
+    params(
+        ("id" = String, Path, description = "Mission id, e.g. MISSION-0001"),
+        ("If-Match" = Option<String>, Header, description = "Only delete if the mission is at this version"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such mission", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a stale version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_mission(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Error> {
+    let id = mission_id(&id)?;
+    state.store.delete(id, if_match(&headers)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,5 @@
+//! HTTP routes: one module per resource, each with its own `router()`.
+
+pub mod health;
+pub mod missions;
+pub mod openapi;

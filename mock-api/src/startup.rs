@@ -1,0 +1,165 @@
+//! Building and running the application: `app(state)` is the router (usable
+//! without a socket); [`Application`] opens the store, seeds it, binds the
+//! listener and serves until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use seed_data::Generator;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::error::{Error, Problem};
+use crate::routes;
+use crate::store::{database_path, Store};
+
+/// Largest request body accepted (413 past it).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+}
+
+/// The whole API as a router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::missions::router())
+        .merge(routes::health::router())
+        .merge(routes::openapi::router())
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the server failed to handle this request; it has been logged",
+            )
+            .into_response()
+        }))
+        .with_state(state)
+}
+
+async fn route_not_found(req: Request) -> Error {
+    Error::RouteNotFound(format!("{} {}", req.method(), req.uri().path()))
+}
+
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+/// A store opened, migrated and seeded, and a bound listener.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    local_addr: SocketAddr,
+}
+
+impl Application {
+    /// Opens (or with `reset`, recreates) the database, migrates it, seeds it
+    /// when empty, and binds the listener.
+    pub async fn build(config: &Config) -> Result<Self, Error> {
+        let path = database_path(&config.database)?;
+        if config.reset {
+            Store::remove_files(&path)
+                .map_err(|e| Error::Internal(format!("cannot remove {}: {e}", path.display())))?;
+        }
+        let store = Store::open(&path, config.read_connections).await?;
+        let existing = store.mission_count().await?;
+        if existing == 0 && config.missions > 0 {
+            let started = Instant::now();
+            let n = store
+                .load(Generator::new(config.seed, config.missions), |_| {})
+                .await?;
+            tracing::info!(
+                missions = n,
+                seed = config.seed,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "seeded the database"
+            );
+        } else {
+            tracing::info!(missions = existing, path = %path.display(), "using the existing database");
+        }
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| Error::Internal(format!("no local address: {e}")))?;
+        Ok(Self {
+            listener,
+            state: AppState { store },
+            local_addr,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish
+    /// and closes the database.
+    pub async fn run_until_stopped(self) -> Result<(), Error> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then drains and closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let store = self.state.store.clone();
+        let served = axum::serve(self.listener, app(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        store.close().await;
+        tracing::info!("stopped; database closed");
+        served.map_err(|e| Error::Internal(format!("server error: {e}")))
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining in-flight requests");
+}
+
+/// Responses built outside handlers (e.g. by tests) use the same shape.
+pub fn problem(status: StatusCode, detail: &str) -> Response {
+    Problem::new(status, detail).into_response()
+}

@@ -1,0 +1,475 @@
+//! The store: the SQLite schema (embedded migrations), the queries the
+//! routes need, and bulk loading of the generator's stream.
+//!
+//! Concurrency: SQLite allows one writer at a time. Every write goes through
+//! a pool of exactly one connection, so our own writers queue in the pool
+//! instead of fighting over the file lock ("database is locked"); reads use
+//! a separate pool of read-only connections that WAL lets run beside the
+//! writer. A busy timeout covers other processes (e.g. `seed-data
+//! --database`) writing to the same file.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use seed_data::{
+    Altitude, Latitude, Longitude, Mission, MissionId, MissionSummary, Priority, Region, Status,
+    Timestamp, Waypoint, WaypointId,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use crate::error::Error;
+
+/// Embedded migrations (`mock-api/migrations`).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Missions per transaction when bulk loading.
+const LOAD_BATCH: usize = 2_000;
+/// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
+const ROWS_PER_INSERT: usize = 400;
+
+/// Search filters and page.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub status: Option<Status>,
+    pub region: Option<Region>,
+    /// Return missions after this one.
+    pub after: Option<MissionId>,
+    pub limit: u32,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub missions: Vec<MissionSummary>,
+    /// The last id of this page when more rows follow.
+    pub next: Option<MissionId>,
+}
+
+/// A waypoint change.
+#[derive(Debug, Clone, Copy)]
+pub struct WaypointChange {
+    pub lat: Latitude,
+    pub lon: Longitude,
+    /// `None` keeps the current altitude.
+    pub alt_m: Option<Altitude>,
+}
+
+/// A mission to create; the store assigns the id, version and times.
+#[derive(Debug, Clone)]
+pub struct NewMission {
+    pub name: String,
+    pub status: Status,
+    pub region: Region,
+    pub priority: Priority,
+    pub commander: String,
+    pub unit: String,
+    /// `(name, lat, lon, alt_m)` in route order.
+    pub waypoints: Vec<(String, Latitude, Longitude, Option<Altitude>)>,
+}
+
+/// Handles to the database: a read pool and a single-connection write pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    read: SqlitePool,
+    write: SqlitePool,
+    path: PathBuf,
+}
+
+/// Parses `sqlite://PATH` (or `sqlite:PATH`, or a bare path) into a file path.
+pub fn database_path(url: &str) -> Result<PathBuf, Error> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Err(Error::Internal(format!(
+            "database URL {url:?} must name a file, e.g. sqlite://mock-api.db"
+        )));
+    }
+    Ok(PathBuf::from(path))
+}
+
+impl Store {
+    /// Opens (creating if missing) the SQLite file at `path` and applies the migrations.
+    pub async fn open(path: &Path, read_connections: u32) -> Result<Self, Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Internal(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-32000")
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(read_connections.max(1))
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self {
+            read,
+            write,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Deletes the database file and its WAL and shared-memory files, if any.
+    pub fn remove_files(path: &Path) -> std::io::Result<()> {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes both pools; the last connection to close checkpoints the WAL.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// Answers when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn mission_count(&self) -> Result<u64, Error> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM missions")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n as u64)
+    }
+
+    /// Writes a stream of missions, in batches of [`LOAD_BATCH`] per
+    /// transaction; holds one batch in memory at a time. Returns the count.
+    pub async fn load(
+        &self,
+        missions: impl Iterator<Item = Mission>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, Error> {
+        let mut total = 0u64;
+        let mut batch = Vec::with_capacity(LOAD_BATCH);
+        let mut missions = missions.peekable();
+        while missions.peek().is_some() {
+            batch.clear();
+            batch.extend(missions.by_ref().take(LOAD_BATCH));
+            let mut tx = self.write.begin().await?;
+            for chunk in batch.chunks(ROWS_PER_INSERT) {
+                let mut q = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO missions (id, name, status, region, priority, commander, unit, \
+                     created_at, updated_at, version, waypoint_count) ",
+                );
+                q.push_values(chunk, |mut b, m| {
+                    b.push_bind(i64::from(m.id.number()))
+                        .push_bind(&m.name)
+                        .push_bind(m.status.as_str())
+                        .push_bind(m.region.as_str())
+                        .push_bind(i64::from(m.priority.get()))
+                        .push_bind(&m.commander)
+                        .push_bind(&m.unit)
+                        .push_bind(m.created_at.to_string())
+                        .push_bind(m.updated_at.to_string())
+                        .push_bind(m.version)
+                        .push_bind(m.waypoints.len() as i64);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let rows = batch
+                .iter()
+                .flat_map(|m| m.waypoints.iter().map(move |w| (m.id, w)));
+            insert_waypoints(&mut tx, rows).await?;
+            tx.commit().await?;
+            total += batch.len() as u64;
+            progress(total);
+        }
+        Ok(total)
+    }
+
+    /// A mission with its waypoints in route order, read in one statement
+    /// (so from one consistent snapshot).
+    pub async fn mission(&self, id: MissionId) -> Result<Option<Mission>, Error> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.name, m.status, m.region, m.priority, m.commander, m.unit, \
+             m.created_at, m.updated_at, m.version, m.waypoint_count, \
+             w.seq, w.name AS wp_name, w.lat, w.lon, w.alt_m \
+             FROM missions m LEFT JOIN waypoints w ON w.mission_id = m.id \
+             WHERE m.id = ? ORDER BY w.seq",
+        )
+        .bind(i64::from(id.number()))
+        .fetch_all(&self.read)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let summary = summary_from_row(first)?;
+        let waypoints = rows
+            .iter()
+            .filter(|r| r.try_get::<Option<i64>, _>("seq").ok().flatten().is_some())
+            .map(waypoint_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(summary.with_waypoints(waypoints)))
+    }
+
+    /// Moves a waypoint and bumps its mission's version and `updated_at`, in
+    /// one transaction. With `expected_version`, a mission at another version
+    /// is left alone and the call fails with [`Error::PreconditionFailed`].
+    /// Returns the waypoint as stored and the mission's new version.
+    pub async fn update_waypoint(
+        &self,
+        mission: MissionId,
+        waypoint: WaypointId,
+        change: WaypointChange,
+        expected_version: Option<i64>,
+    ) -> Result<(Waypoint, i64), Error> {
+        let mut tx = self.write.begin().await?;
+        let id = i64::from(mission.number());
+        let version: Option<i64> = sqlx::query_scalar(
+            "UPDATE missions SET version = version + 1, updated_at = ?1 \
+             WHERE id = ?2 AND (?3 IS NULL OR version = ?3) RETURNING version",
+        )
+        .bind(Timestamp::now().to_string())
+        .bind(id)
+        .bind(expected_version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(version) = version else {
+            let current: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM missions WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Err(match (current, expected_version) {
+                (Some(current), Some(expected)) => Error::PreconditionFailed {
+                    expected: expected.to_string(),
+                    current,
+                },
+                _ => Error::NotFound(format!("no mission {mission}")),
+            });
+        };
+        let row = sqlx::query(
+            "UPDATE waypoints SET lat = ?1, lon = ?2, alt_m = COALESCE(?3, alt_m) \
+             WHERE mission_id = ?4 AND seq = ?5 \
+             RETURNING seq, name AS wp_name, lat, lon, alt_m",
+        )
+        .bind(change.lat.get())
+        .bind(change.lon.get())
+        .bind(change.alt_m.map(Altitude::get))
+        .bind(id)
+        .bind(i64::from(waypoint.seq()))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            // Dropping the transaction rolls the version bump back.
+            return Err(Error::NotFound(format!(
+                "mission {mission} has no waypoint {waypoint}"
+            )));
+        };
+        let wp = waypoint_from_row(&row)?;
+        tx.commit().await?;
+        Ok((wp, version))
+    }
+
+    /// Mission summaries matching the filters, in id order, one page.
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage, Error> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT id, name, status, region, priority, commander, unit, created_at, \
+             updated_at, version, waypoint_count FROM missions WHERE id > ",
+        );
+        q.push_bind(query.after.map_or(0, |id| i64::from(id.number())));
+        if let Some(status) = query.status {
+            q.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(region) = query.region {
+            q.push(" AND region = ").push_bind(region.as_str());
+        }
+        q.push(" ORDER BY id LIMIT ")
+            .push_bind(i64::from(query.limit) + 1);
+        let rows = q.build().fetch_all(&self.read).await?;
+        let mut missions = rows
+            .iter()
+            .map(summary_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if missions.len() > query.limit as usize {
+            missions.truncate(query.limit as usize);
+            missions.last().map(|m| m.id)
+        } else {
+            None
+        };
+        Ok(SearchPage { missions, next })
+    }
+
+    /// Creates a mission (id assigned: one past the highest ever used).
+    pub async fn create(&self, new: NewMission) -> Result<Mission, Error> {
+        let now = Timestamp::now();
+        let mut tx = self.write.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO missions (name, status, region, priority, commander, unit, created_at, \
+             updated_at, version, waypoint_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(new.status.as_str())
+        .bind(new.region.as_str())
+        .bind(i64::from(new.priority.get()))
+        .bind(&new.commander)
+        .bind(&new.unit)
+        .bind(now.to_string())
+        .bind(now.to_string())
+        .bind(new.waypoints.len() as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mission_id = u32::try_from(id)
+            .ok()
+            .and_then(MissionId::new)
+            .ok_or_else(|| Error::Internal(format!("mission id {id} out of range")))?;
+        let waypoints: Vec<Waypoint> = new
+            .waypoints
+            .into_iter()
+            .zip(1u32..)
+            .map(|((name, lat, lon, alt_m), seq)| Waypoint {
+                id: WaypointId::new(seq).expect("seq starts at 1"),
+                name,
+                lat,
+                lon,
+                alt_m,
+            })
+            .collect();
+        insert_waypoints(&mut tx, waypoints.iter().map(|w| (mission_id, w))).await?;
+        tx.commit().await?;
+        Ok(Mission {
+            id: mission_id,
+            name: new.name,
+            status: new.status,
+            region: new.region,
+            priority: new.priority,
+            commander: new.commander,
+            unit: new.unit,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            waypoints,
+        })
+    }
+
+    /// Deletes a mission and its waypoints. With `expected_version`, only at
+    /// that version. Returns whether a mission was deleted.
+    pub async fn delete(&self, id: MissionId, expected_version: Option<i64>) -> Result<(), Error> {
+        let mut tx = self.write.begin().await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM missions WHERE id = ?")
+            .bind(i64::from(id.number()))
+            .fetch_optional(&mut *tx)
+            .await?;
+        match (current, expected_version) {
+            (None, _) => return Err(Error::NotFound(format!("no mission {id}"))),
+            (Some(current), Some(expected)) if current != expected => {
+                return Err(Error::PreconditionFailed {
+                    expected: expected.to_string(),
+                    current,
+                })
+            }
+            _ => {}
+        }
+        sqlx::query("DELETE FROM missions WHERE id = ?")
+            .bind(i64::from(id.number()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_waypoints<'a>(
+    tx: &mut sqlx::SqliteConnection,
+    rows: impl Iterator<Item = (MissionId, &'a Waypoint)>,
+) -> Result<(), Error> {
+    let rows: Vec<_> = rows.collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO waypoints (mission_id, seq, name, lat, lon, alt_m) ",
+        );
+        q.push_values(chunk, |mut b, (mission, w)| {
+            b.push_bind(i64::from(mission.number()))
+                .push_bind(i64::from(w.id.seq()))
+                .push_bind(&w.name)
+                .push_bind(w.lat.get())
+                .push_bind(w.lon.get())
+                .push_bind(w.alt_m.map(Altitude::get));
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// A stored value that does not parse back means the file was edited by
+/// hand or is corrupt: a server error, with the reason logged.
+fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("stored {what} does not parse: {e}"))
+}
+
+fn summary_from_row(row: &SqliteRow) -> Result<MissionSummary, Error> {
+    let id: i64 = row.try_get("id")?;
+    let status: String = row.try_get("status")?;
+    let region: String = row.try_get("region")?;
+    let created_at: String = row.try_get("created_at")?;
+    let updated_at: String = row.try_get("updated_at")?;
+    Ok(MissionSummary {
+        id: u32::try_from(id)
+            .ok()
+            .and_then(MissionId::new)
+            .ok_or_else(|| corrupt("mission id", id))?,
+        name: row.try_get("name")?,
+        status: Status::from_str(&status).map_err(|e| corrupt("status", e))?,
+        region: Region::from_str(&region).map_err(|e| corrupt("region", e))?,
+        priority: Priority::parse(row.try_get("priority")?).map_err(|e| corrupt("priority", e))?,
+        commander: row.try_get("commander")?,
+        unit: row.try_get("unit")?,
+        created_at: Timestamp::parse(&created_at).map_err(|e| corrupt("created_at", e))?,
+        updated_at: Timestamp::parse(&updated_at).map_err(|e| corrupt("updated_at", e))?,
+        version: row.try_get("version")?,
+        waypoint_count: row.try_get::<i64, _>("waypoint_count")? as u32,
+    })
+}
+
+fn waypoint_from_row(row: &SqliteRow) -> Result<Waypoint, Error> {
+    let seq: i64 = row.try_get("seq")?;
+    Ok(Waypoint {
+        id: u32::try_from(seq)
+            .ok()
+            .and_then(WaypointId::new)
+            .ok_or_else(|| corrupt("waypoint seq", seq))?,
+        name: row.try_get("wp_name")?,
+        lat: Latitude::parse(row.try_get("lat")?).map_err(|e| corrupt("lat", e))?,
+        lon: Longitude::parse(row.try_get("lon")?).map_err(|e| corrupt("lon", e))?,
+        alt_m: row
+            .try_get::<Option<f64>, _>("alt_m")?
+            .map(Altitude::parse)
+            .transpose()
+            .map_err(|e| corrupt("alt_m", e))?,
+    })
+}
