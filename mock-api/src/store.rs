@@ -4,8 +4,8 @@
 //! Concurrency: SQLite allows one writer at a time. Every write goes through
 //! a pool of exactly one connection, so our own writers queue in the pool
 //! instead of fighting over the file lock ("database is locked"); reads use
-//! a separate pool of read-only connections that WAL lets run beside the
-//! writer. A busy timeout covers other processes (e.g. `seed-data
+//! a separate pool of connections (used only for reads) that WAL lets run
+//! beside the writer. A busy timeout covers other processes (e.g. `seed-data
 //! --database`) writing to the same file.
 
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::error::Error;
 
@@ -120,9 +120,10 @@ impl Store {
         MIGRATOR.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(read_connections.max(1))
-            .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            // Not opened read-only: whichever connection closes last must be
+            // able to checkpoint the WAL into the main file and remove it.
+            .connect_with(options)
             .await?;
         Ok(Self {
             read,
@@ -148,10 +149,29 @@ impl Store {
         &self.path
     }
 
-    /// Closes both pools; the last connection to close checkpoints the WAL.
+    /// Closes both pools, then checkpoints the WAL into the main file from a
+    /// last connection (closing it removes the WAL), so that the file on disk
+    /// is complete on its own.
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+        let options = SqliteConnectOptions::new()
+            .filename(&self.path)
+            .busy_timeout(Duration::from_secs(10));
+        match SqliteConnection::connect_with(&options).await {
+            Ok(mut conn) => {
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&mut conn)
+                    .await
+                {
+                    tracing::warn!(error = %e, "final WAL checkpoint failed");
+                }
+                let _ = conn.close().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reopen the database for the final checkpoint")
+            }
+        }
     }
 
     /// Answers when the database answers a trivial query.

@@ -126,7 +126,7 @@ impl From<Priority> for i64 {
 }
 
 macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident, $err:ident, { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident, $err:ident, { $($variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

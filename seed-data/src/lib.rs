@@ -30,7 +30,7 @@
 //! | coordinates | a random walk (0.15 degree steps) starting near the region's theatre |
 //!
 //! Region and status are drawn independently, so `active` with `CENTCOM`
-//! is about 8.8% of missions: about 88 at 1000 (78 for seed 42 is typical;
+//! is about 8.8% of missions: about 88 at 1000 (81 for seed 42;
 //! the seed document's search always has rows). Every mission has at least
 //! three waypoints, so `wp-001` always exists.
 

@@ -1,1 +1,9 @@
+//! Integration tests: the real API on 127.0.0.1 (port 0) over a real SQLite file.
 
+mod binary;
+mod helpers;
+mod load;
+mod missions;
+mod openapi;
+mod search;
+mod waypoints;

@@ -1,0 +1,197 @@
+//! The real `mock-api` binary: start-up line, flags, graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(db: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--listen", "127.0.0.1:0", "--database"])
+        .arg(format!("sqlite://{}", db.display()))
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn mock-api");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert!(!base.ends_with(":0"), "the real port is printed: {base}");
+    Server { child, base }
+}
+
+fn terminate(server: &mut Server) -> std::process::ExitStatus {
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    for _ in 0..100 {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("mock-api did not stop within 10 s of SIGTERM");
+}
+
+#[tokio::test]
+async fn starts_prints_its_port_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bin.db");
+    let mut server = start(&db, &[]);
+
+    let client = reqwest::Client::new();
+    let res = client
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = client
+        .get(format!("{}/api/missions/MISSION-1000", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "seeded with 1000 missions by default");
+    // A request in flight when the signal arrives still completes.
+    let slow = tokio::spawn({
+        let url = format!("{}/api/missions?limit=500", server.base);
+        async move { reqwest::get(url).await.map(|r| r.status()) }
+    });
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let status = tokio::task::spawn_blocking(move || {
+        let s = terminate(&mut server);
+        drop(server);
+        s
+    })
+    .await
+    .unwrap();
+
+    assert!(status.success(), "exit status {status:?}");
+    if let Ok(Ok(s)) = slow.await.map(|r| r.map_err(|e| e.is_connect())) {
+        assert_eq!(s, 200);
+    }
+    // The database was closed cleanly: the WAL was checkpointed into the
+    // main file (and removed, or at least emptied).
+    assert!(db.exists());
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_len = std::fs::metadata(Path::new(&wal))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert_eq!(wal_len, 0, "WAL left with data: not closed cleanly");
+}
+
+#[tokio::test]
+async fn missions_seed_and_reset_flags_shape_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("flags.db");
+    let client = reqwest::Client::new();
+    let expected = seed_data::mission(7, 50);
+
+    let server = start(&db, &["--missions", "50", "--seed", "7"]);
+    let got: seed_data::Mission = client
+        .get(format!("{}/api/missions/MISSION-0050", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got, expected);
+    assert_eq!(
+        client
+            .get(format!("{}/api/missions/MISSION-0051", server.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let res = client
+        .put(format!(
+            "{}/api/missions/MISSION-0050/waypoints/wp-001",
+            server.base
+        ))
+        .json(&serde_json::json!({"lat": 1.5, "lon": 2.5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    drop(server);
+
+    // Restarted without --reset: the change is kept.
+    let server = start(&db, &["--missions", "50", "--seed", "7"]);
+    let got: serde_json::Value = client
+        .get(format!("{}/api/missions/MISSION-0050", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["waypoints"][0]["lat"], 1.5);
+    drop(server);
+
+    // With --reset: dropped and reseeded.
+    let server = start(&db, &["--missions", "50", "--seed", "7", "--reset"]);
+    let got: seed_data::Mission = client
+        .get(format!("{}/api/missions/MISSION-0050", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_bad_flag_is_named_and_exits_non_zero() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--listen", "not-an-address"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--listen"), "{err}");
+}
+
+#[test]
+fn an_unusable_database_path_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--listen", "127.0.0.1:0", "--database"])
+        .arg(format!("sqlite://{}/sub/db.sqlite", file.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("plain-file"), "{err}");
+}

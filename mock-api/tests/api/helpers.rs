@@ -1,0 +1,98 @@
+//! `spawn_app()`: a real server on 127.0.0.1:0 over a fresh SQLite file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use mock_api::{Application, Config};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub(crate) struct TestApp {
+    pub(crate) addr: SocketAddr,
+    pub(crate) client: reqwest::Client,
+    pub(crate) db_path: PathBuf,
+    _dir: tempfile::TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub(crate) async fn put_json(&self, path: &str, body: &str) -> Response {
+        self.client
+            .put(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub(crate) async fn mission(&self, id: &str) -> Value {
+        let res = self.get(&format!("/api/missions/{id}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {id}");
+        res.json().await.expect("json")
+    }
+}
+
+pub(crate) fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        mock_api::telemetry::init("debug");
+    }
+}
+
+/// A server seeded with `missions` missions (seed 42).
+pub(crate) async fn spawn_app_with(missions: u32) -> TestApp {
+    init_logs();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_path = dir.path().join("api.db");
+    let mut config = Config::ephemeral(&db_path);
+    config.missions = missions;
+    let app = Application::build(&config).await.expect("build");
+    let addr = app.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        db_path,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(1000).await
+}
+
+/// Asserts a problem+json response with `status`, and returns its detail.
+pub(crate) async fn assert_problem(res: Response, status: StatusCode) -> String {
+    assert_eq!(res.status(), status, "status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["type"], "about:blank");
+    assert!(body["title"].is_string());
+    let detail = body["detail"].as_str().expect("detail").to_owned();
+    assert!(!detail.is_empty());
+    detail
+}
