@@ -40,7 +40,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// Multiply every stage's duration by this (think time and users unchanged).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub duration_scale: f64,
     /// Seed of every random choice (task, key, think time, body values).
     #[arg(long, default_value_t = 42)]
@@ -59,7 +59,7 @@ pub struct RunArgs {
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Multiply the built-in scenario's stage durations by this.
-    #[arg(long, default_value_t = DEMO_SCALE)]
+    #[arg(long, default_value_t = DEMO_SCALE, allow_negative_numbers = true)]
     pub duration_scale: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

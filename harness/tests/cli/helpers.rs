@@ -1,0 +1,59 @@
+//! Spawning a target and running the harness binary against it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tokio::sync::oneshot;
+
+pub(crate) struct Target {
+    pub(crate) url: String,
+    pub(crate) dir: tempfile::TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+/// A mock-api with 1000 missions (seed 42) on a fresh SQLite file.
+pub(crate) async fn spawn_target() -> Target {
+    let dir = tempfile::tempdir().unwrap();
+    let config = mock_api::Config::ephemeral(&dir.path().join("target.db"));
+    let app = mock_api::Application::build(&config).await.unwrap();
+    let url = format!("http://{}", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    Target {
+        url,
+        dir,
+        _stop: stop,
+    }
+}
+
+impl Target {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Runs the harness binary (blocking, off the runtime's worker).
+pub(crate) async fn harness(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(&args)
+            .output()
+            .expect("run harness")
+    })
+    .await
+    .unwrap()
+}
+
+pub(crate) fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+pub(crate) fn read_record(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+pub(crate) fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

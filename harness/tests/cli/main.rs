@@ -1,0 +1,6 @@
+//! The real `harness` binary against a real mock-api (in-process on
+//! 127.0.0.1:0, fresh SQLite file).
+
+mod helpers;
+mod record;
+mod run;
