@@ -2,6 +2,9 @@
 
 use std::net::SocketAddr;
 
+use crate::behaviour::{Behaviour, Cause};
+use crate::error::Error;
+
 /// The default database: a file in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://mock-api.db";
 
@@ -33,6 +36,46 @@ pub struct Config {
     #[arg(long)]
     pub reset: bool,
 
+    /// Behaviour file (TOML): latency, faults, emulated causes; flags below add to it.
+    #[arg(long, env = "MOCK_API_BEHAVIOUR")]
+    pub behaviour: Option<std::path::PathBuf>,
+
+    /// Added latency, ROUTE=DIST (repeatable). ROUTE: get_mission, update_waypoint,
+    /// search_missions, create_mission, delete_mission or all. DIST (ms): fixed(50),
+    /// uniform(10,90), normal(50,5), lognormal(20,200) (median, p99), exponential(30).
+    #[arg(long = "latency", value_name = "ROUTE=DIST")]
+    pub latency: Vec<String>,
+
+    /// A fault, ROUTE=KIND:PROBABILITY (repeatable). KIND: 500, 503, reset, hang, dribble(MS).
+    #[arg(long = "fault", value_name = "ROUTE=KIND:P")]
+    pub fault: Vec<String>,
+
+    /// An emulated regression cause (repeatable): missing-index, n-plus-one,
+    /// memory-leak, slow-dependency.
+    #[arg(long = "emulate", value_name = "CAUSE")]
+    pub emulate: Vec<String>,
+
+    /// Bytes each request retains under memory-leak [default: 65536].
+    #[arg(long)]
+    pub leak_bytes: Option<u64>,
+
+    /// Cap on leaked bytes [default: 536870912 = 512 MiB].
+    #[arg(long)]
+    pub leak_cap_bytes: Option<u64>,
+
+    /// Latency of the emulated upstream service (slow-dependency) [default: fixed(20)].
+    #[arg(long, value_name = "DIST")]
+    pub dependency_latency: Option<String>,
+
+    /// Seed of every latency and fault draw [default: 0].
+    #[arg(long)]
+    pub behaviour_seed: Option<u64>,
+
+    /// Enables the writing admin endpoints (PUT /__admin/behaviour, POST
+    /// /__admin/reset), which then demand `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "MOCK_API_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Read connections in the pool (writes always use one connection).
     #[arg(long, env = "MOCK_API_READ_CONNECTIONS", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=256))]
@@ -49,6 +92,65 @@ impl Config {
             seed: 42,
             reset: false,
             read_connections: 8,
+            behaviour: None,
+            latency: Vec::new(),
+            fault: Vec::new(),
+            emulate: Vec::new(),
+            leak_bytes: None,
+            leak_cap_bytes: None,
+            dependency_latency: None,
+            behaviour_seed: None,
+            admin_token: None,
         }
+    }
+
+    /// The start-up behaviour: the file's, then the flags on top. Errors name
+    /// the file (with its line) or the flag.
+    pub fn behaviour(&self) -> Result<Behaviour, Error> {
+        let bad = |m: String| Error::Config(m);
+        let mut b = match &self.behaviour {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| bad(format!("--behaviour {}: {e}", path.display())))?;
+                let b: Behaviour = toml::from_str(&text).map_err(|e| {
+                    let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+                    bad(format!(
+                        "--behaviour {}{}: {}",
+                        path.display(),
+                        line.map(|l| format!(":{l}")).unwrap_or_default(),
+                        e.message()
+                    ))
+                })?;
+                b.validate()
+                    .map_err(|e| bad(format!("--behaviour {}: {e}", path.display())))?;
+                b
+            }
+            None => Behaviour::default(),
+        };
+        for flag in &self.latency {
+            b.add_latency_flag(flag).map_err(bad)?;
+        }
+        for flag in &self.fault {
+            b.add_fault_flag(flag).map_err(bad)?;
+        }
+        for cause in &self.emulate {
+            let c: Cause = cause.parse().map_err(|e| bad(format!("--emulate: {e}")))?;
+            b.emulate.insert(c);
+        }
+        if let Some(n) = self.leak_bytes {
+            b.leak_bytes = n;
+        }
+        if let Some(n) = self.leak_cap_bytes {
+            b.leak_cap_bytes = n;
+        }
+        if let Some(d) = &self.dependency_latency {
+            b.dependency_latency = d
+                .parse()
+                .map_err(|e| bad(format!("--dependency-latency: {e}")))?;
+        }
+        if let Some(seed) = self.behaviour_seed {
+            b.seed = seed;
+        }
+        Ok(b)
     }
 }

@@ -43,6 +43,12 @@ pub enum Error {
     /// 400: a header is malformed.
     #[error("{0}")]
     BadHeader(String),
+    /// 401: an admin endpoint without the right bearer token.
+    #[error("this admin endpoint needs Authorization: Bearer <the --admin-token>")]
+    Unauthorized,
+    /// 502: the upstream service failed.
+    #[error("the upstream deconfliction service failed")]
+    Upstream(String),
     /// 503: the database did not answer in time (pool exhausted).
     #[error("the database is busy; retry shortly")]
     Busy,
@@ -52,6 +58,9 @@ pub enum Error {
     /// 500: migrations could not be applied (start-up only).
     #[error("migration error")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Start-up only: a bad flag or behaviour file (exit 2).
+    #[error("{0}")]
+    Config(String),
     /// 500: a bug; the cause is logged, not returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -73,9 +82,11 @@ impl Error {
             Error::Invalid { .. } | Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Rejected { status, .. } => *status,
             Error::BadHeader(_) => StatusCode::BAD_REQUEST,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
+            Error::Database(_) | Error::Migrate(_) | Error::Internal(_) | Error::Config(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -89,6 +100,12 @@ impl Error {
                 "the server failed to handle this request; it has been logged".to_owned()
             }
             StatusCode::SERVICE_UNAVAILABLE => Error::Busy.to_string(),
+            StatusCode::BAD_GATEWAY => {
+                if let Error::Upstream(cause) = self {
+                    tracing::warn!(%cause, "upstream call failed");
+                }
+                self.to_string()
+            }
             _ => self.to_string(),
         }
     }
@@ -139,6 +156,10 @@ impl IntoResponse for Error {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
     }

@@ -6,20 +6,35 @@
 //! - [`startup`]: [`app`] (the router, testable without a socket) and
 //!   [`Application`] (store + listener, graceful shutdown).
 //! - [`routes`]: one module per resource (`missions`, `health`, `openapi`).
-//! - [`store`]: schema (embedded migrations), queries, bulk loading.
+//! - [`store`]: schema (embedded migrations), queries, bulk loading; the
+//!   emulated causes switch the query path ([`store::QueryPlan`]).
+//! - [`behaviour`]: added latency, faults and emulated causes (flags, file, admin API).
+//! - [`middleware`]: truth (timing, counting) around behaviour around each API route.
+//! - [`truth`]: the server's own statistics (`/metrics`, `/__admin/stats`), the leak.
+//! - [`upstream`]: the emulated upstream service (slow-dependency).
+//! - [`listener`]: a TCP listener whose connections a fault can reset.
+//! - [`state`]: what handlers share.
 //! - [`extract`]: extractors whose rejections are problem+json; `ETag`/`If-Match`.
 //! - [`error`]: the crate's one error type, mapped to `application/problem+json`.
 //! - [`telemetry`]: `tracing` set-up.
 
+pub mod behaviour;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod listener;
+pub mod middleware;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod truth;
+pub mod upstream;
 
+pub use behaviour::Behaviour;
 pub use config::Config;
 pub use error::{Error, Problem};
-pub use startup::{app, AppState, Application};
+pub use startup::{app, Application};
+pub use state::AppState;
 pub use store::Store;

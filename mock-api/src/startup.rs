@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -17,24 +18,27 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::error::{Error, Problem};
-use crate::routes;
+use crate::listener::{ConnReset, ResettableListener};
+use crate::state::{AppState, SharedBehaviour};
 use crate::store::{database_path, Store};
+use crate::truth::{Leak, Truth};
+use crate::upstream::Upstream;
+use crate::{middleware, routes};
 
 /// Largest request body accepted (413 past it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// What every handler shares.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub store: Store,
-}
-
 /// The whole API as a router.
 pub fn app(state: AppState) -> Router {
+    let api = routes::missions::router().route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware::behaviour_and_truth,
+    ));
     Router::new()
-        .merge(routes::missions::router())
+        .merge(api)
         .merge(routes::health::router())
         .merge(routes::openapi::router())
+        .merge(routes::admin::router())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -63,12 +67,14 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     local_addr: SocketAddr,
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
     /// Opens (or with `reset`, recreates) the database, migrates it, seeds it
     /// when empty, and binds the listener.
     pub async fn build(config: &Config) -> Result<Self, Error> {
+        let behaviour = config.behaviour()?;
         let path = database_path(&config.database)?;
         if config.reset {
             Store::remove_files(&path)
@@ -96,10 +102,22 @@ impl Application {
         let local_addr = listener
             .local_addr()
             .map_err(|e| Error::Internal(format!("no local address: {e}")))?;
+        let behaviour = SharedBehaviour::new(behaviour);
+        let upstream = Upstream::start(behaviour.clone()).await?;
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         Ok(Self {
             listener,
-            state: AppState { store },
+            state: AppState {
+                store,
+                behaviour,
+                truth: Arc::new(Truth::default()),
+                leak: Arc::new(Leak::default()),
+                upstream,
+                admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
+                shutdown: shutdown_rx,
+            },
             local_addr,
+            shutdown,
         })
     }
 
@@ -115,6 +133,10 @@ impl Application {
         &self.state.store
     }
 
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish
     /// and closes the database.
     pub async fn run_until_stopped(self) -> Result<(), Error> {
@@ -127,8 +149,14 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
         let store = self.state.store.clone();
-        let served = axum::serve(self.listener, app(self.state))
-            .with_graceful_shutdown(shutdown)
+        let stopping = self.shutdown;
+        let service = app(self.state).into_make_service_with_connect_info::<ConnReset>();
+        let served = axum::serve(ResettableListener(self.listener), service)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Ends `hang` faults so that draining does not wait on them.
+                let _ = stopping.send(true);
+            })
             .await;
         store.close().await;
         tracing::info!("stopped; database closed");

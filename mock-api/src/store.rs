@@ -23,6 +23,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::error::Error;
+use crate::truth;
 
 /// Embedded migrations (`mock-api/migrations`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -31,6 +32,34 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 const LOAD_BATCH: usize = 2_000;
 /// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
 const ROWS_PER_INSERT: usize = 400;
+
+/// Which query path to take: the emulated regression causes switch the
+/// SQL the store really runs (no sleeps stand in for them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueryPlan {
+    /// Search and waypoint lookups run `NOT INDEXED`: full scans.
+    pub missing_index: bool,
+    /// A mission read loads its waypoints with one query each.
+    pub n_plus_one: bool,
+}
+
+impl QueryPlan {
+    fn waypoints(self) -> &'static str {
+        if self.missing_index {
+            "waypoints NOT INDEXED"
+        } else {
+            "waypoints"
+        }
+    }
+
+    fn missions(self) -> &'static str {
+        if self.missing_index {
+            "missions NOT INDEXED"
+        } else {
+            "missions"
+        }
+    }
+}
 
 /// Search filters and page.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +77,8 @@ pub struct SearchPage {
     pub missions: Vec<MissionSummary>,
     /// The last id of this page when more rows follow.
     pub next: Option<MissionId>,
+    /// How many missions match the filters in all.
+    pub total: u64,
 }
 
 /// A waypoint change.
@@ -233,17 +264,26 @@ impl Store {
     }
 
     /// A mission with its waypoints in route order, read in one statement
-    /// (so from one consistent snapshot).
-    pub async fn mission(&self, id: MissionId) -> Result<Option<Mission>, Error> {
-        let rows = sqlx::query(
+    /// (so from one consistent snapshot); with `n_plus_one`, the mission row
+    /// and then each waypoint with a query of its own.
+    pub async fn mission(&self, id: MissionId, plan: QueryPlan) -> Result<Option<Mission>, Error> {
+        if plan.n_plus_one {
+            return self.mission_n_plus_one(id, plan).await;
+        }
+        let sql = format!(
             "SELECT m.id, m.name, m.status, m.region, m.priority, m.commander, m.unit, \
              m.created_at, m.updated_at, m.version, m.waypoint_count, \
              w.seq, w.name AS wp_name, w.lat, w.lon, w.alt_m \
-             FROM missions m LEFT JOIN waypoints w ON w.mission_id = m.id \
+             FROM missions m LEFT JOIN {} w ON w.mission_id = m.id \
              WHERE m.id = ? ORDER BY w.seq",
+            plan.waypoints()
+        );
+        let rows = truth::timed(
+            1,
+            sqlx::query(&sql)
+                .bind(i64::from(id.number()))
+                .fetch_all(&self.read),
         )
-        .bind(i64::from(id.number()))
-        .fetch_all(&self.read)
         .await?;
         let Some(first) = rows.first() else {
             return Ok(None);
@@ -257,6 +297,50 @@ impl Store {
         Ok(Some(summary.with_waypoints(waypoints)))
     }
 
+    /// The N+1 path: one query for the mission, one per waypoint, inside one
+    /// read transaction (so still one consistent snapshot).
+    async fn mission_n_plus_one(
+        &self,
+        id: MissionId,
+        plan: QueryPlan,
+    ) -> Result<Option<Mission>, Error> {
+        let mut tx = self.read.begin().await?;
+        let row = truth::timed(
+            1,
+            sqlx::query(
+                "SELECT id, name, status, region, priority, commander, unit, created_at, \
+                 updated_at, version, waypoint_count FROM missions WHERE id = ?",
+            )
+            .bind(i64::from(id.number()))
+            .fetch_optional(&mut *tx),
+        )
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let summary = summary_from_row(&row)?;
+        let sql = format!(
+            "SELECT seq, name AS wp_name, lat, lon, alt_m FROM {} WHERE mission_id = ? AND seq = ?",
+            plan.waypoints()
+        );
+        let mut waypoints = Vec::with_capacity(summary.waypoint_count as usize);
+        for seq in 1..=i64::from(summary.waypoint_count) {
+            let row = truth::timed(
+                1,
+                sqlx::query(&sql)
+                    .bind(i64::from(id.number()))
+                    .bind(seq)
+                    .fetch_optional(&mut *tx),
+            )
+            .await?;
+            if let Some(row) = row {
+                waypoints.push(waypoint_from_row(&row)?);
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(summary.with_waypoints(waypoints)))
+    }
+
     /// Moves a waypoint and bumps its mission's version and `updated_at`, in
     /// one transaction. With `expected_version`, a mission at another version
     /// is left alone and the call fails with [`Error::PreconditionFailed`].
@@ -267,24 +351,30 @@ impl Store {
         waypoint: WaypointId,
         change: WaypointChange,
         expected_version: Option<i64>,
+        plan: QueryPlan,
     ) -> Result<(Waypoint, i64), Error> {
         let mut tx = self.write.begin().await?;
         let id = i64::from(mission.number());
-        let version: Option<i64> = sqlx::query_scalar(
-            "UPDATE missions SET version = version + 1, updated_at = ?1 \
-             WHERE id = ?2 AND (?3 IS NULL OR version = ?3) RETURNING version",
+        let version: Option<i64> = truth::timed(
+            1,
+            sqlx::query_scalar(
+                "UPDATE missions SET version = version + 1, updated_at = ?1 \
+                 WHERE id = ?2 AND (?3 IS NULL OR version = ?3) RETURNING version",
+            )
+            .bind(Timestamp::now().to_string())
+            .bind(id)
+            .bind(expected_version)
+            .fetch_optional(&mut *tx),
         )
-        .bind(Timestamp::now().to_string())
-        .bind(id)
-        .bind(expected_version)
-        .fetch_optional(&mut *tx)
         .await?;
         let Some(version) = version else {
-            let current: Option<i64> =
+            let current: Option<i64> = truth::timed(
+                1,
                 sqlx::query_scalar("SELECT version FROM missions WHERE id = ?")
                     .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                    .fetch_optional(&mut *tx),
+            )
+            .await?;
             return Err(match (current, expected_version) {
                 (Some(current), Some(expected)) => Error::PreconditionFailed {
                     expected: expected.to_string(),
@@ -293,17 +383,22 @@ impl Store {
                 _ => Error::NotFound(format!("no mission {mission}")),
             });
         };
-        let row = sqlx::query(
-            "UPDATE waypoints SET lat = ?1, lon = ?2, alt_m = COALESCE(?3, alt_m) \
+        let sql = format!(
+            "UPDATE {} SET lat = ?1, lon = ?2, alt_m = COALESCE(?3, alt_m) \
              WHERE mission_id = ?4 AND seq = ?5 \
              RETURNING seq, name AS wp_name, lat, lon, alt_m",
+            plan.waypoints()
+        );
+        let row = truth::timed(
+            1,
+            sqlx::query(&sql)
+                .bind(change.lat.get())
+                .bind(change.lon.get())
+                .bind(change.alt_m.map(Altitude::get))
+                .bind(id)
+                .bind(i64::from(waypoint.seq()))
+                .fetch_optional(&mut *tx),
         )
-        .bind(change.lat.get())
-        .bind(change.lon.get())
-        .bind(change.alt_m.map(Altitude::get))
-        .bind(id)
-        .bind(i64::from(waypoint.seq()))
-        .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
             // Dropping the transaction rolls the version bump back.
@@ -316,22 +411,35 @@ impl Store {
         Ok((wp, version))
     }
 
-    /// Mission summaries matching the filters, in id order, one page.
-    pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage, Error> {
-        let mut q = QueryBuilder::<Sqlite>::new(
+    /// Mission summaries matching the filters, in id order, one page, and
+    /// how many match in all.
+    pub async fn search(&self, query: &SearchQuery, plan: QueryPlan) -> Result<SearchPage, Error> {
+        fn filters(q: &mut QueryBuilder<'_, Sqlite>, query: &SearchQuery) {
+            if let Some(status) = query.status {
+                q.push(" AND status = ").push_bind(status.as_str());
+            }
+            if let Some(region) = query.region {
+                q.push(" AND region = ").push_bind(region.as_str());
+            }
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
             "SELECT id, name, status, region, priority, commander, unit, created_at, \
-             updated_at, version, waypoint_count FROM missions WHERE id > ",
-        );
+             updated_at, version, waypoint_count FROM {} WHERE id > ",
+            plan.missions()
+        ));
         q.push_bind(query.after.map_or(0, |id| i64::from(id.number())));
-        if let Some(status) = query.status {
-            q.push(" AND status = ").push_bind(status.as_str());
-        }
-        if let Some(region) = query.region {
-            q.push(" AND region = ").push_bind(region.as_str());
-        }
+        filters(&mut q, query);
         q.push(" ORDER BY id LIMIT ")
             .push_bind(i64::from(query.limit) + 1);
-        let rows = q.build().fetch_all(&self.read).await?;
+        let mut count = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT COUNT(*) FROM {} WHERE 1",
+            plan.missions()
+        ));
+        filters(&mut count, query);
+
+        let mut conn = self.read.acquire().await?;
+        let rows = truth::timed(1, q.build().fetch_all(&mut *conn)).await?;
+        let total: i64 = truth::timed(1, count.build_query_scalar().fetch_one(&mut *conn)).await?;
         let mut missions = rows
             .iter()
             .map(summary_from_row)
@@ -342,27 +450,34 @@ impl Store {
         } else {
             None
         };
-        Ok(SearchPage { missions, next })
+        Ok(SearchPage {
+            missions,
+            next,
+            total: total as u64,
+        })
     }
 
     /// Creates a mission (id assigned: one past the highest ever used).
     pub async fn create(&self, new: NewMission) -> Result<Mission, Error> {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO missions (name, status, region, priority, commander, unit, created_at, \
-             updated_at, version, waypoint_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+        let id: i64 = truth::timed(
+            1,
+            sqlx::query_scalar(
+                "INSERT INTO missions (name, status, region, priority, commander, unit, created_at, \
+                 updated_at, version, waypoint_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+            )
+            .bind(&new.name)
+            .bind(new.status.as_str())
+            .bind(new.region.as_str())
+            .bind(i64::from(new.priority.get()))
+            .bind(&new.commander)
+            .bind(&new.unit)
+            .bind(now.to_string())
+            .bind(now.to_string())
+            .bind(new.waypoints.len() as i64)
+            .fetch_one(&mut *tx),
         )
-        .bind(&new.name)
-        .bind(new.status.as_str())
-        .bind(new.region.as_str())
-        .bind(i64::from(new.priority.get()))
-        .bind(&new.commander)
-        .bind(&new.unit)
-        .bind(now.to_string())
-        .bind(now.to_string())
-        .bind(new.waypoints.len() as i64)
-        .fetch_one(&mut *tx)
         .await?;
         let mission_id = u32::try_from(id)
             .ok()
@@ -401,10 +516,13 @@ impl Store {
     /// that version. Returns whether a mission was deleted.
     pub async fn delete(&self, id: MissionId, expected_version: Option<i64>) -> Result<(), Error> {
         let mut tx = self.write.begin().await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM missions WHERE id = ?")
-            .bind(i64::from(id.number()))
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<i64> = truth::timed(
+            1,
+            sqlx::query_scalar("SELECT version FROM missions WHERE id = ?")
+                .bind(i64::from(id.number()))
+                .fetch_optional(&mut *tx),
+        )
+        .await?;
         match (current, expected_version) {
             (None, _) => return Err(Error::NotFound(format!("no mission {id}"))),
             (Some(current), Some(expected)) if current != expected => {
@@ -415,10 +533,13 @@ impl Store {
             }
             _ => {}
         }
-        sqlx::query("DELETE FROM missions WHERE id = ?")
-            .bind(i64::from(id.number()))
-            .execute(&mut *tx)
-            .await?;
+        truth::timed(
+            1,
+            sqlx::query("DELETE FROM missions WHERE id = ?")
+                .bind(i64::from(id.number()))
+                .execute(&mut *tx),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -441,7 +562,7 @@ async fn insert_waypoints<'a>(
                 .push_bind(w.lon.get())
                 .push_bind(w.alt_m.map(Altitude::get));
         });
-        q.build().execute(&mut *tx).await?;
+        truth::timed(1, q.build().execute(&mut *tx)).await?;
     }
     Ok(())
 }

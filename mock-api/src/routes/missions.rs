@@ -18,9 +18,10 @@ use seed_data::{
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::behaviour::Cause;
 use crate::error::{Error, Problem};
 use crate::extract::{etag, if_match, ApiPath, ApiQuery, AppJson};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{NewMission, SearchQuery, WaypointChange};
 
 /// Default and largest page size of a search.
@@ -57,6 +58,7 @@ fn with_etag(mut res: Response, version: i64) -> Response {
         (status = 200, description = "The mission and its ordered waypoints", body = Mission,
             headers(("ETag" = String, description = "The mission's version, e.g. \"3\""))),
         (status = 404, description = "No such mission", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The upstream service failed (slow-dependency emulation)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_mission(
     State(state): State<AppState>,
@@ -65,9 +67,12 @@ pub async fn get_mission(
     let id = mission_id(&id)?;
     let mission = state
         .store
-        .mission(id)
+        .mission(id, state.behaviour.query_plan())
         .await?
         .ok_or_else(|| Error::NotFound(format!("no mission {id}")))?;
+    if state.behaviour.current().is_on(Cause::SlowDependency) {
+        state.upstream.deconflict(&id.to_string()).await?;
+    }
     let version = mission.version;
     Ok(with_etag(Json(mission).into_response(), version))
 }
@@ -166,7 +171,7 @@ pub async fn update_waypoint(
     let change = body.parse()?;
     let (waypoint, version) = state
         .store
-        .update_waypoint(id, wp, change, expected)
+        .update_waypoint(id, wp, change, expected, state.behaviour.query_plan())
         .await?;
     Ok(with_etag(Json(waypoint).into_response(), version))
 }
@@ -229,6 +234,8 @@ pub struct MissionPage {
     pub missions: Vec<MissionSummary>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// How many missions match the filters in all.
+    pub total: u64,
 }
 
 /// Mission summaries (no waypoints) in id order, keyset-paginated.
@@ -244,10 +251,14 @@ pub async fn search_missions(
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<MissionPage>, Error> {
     let query = params.parse()?;
-    let page = state.store.search(&query).await?;
+    let page = state
+        .store
+        .search(&query, state.behaviour.query_plan())
+        .await?;
     Ok(Json(MissionPage {
         missions: page.missions,
         next_cursor: page.next.map(|id| id.to_string()),
+        total: page.total,
     }))
 }
 

@@ -9,8 +9,8 @@ use axum::routing::get;
 use axum::Router;
 use utoipa::OpenApi;
 
-use crate::routes::{health, missions};
-use crate::startup::AppState;
+use crate::routes::{admin, health, missions};
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,11 +27,17 @@ use crate::startup::AppState;
         missions::delete_mission,
         health::healthz,
         health::readyz,
+        admin::get_behaviour,
+        admin::put_behaviour,
+        admin::reset,
+        admin::stats,
+        admin::metrics,
     ),
     components(schemas(crate::error::Problem, seed_data::Status, seed_data::Region)),
     tags(
         (name = "missions", description = "Missions and their waypoints"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "admin", description = "Behaviour (latency, faults, emulated causes) and ground truth"),
     )
 )]
 pub struct ApiDoc;

@@ -26,15 +26,22 @@ async fn the_document_lists_exactly_the_served_operations_and_their_statuses() {
         .collect();
     ops.sort();
     let expected = [
+        ("get", "/__admin/behaviour"),
+        ("get", "/__admin/stats"),
+        ("post", "/__admin/reset"),
+        ("put", "/__admin/behaviour"),
         ("delete", "/api/missions/{id}"),
         ("get", "/api/missions"),
         ("get", "/api/missions/{id}"),
         ("get", "/healthz"),
+        ("get", "/metrics"),
         ("get", "/readyz"),
         ("post", "/api/missions"),
         ("put", "/api/missions/{id}/waypoints/{wp_id}"),
     ];
-    assert_eq!(ops, expected.map(|(m, p)| (m.to_owned(), p.to_owned())));
+    let mut expected = expected.map(|(m, p)| (m.to_owned(), p.to_owned())).to_vec();
+    expected.sort();
+    assert_eq!(ops, expected);
 
     // Each documented operation, called, answers with a documented status,
     // and each documented status is one the server can give.
@@ -99,6 +106,29 @@ async fn the_document_lists_exactly_the_served_operations_and_their_statuses() {
         ),
         ("get", "/healthz", app.client.get(app.url("/healthz"))),
         ("get", "/readyz", app.client.get(app.url("/readyz"))),
+        (
+            "get",
+            "/__admin/stats",
+            app.client.get(app.url("/__admin/stats")),
+        ),
+        (
+            "get",
+            "/__admin/behaviour",
+            app.client.get(app.url("/__admin/behaviour")),
+        ),
+        (
+            "put",
+            "/__admin/behaviour",
+            app.client
+                .put(app.url("/__admin/behaviour"))
+                .json(&serde_json::json!({})),
+        ),
+        (
+            "post",
+            "/__admin/reset",
+            app.client.post(app.url("/__admin/reset")),
+        ),
+        ("get", "/metrics", app.client.get(app.url("/metrics"))),
     ];
     for (method, path, req) in calls {
         let status = req.send().await.unwrap().status();

@@ -79,7 +79,7 @@ fn loads_straight_into_the_api_database_and_refuses_a_non_empty_one() {
         let store = mock_api::Store::open(&path, 1).await.unwrap();
         assert_eq!(store.mission_count().await.unwrap(), 300);
         let m = store
-            .mission(seed_data::MissionId::new(300).unwrap())
+            .mission(seed_data::MissionId::new(300).unwrap(), Default::default())
             .await
             .unwrap()
             .unwrap();

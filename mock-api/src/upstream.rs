@@ -1,0 +1,93 @@
+//! The emulated upstream "airspace deconfliction" service: a small HTTP
+//! server on 127.0.0.1 (a free port) started by mock-api itself, whose
+//! latency follows the behaviour's `dependency_latency`. With
+//! `slow-dependency` on, every mission read calls it over loopback.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::state::SharedBehaviour;
+use crate::truth;
+
+#[derive(Debug, Clone)]
+struct UpstreamState {
+    behaviour: SharedBehaviour,
+    calls: Arc<AtomicU64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DeconflictQuery {
+    mission: Option<String>,
+}
+
+async fn deconflict(
+    State(s): State<UpstreamState>,
+    Query(q): Query<DeconflictQuery>,
+) -> Json<serde_json::Value> {
+    let k = s.calls.fetch_add(1, Ordering::Relaxed);
+    let delay = s.behaviour.current().dependency_delay(k);
+    tokio::time::sleep(delay).await;
+    Json(serde_json::json!({"mission": q.mission, "conflicts": 0, "cleared": true}))
+}
+
+/// A client of the upstream service, and the server behind it.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Upstream {
+    /// Starts the upstream server on 127.0.0.1:0 (it stops with the runtime).
+    pub async fn start(behaviour: SharedBehaviour) -> Result<Self, Error> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .map_err(|e| Error::Internal(format!("cannot start the upstream service: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Internal(format!("upstream address: {e}")))?;
+        let app = Router::new()
+            .route("/deconflict", get(deconflict))
+            .with_state(UpstreamState {
+                behaviour,
+                calls: Arc::default(),
+            });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Internal(format!("upstream client: {e}")))?;
+        Ok(Self {
+            base: format!("http://{addr}"),
+            client,
+        })
+    }
+
+    /// Asks the upstream service to deconflict a mission's airspace; counted
+    /// as an upstream call of the request being served.
+    pub async fn deconflict(&self, mission: &str) -> Result<(), Error> {
+        let start = Instant::now();
+        let res = self
+            .client
+            .get(format!("{}/deconflict", self.base))
+            .query(&[("mission", mission)])
+            .send()
+            .await;
+        let res = match res {
+            Ok(r) => r.bytes().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        truth::count_upstream(start.elapsed());
+        res.map_err(|e| Error::Upstream(e.to_string()))
+    }
+}
