@@ -54,6 +54,9 @@ pub struct RunArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Do not read the target's /__admin/stats (read by default when it answers).
+    #[arg(long)]
+    pub no_server_stats: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +71,9 @@ pub struct DemoArgs {
     pub out: Option<PathBuf>,
     #[arg(long)]
     pub quiet: bool,
+    /// Do not read the mock-api's /__admin/stats.
+    #[arg(long)]
+    pub no_server_stats: bool,
 }
 
 /// Runs a parsed command; returns the exit code.
@@ -82,6 +88,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
                 out: a.out,
                 label: a.label,
                 quiet: a.quiet,
+                no_server_stats: a.no_server_stats,
             })
             .await?
         }
@@ -91,6 +98,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
                 seed: a.seed,
                 out: a.out,
                 quiet: a.quiet,
+                no_server_stats: a.no_server_stats,
             })
             .await?
         }

@@ -33,6 +33,14 @@ use crate::template::Keys;
 /// How often the controller follows the plan.
 const TICK: Duration = Duration::from_millis(100);
 
+/// A stage transition: `from` ended and `to` began (`None` before the
+/// first stage and after the last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageChange {
+    pub from: Option<usize>,
+    pub to: Option<usize>,
+}
+
 /// What the engine hands on.
 #[derive(Debug)]
 pub struct RunOutput {
@@ -191,6 +199,7 @@ pub async fn run(
     seed: u64,
     mut stop: watch::Receiver<bool>,
     live: Arc<Mutex<Live>>,
+    stage_changes: Option<mpsc::UnboundedSender<StageChange>>,
 ) -> RunOutput {
     let plan = Plan::new(scenario);
     let stages = scenario.stages.len();
@@ -259,6 +268,12 @@ pub async fn run(
                 }
             }
             stage_times[stage] = Some((now, now));
+            if let Some(tx) = &stage_changes {
+                let _ = tx.send(StageChange {
+                    from: current,
+                    to: Some(stage),
+                });
+            }
             current = Some(stage);
             if let (Load::Rate { .. }, Some(client)) = (scenario.stages[stage].load, &open_client) {
                 open.push(tokio::spawn(open_stage(
@@ -302,6 +317,12 @@ pub async fn run(
 
     // Stop: users finish their request in flight, within the request timeout.
     let _ = users_tx.send(0);
+    if let Some(tx) = &stage_changes {
+        let _ = tx.send(StageChange {
+            from: current,
+            to: None,
+        });
+    }
     let ended = Utc::now();
     if let Some(prev) = current {
         if let Some((s, _)) = stage_times[prev] {

@@ -9,6 +9,8 @@
 //! - [`collector`]: HdrHistograms per task × stage, time series, error classes.
 //! - [`record`]: the run record (JSON, `schema_version` 1).
 //! - [`verdict`]: SLOs → pass/fail.
+//! - [`server`]: the target's own statistics (`/__admin/stats`) over the
+//!   steady window and the run, when it offers them.
 //! - [`summary`], [`progress`]: printing (never measuring).
 //! - [`runner`], [`cli`]: `harness run` and `harness demo`.
 //!
@@ -24,6 +26,7 @@ pub mod progress;
 pub mod record;
 pub mod runner;
 pub mod scenario;
+pub mod server;
 pub mod summary;
 pub mod template;
 pub mod verdict;

@@ -174,6 +174,13 @@ pub struct SecondRecord {
     pub tasks: BTreeMap<String, PointRecord>,
 }
 
+/// What a task sends: its method and path template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskTemplate {
+    pub method: String,
+    pub path: String,
+}
+
 /// A run, as written to disk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -190,6 +197,9 @@ pub struct RunRecord {
     pub interrupted: bool,
     /// `pass` or `fail`.
     pub verdict: String,
+    /// Each task's method and path template, by task name.
+    #[serde(default)]
+    pub task_templates: BTreeMap<String, TaskTemplate>,
     pub stages: Vec<StageRecord>,
     pub tasks: Vec<TaskRecord>,
     pub steady: SteadyRecord,
@@ -199,7 +209,7 @@ pub struct RunRecord {
     pub timeseries: Vec<SecondRecord>,
     /// The server's own measurements, when the target reports them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server: Option<serde_json::Value>,
+    pub server: Option<crate::server::ServerRecord>,
 }
 
 /// Who made the record and how.
@@ -367,6 +377,19 @@ impl RunRecord {
             ended_at: run.ended_at.to_rfc3339(),
             interrupted: run.interrupted,
             verdict: String::new(),
+            task_templates: scenario
+                .tasks
+                .iter()
+                .map(|t| {
+                    (
+                        t.name.clone(),
+                        TaskTemplate {
+                            method: t.method.to_string(),
+                            path: t.path.source().to_owned(),
+                        },
+                    )
+                })
+                .collect(),
             stages,
             tasks,
             steady,

@@ -9,11 +9,12 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::collector::Live;
-use crate::engine;
+use crate::engine::{self, StageChange};
 use crate::error::Error;
 use crate::progress::{self, Mode};
 use crate::record::{RunMeta, RunRecord};
 use crate::scenario::Scenario;
+use crate::server::{self, StatsSnapshot, StatsSource};
 use crate::summary::write_summary;
 use crate::verdict;
 
@@ -27,6 +28,8 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub label: Option<String>,
     pub quiet: bool,
+    /// Skip the target's `/__admin/stats` even if it answers.
+    pub no_server_stats: bool,
 }
 
 /// How a run ended.
@@ -124,10 +127,39 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
             opts.seed
         );
     }
+    let stats = if opts.no_server_stats {
+        None
+    } else {
+        StatsSource::probe(&opts.target).await
+    };
+    let run_start = match &stats {
+        Some(s) => s.snapshot().await,
+        None => None,
+    };
+    let (changes_tx, changes_rx) = tokio::sync::mpsc::unbounded_channel();
+    let steady_snapshots = tokio::spawn(steady_window(
+        stats.clone(),
+        steady_bounds(&scaled),
+        changes_rx,
+    ));
+
     let shown = progress::spawn(mode, Arc::clone(&live), stages, scaled.total_duration());
-    let output = engine::run(&scaled, opts.target.as_str(), opts.seed, stop_rx, live).await;
+    let output = engine::run(
+        &scaled,
+        opts.target.as_str(),
+        opts.seed,
+        stop_rx,
+        live,
+        Some(changes_tx),
+    )
+    .await;
     shown.stop();
     ctrl_c.abort();
+    let (steady_start, steady_end) = steady_snapshots.await.unwrap_or((None, None));
+    let run_end = match &stats {
+        Some(s) => s.snapshot().await,
+        None => None,
+    };
 
     let meta = RunMeta {
         target: opts.target.clone(),
@@ -136,6 +168,15 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
         duration_scale: opts.duration_scale,
     };
     let mut record = RunRecord::build(&scaled, &meta, &output);
+    if let (Some(src), Some(start), Some(end)) = (&stats, &run_start, &run_end) {
+        record.server = Some(server::record(
+            src.url(),
+            start,
+            steady_start.as_ref(),
+            steady_end.as_ref(),
+            end,
+        ));
+    }
     let passed = verdict::judge(&scaled, &mut record);
     let path = opts
         .out
@@ -154,6 +195,35 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     })
 }
 
+/// The first and last steady stage.
+fn steady_bounds(s: &Scenario) -> Option<(usize, usize)> {
+    let first = s.stages.iter().position(|st| st.steady)?;
+    let last = s.stages.iter().rposition(|st| st.steady)?;
+    Some((first, last))
+}
+
+/// Snapshots the target's statistics when the steady window opens and closes.
+async fn steady_window(
+    stats: Option<StatsSource>,
+    bounds: Option<(usize, usize)>,
+    mut changes: tokio::sync::mpsc::UnboundedReceiver<StageChange>,
+) -> (Option<StatsSnapshot>, Option<StatsSnapshot>) {
+    let (Some(stats), Some((first, last))) = (stats, bounds) else {
+        while changes.recv().await.is_some() {}
+        return (None, None);
+    };
+    let (mut start, mut end) = (None, None);
+    while let Some(change) = changes.recv().await {
+        if change.to == Some(first) && start.is_none() {
+            start = stats.snapshot().await;
+        }
+        if change.from == Some(last) && end.is_none() {
+            end = stats.snapshot().await;
+        }
+    }
+    (start, end)
+}
+
 /// Options of `harness demo`.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -161,6 +231,7 @@ pub struct DemoOptions {
     pub seed: u64,
     pub out: Option<PathBuf>,
     pub quiet: bool,
+    pub no_server_stats: bool,
 }
 
 /// Starts mock-api in-process on 127.0.0.1:0 over a fresh temporary SQLite
@@ -194,6 +265,7 @@ pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
         out: opts.out.clone(),
         label: Some("demo".to_owned()),
         quiet: opts.quiet,
+        no_server_stats: opts.no_server_stats,
     })
     .await;
     let _ = stop_server.send(());

@@ -96,6 +96,9 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
         fmt_ms(s.latency.p99_ms),
         fmt_ms(s.latency.max_ms),
     )?;
+    if let Some(server) = &r.server {
+        write_client_vs_server(out, r, server)?;
+    }
     if !r.errors.is_empty() {
         writeln!(out, "\nerrors by class:")?;
         for (class, n) in &r.errors {
@@ -132,6 +135,56 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
         }
     }
     writeln!(out, "\nverdict: {}", r.verdict.to_uppercase())?;
+    Ok(())
+}
+
+/// Client and server percentiles per task over the steady window, and
+/// their difference: what the network, the client and queueing add.
+fn write_client_vs_server(
+    out: &mut dyn Write,
+    r: &RunRecord,
+    server: &crate::server::ServerRecord,
+) -> io::Result<()> {
+    let tasks = r.task_names();
+    let task_w = tasks.iter().map(|t| t.len()).max().unwrap_or(4).max(4);
+    writeln!(
+        out,
+        "\nclient vs server, steady window (ms)\n{:<task_w$}  {:<16} {:>24}  {:>24}  {:>24}",
+        "task", "server route", "client p50/p95/p99", "server p50/p95/p99", "client - server"
+    )?;
+    for task in &tasks {
+        let Some(template) = r.task_templates.get(task) else {
+            continue;
+        };
+        let Some((route, sr)) = crate::server::route_for(server, &template.method, &template.path)
+        else {
+            writeln!(out, "{task:<task_w$}  (no matching server route)")?;
+            continue;
+        };
+        let mut h = crate::collector::new_histogram();
+        for row in r
+            .tasks
+            .iter()
+            .filter(|t| &t.name == task && r.steady.stages.contains(&t.stage))
+        {
+            let _ = h.add(&row.histogram.0);
+        }
+        let c = crate::record::Percentiles::of(&h);
+        let s = &sr.latency;
+        let triple =
+            |a: f64, b: f64, c: f64| format!("{} / {} / {}", fmt_ms(a), fmt_ms(b), fmt_ms(c));
+        writeln!(
+            out,
+            "{task:<task_w$}  {route:<16} {:>24}  {:>24}  {:>24}",
+            triple(c.p50_ms, c.p95_ms, c.p99_ms),
+            triple(s.p50_ms, s.p95_ms, s.p99_ms),
+            triple(
+                c.p50_ms - s.p50_ms,
+                c.p95_ms - s.p95_ms,
+                c.p99_ms - s.p99_ms
+            ),
+        )?;
+    }
     Ok(())
 }
 

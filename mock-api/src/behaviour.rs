@@ -283,9 +283,11 @@ impl FromStr for FaultKind {
                     .and_then(|n| n.trim().parse().ok())
                 {
                     Some(ms) => FaultKind::Dribble(ms),
-                    None => return Err(format!(
+                    None => {
+                        return Err(format!(
                         "unknown fault {other:?}; expected 500, 503, reset, hang or dribble(MS)"
-                    )),
+                    ))
+                    }
                 }
             }
         })
