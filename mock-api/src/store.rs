@@ -44,19 +44,12 @@ pub struct QueryPlan {
 }
 
 impl QueryPlan {
-    fn waypoints(self) -> &'static str {
+    /// The qualifier after a table name (and its alias) that forbids indexes.
+    fn indexed(self) -> &'static str {
         if self.missing_index {
-            "waypoints NOT INDEXED"
+            " NOT INDEXED"
         } else {
-            "waypoints"
-        }
-    }
-
-    fn missions(self) -> &'static str {
-        if self.missing_index {
-            "missions NOT INDEXED"
-        } else {
-            "missions"
+            ""
         }
     }
 }
@@ -274,9 +267,9 @@ impl Store {
             "SELECT m.id, m.name, m.status, m.region, m.priority, m.commander, m.unit, \
              m.created_at, m.updated_at, m.version, m.waypoint_count, \
              w.seq, w.name AS wp_name, w.lat, w.lon, w.alt_m \
-             FROM missions m LEFT JOIN {} w ON w.mission_id = m.id \
+             FROM missions m LEFT JOIN waypoints w{} ON w.mission_id = m.id \
              WHERE m.id = ? ORDER BY w.seq",
-            plan.waypoints()
+            plan.indexed()
         );
         let rows = truth::timed(
             1,
@@ -320,8 +313,8 @@ impl Store {
         };
         let summary = summary_from_row(&row)?;
         let sql = format!(
-            "SELECT seq, name AS wp_name, lat, lon, alt_m FROM {} WHERE mission_id = ? AND seq = ?",
-            plan.waypoints()
+            "SELECT seq, name AS wp_name, lat, lon, alt_m FROM waypoints{} WHERE mission_id = ? AND seq = ?",
+            plan.indexed()
         );
         let mut waypoints = Vec::with_capacity(summary.waypoint_count as usize);
         for seq in 1..=i64::from(summary.waypoint_count) {
@@ -384,10 +377,10 @@ impl Store {
             });
         };
         let sql = format!(
-            "UPDATE {} SET lat = ?1, lon = ?2, alt_m = COALESCE(?3, alt_m) \
+            "UPDATE waypoints{} SET lat = ?1, lon = ?2, alt_m = COALESCE(?3, alt_m) \
              WHERE mission_id = ?4 AND seq = ?5 \
              RETURNING seq, name AS wp_name, lat, lon, alt_m",
-            plan.waypoints()
+            plan.indexed()
         );
         let row = truth::timed(
             1,
@@ -424,16 +417,16 @@ impl Store {
         }
         let mut q = QueryBuilder::<Sqlite>::new(format!(
             "SELECT id, name, status, region, priority, commander, unit, created_at, \
-             updated_at, version, waypoint_count FROM {} WHERE id > ",
-            plan.missions()
+             updated_at, version, waypoint_count FROM missions{} WHERE id > ",
+            plan.indexed()
         ));
         q.push_bind(query.after.map_or(0, |id| i64::from(id.number())));
         filters(&mut q, query);
         q.push(" ORDER BY id LIMIT ")
             .push_bind(i64::from(query.limit) + 1);
         let mut count = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT COUNT(*) FROM {} WHERE 1",
-            plan.missions()
+            "SELECT COUNT(*) FROM missions{} WHERE 1",
+            plan.indexed()
         ));
         filters(&mut count, query);
 

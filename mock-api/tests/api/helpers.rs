@@ -54,11 +54,16 @@ pub(crate) fn init_logs() {
 
 /// A server seeded with `missions` missions (seed 42).
 pub(crate) async fn spawn_app_with(missions: u32) -> TestApp {
+    spawn_app_configured(|c| c.missions = missions).await
+}
+
+/// A server with its configuration adjusted by `adjust`.
+pub(crate) async fn spawn_app_configured(adjust: impl FnOnce(&mut Config)) -> TestApp {
     init_logs();
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("api.db");
     let mut config = Config::ephemeral(&db_path);
-    config.missions = missions;
+    adjust(&mut config);
     let app = Application::build(&config).await.expect("build");
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -2,6 +2,7 @@
 
 mod binary;
 mod helpers;
+mod known_target;
 mod load;
 mod missions;
 mod openapi;
