@@ -12,6 +12,7 @@
 //! - [`middleware`]: truth (timing, counting) around behaviour around each API route.
 //! - [`truth`]: the server's own statistics (`/metrics`, `/__admin/stats`), the leak.
 //! - [`upstream`]: the emulated upstream service (slow-dependency).
+//! - [`delay`]: a precise timer thread for injected latency.
 //! - [`listener`]: a TCP listener whose connections a fault can reset.
 //! - [`state`]: what handlers share.
 //! - [`extract`]: extractors whose rejections are problem+json; `ETag`/`If-Match`.
@@ -20,6 +21,7 @@
 
 pub mod behaviour;
 pub mod config;
+pub mod delay;
 pub mod error;
 pub mod extract;
 pub mod listener;

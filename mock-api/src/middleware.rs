@@ -134,7 +134,8 @@ pub async fn behaviour_and_truth(
     let (res, counters) = COUNTERS
         .scope(RequestCounters::default(), async move {
             if let Some(delay) = decision.delay {
-                tokio::time::sleep(delay).await;
+                // Counted from the request head, so the delay is what was asked for.
+                state.delayer.until(start + delay).await;
             }
             if behaviour.is_on(Cause::MemoryLeak) {
                 state

@@ -17,6 +17,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::delay::Delayer;
 use crate::error::{Error, Problem};
 use crate::listener::{ConnReset, ResettableListener};
 use crate::state::{AppState, SharedBehaviour};
@@ -103,7 +104,8 @@ impl Application {
             .local_addr()
             .map_err(|e| Error::Internal(format!("no local address: {e}")))?;
         let behaviour = SharedBehaviour::new(behaviour);
-        let upstream = Upstream::start(behaviour.clone()).await?;
+        let delayer = Delayer::start();
+        let upstream = Upstream::start(behaviour.clone(), delayer.clone()).await?;
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         Ok(Self {
             listener,
@@ -115,6 +117,7 @@ impl Application {
                 upstream,
                 admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
                 shutdown: shutdown_rx,
+                delayer,
             },
             local_addr,
             shutdown,

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
 use crate::behaviour::{Behaviour, Route};
+use crate::delay::Delayer;
 use crate::store::{QueryPlan, Store};
 use crate::truth::{Leak, Truth};
 use crate::upstream::Upstream;
@@ -72,4 +73,6 @@ pub struct AppState {
     pub admin_token: Option<String>,
     /// Turns true when the server starts shutting down (ends `hang` faults).
     pub shutdown: watch::Receiver<bool>,
+    /// Precise timer for injected latency.
+    pub delayer: Delayer,
 }

@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use crate::delay::Delayer;
 use crate::error::Error;
 use crate::state::SharedBehaviour;
 use crate::truth;
@@ -21,6 +22,7 @@ use crate::truth;
 struct UpstreamState {
     behaviour: SharedBehaviour,
     calls: Arc<AtomicU64>,
+    delayer: Delayer,
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,8 +35,9 @@ async fn deconflict(
     Query(q): Query<DeconflictQuery>,
 ) -> Json<serde_json::Value> {
     let k = s.calls.fetch_add(1, Ordering::Relaxed);
+    let start = Instant::now();
     let delay = s.behaviour.current().dependency_delay(k);
-    tokio::time::sleep(delay).await;
+    s.delayer.until(start + delay).await;
     Json(serde_json::json!({"mission": q.mission, "conflicts": 0, "cleared": true}))
 }
 
@@ -47,7 +50,7 @@ pub struct Upstream {
 
 impl Upstream {
     /// Starts the upstream server on 127.0.0.1:0 (it stops with the runtime).
-    pub async fn start(behaviour: SharedBehaviour) -> Result<Self, Error> {
+    pub async fn start(behaviour: SharedBehaviour, delayer: Delayer) -> Result<Self, Error> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .map_err(|e| Error::Internal(format!("cannot start the upstream service: {e}")))?;
@@ -59,6 +62,7 @@ impl Upstream {
             .with_state(UpstreamState {
                 behaviour,
                 calls: Arc::default(),
+                delayer,
             });
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

@@ -13,8 +13,14 @@ pub(crate) struct Target {
 
 /// A mock-api with 1000 missions (seed 42) on a fresh SQLite file.
 pub(crate) async fn spawn_target() -> Target {
+    spawn_target_with(|_| {}).await
+}
+
+/// A mock-api with its configuration adjusted (behaviour flags and so on).
+pub(crate) async fn spawn_target_with(adjust: impl FnOnce(&mut mock_api::Config)) -> Target {
     let dir = tempfile::tempdir().unwrap();
-    let config = mock_api::Config::ephemeral(&dir.path().join("target.db"));
+    let mut config = mock_api::Config::ephemeral(&dir.path().join("target.db"));
+    adjust(&mut config);
     let app = mock_api::Application::build(&config).await.unwrap();
     let url = format!("http://{}", app.local_addr());
     let (stop, stopped) = oneshot::channel::<()>();

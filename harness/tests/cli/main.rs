@@ -2,5 +2,6 @@
 //! 127.0.0.1:0, fresh SQLite file).
 
 mod helpers;
+mod known_target;
 mod record;
 mod run;
