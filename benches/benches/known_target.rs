@@ -13,8 +13,12 @@ use seed_data::{Generator, MissionId, Region, Status};
 fn store(rt: &tokio::runtime::Runtime, missions: u32) -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = rt.block_on(async {
-        let s = Store::open(&dir.path().join("bench.db"), 4).await.expect("open");
-        s.load(Generator::new(42, missions), |_| {}).await.expect("load");
+        let s = Store::open(&dir.path().join("bench.db"), 4)
+            .await
+            .expect("open");
+        s.load(Generator::new(42, missions), |_| {})
+            .await
+            .expect("load");
         s
     });
     (store, dir)
@@ -23,7 +27,13 @@ fn store(rt: &tokio::runtime::Runtime, missions: u32) -> (Store, tempfile::TempD
 fn plans() -> [(&'static str, QueryPlan); 2] {
     [
         ("indexed", QueryPlan::default()),
-        ("missing_index", QueryPlan { missing_index: true, n_plus_one: false }),
+        (
+            "missing_index",
+            QueryPlan {
+                missing_index: true,
+                n_plus_one: false,
+            },
+        ),
     ]
 }
 
@@ -41,24 +51,41 @@ fn causes(c: &mut Criterion) {
         g.measurement_time(Duration::from_secs(5));
         for (name, plan) in plans() {
             g.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.to_async(&rt).iter(|| async { store.search(&search, plan).await.expect("search") })
+                b.to_async(&rt)
+                    .iter(|| async { store.search(&search, plan).await.expect("search") })
             });
         }
         g.finish();
 
         // The mission with the most waypoints among the first 1000.
-        let heavy = Generator::new(42, 1000.min(missions)).max_by_key(|m| m.waypoints.len()).expect("missions").id;
+        let heavy = Generator::new(42, 1000.min(missions))
+            .max_by_key(|m| m.waypoints.len())
+            .expect("missions")
+            .id;
         let typical = MissionId::new(1).expect("id");
         let mut g = c.benchmark_group(format!("mission read at {missions} missions"));
         g.measurement_time(Duration::from_secs(5));
         for (id_name, id) in [("typical", typical), ("most waypoints", heavy)] {
             for (name, plan) in [
                 ("one query", QueryPlan::default()),
-                ("n-plus-one", QueryPlan { missing_index: false, n_plus_one: true }),
-                ("missing index", QueryPlan { missing_index: true, n_plus_one: false }),
+                (
+                    "n-plus-one",
+                    QueryPlan {
+                        missing_index: false,
+                        n_plus_one: true,
+                    },
+                ),
+                (
+                    "missing index",
+                    QueryPlan {
+                        missing_index: true,
+                        n_plus_one: false,
+                    },
+                ),
             ] {
                 g.bench_function(BenchmarkId::new(name, id_name), |b| {
-                    b.to_async(&rt).iter(|| async { store.mission(id, plan).await.expect("read") })
+                    b.to_async(&rt)
+                        .iter(|| async { store.mission(id, plan).await.expect("read") })
                 });
             }
         }

@@ -6,9 +6,9 @@ use std::io::{self, Write};
 use crate::record::RunRecord;
 
 fn fmt_ms(v: f64) -> String {
-    if v >= 100.0 {
+    if v.abs() >= 1000.0 {
         format!("{v:.0}")
-    } else if v >= 10.0 {
+    } else if v.abs() >= 10.0 {
         format!("{v:.1}")
     } else {
         format!("{v:.2}")
