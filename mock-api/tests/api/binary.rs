@@ -195,3 +195,73 @@ fn an_unusable_database_path_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("plain-file"), "{err}");
 }
+
+#[test]
+fn bad_behaviour_flags_and_files_name_the_flag_or_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mock-api"))
+            .args(["--listen", "127.0.0.1:0", "--database"])
+            .arg(format!("sqlite://{}", dir.path().join("b.db").display()))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    for (args, needle) in [
+        (vec!["--latency", "get_mission=fixed(-5)"], "--latency"),
+        (vec!["--latency", "everywhere=fixed(5)"], "everywhere"),
+        (vec!["--fault", "all=418:0.1"], "--fault"),
+        (vec!["--emulate", "gremlins"], "--emulate"),
+        (vec!["--dependency-latency", "soon"], "--dependency-latency"),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let file = dir.path().join("behaviour.toml");
+    std::fs::write(
+        &file,
+        "seed = 1\n[latency]\nget_mission = \"fixed(5)\"\nsearch_missions = \"sometimes\"\n",
+    )
+    .unwrap();
+    let out = run(&["--behaviour", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:4", file.display())), "{err}");
+}
+
+#[tokio::test]
+async fn a_behaviour_file_and_flags_combine() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("behaviour.toml");
+    std::fs::write(&file, "seed = 7\nemulate = [\"n-plus-one\"]\n[latency]\nall = \"uniform(1,2)\"\n[[faults]]\nroute = \"search_missions\"\nkind = \"503\"\nprobability = 0.02\n").unwrap();
+    let db = dir.path().join("c.db");
+    let server = start(
+        &db,
+        &[
+            "--missions",
+            "3",
+            "--behaviour",
+            file.to_str().unwrap(),
+            "--latency",
+            "get_mission=fixed(5)",
+            "--emulate",
+            "memory-leak",
+        ],
+    );
+    let b: serde_json::Value = reqwest::get(format!("{}/__admin/behaviour", server.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b["seed"], 7);
+    assert_eq!(b["latency"]["all"], "uniform(1,2)");
+    assert_eq!(b["latency"]["get_mission"], "fixed(5)");
+    assert_eq!(
+        b["emulate"],
+        serde_json::json!(["n-plus-one", "memory-leak"])
+    );
+    assert_eq!(b["faults"][0]["kind"], "503");
+}
