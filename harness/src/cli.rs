@@ -29,6 +29,72 @@ pub enum Command {
     Run(RunArgs),
     /// Start mock-api in-process and run the built-in scenario against it (about 90 s).
     Demo(DemoArgs),
+    /// List the run records in a folder, oldest first.
+    History(HistoryArgs),
+    /// Trend, change points, severity and likely causes across runs.
+    Analyze(AnalyzeArgs),
+    /// Compare two records (or two folders of repeated runs) on their full distributions.
+    Compare(CompareArgs),
+    /// Write a self-contained HTML report of a record.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Folder of run records.
+    #[arg(default_value = "results")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Run records (files or folders), oldest first by their start time.
+    pub records: Vec<PathBuf>,
+    /// A folder of run records [default when nothing else is given: results].
+    #[arg(long, conflicts_with_all = ["records", "text"])]
+    pub history: Option<PathBuf>,
+    /// A plain history: `Run 1 (baseline): p50=150ms, p95=450ms, p99=800ms` lines, or CSV label,p50_ms,p95_ms,p99_ms.
+    #[arg(long, conflicts_with = "records")]
+    pub text: Option<PathBuf>,
+    /// The percentile that decides the verdict and severity.
+    #[arg(long, default_value = "p95", value_parser = ["p50", "p95", "p99"])]
+    pub metric: String,
+    /// The threshold [default: the records' p95 SLO bound, else 2000].
+    #[arg(long)]
+    pub threshold_ms: Option<f64>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Baseline: a record or a folder of records.
+    pub base: PathBuf,
+    /// New: a record or a folder of records.
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The run record to report on.
+    pub record: PathBuf,
+    /// A baseline record (or folder) to compare with.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// A folder of records for the history trend.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Where to write the HTML.
+    #[arg(short = 'o', long = "out", default_value = "report.html")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +123,12 @@ pub struct RunArgs {
     /// Do not read the target's /__admin/stats (read by default when it answers).
     #[arg(long)]
     pub no_server_stats: bool,
+    /// Write the HTML report [default path: the record's, with .html].
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pub report: Option<PathBuf>,
+    /// Write JUnit XML, one test case per SLO.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +151,10 @@ pub struct DemoArgs {
 /// Runs a parsed command; returns the exit code.
 pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
     let result = match cli.command {
+        c @ (Command::History(_)
+        | Command::Analyze(_)
+        | Command::Compare(_)
+        | Command::Report(_)) => return offline(c),
         Command::Run(a) => {
             runner::run(&RunOptions {
                 target: a.target,
@@ -89,6 +165,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
                 label: a.label,
                 quiet: a.quiet,
                 no_server_stats: a.no_server_stats,
+                report: a.report,
+                junit: a.junit,
             })
             .await?
         }
@@ -104,4 +182,111 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
     };
     Ok(if result.passed { 0 } else { 1 })
+}
+
+/// The commands that judge records already on disk.
+fn offline(command: Command) -> Result<u8, Error> {
+    use crate::analysis::{self, Run};
+    match command {
+        Command::History(a) => {
+            let records = analysis::read_history(&a.dir)?;
+            println!(
+                "{:<26} {:<16} {:<16} {:<7} {:>9} {:>9} {:>9} {:>8}",
+                "started (UTC)",
+                "label",
+                "scenario",
+                "verdict",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "errors"
+            );
+            for r in &records {
+                let s = &r.steady;
+                println!(
+                    "{:<26} {:<16} {:<16} {:<7} {:>9.2} {:>9.2} {:>9.2} {:>7.3}%",
+                    r.started_at.chars().take(25).collect::<String>(),
+                    r.label.as_deref().unwrap_or("-"),
+                    r.scenario,
+                    r.verdict,
+                    s.latency.p50_ms,
+                    s.latency.p95_ms,
+                    s.latency.p99_ms,
+                    s.error_rate * 100.0
+                );
+            }
+            println!("{} run(s) in {}", records.len(), a.dir.display());
+            Ok(0)
+        }
+        Command::Analyze(a) => {
+            let runs: Vec<Run> = if let Some(text) = &a.text {
+                let body = std::fs::read_to_string(text)
+                    .map_err(|e| Error::Io(format!("cannot read {}: {e}", text.display())))?;
+                analysis::parse_text_history(&text.display().to_string(), &body)?
+            } else {
+                let paths = match (&a.history, a.records.is_empty()) {
+                    (Some(dir), _) => vec![dir.clone()],
+                    (None, false) => a.records.clone(),
+                    (None, true) => vec![PathBuf::from("results")],
+                };
+                analysis::read_records(&paths)?
+                    .iter()
+                    .map(Run::from_record)
+                    .collect()
+            };
+            let result = analysis::analyze(&runs, &a.metric, a.threshold_ms)?;
+            match a.format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&result).expect("serializes")
+                ),
+                Format::Text => print!("{}", analysis::render_text(&result)),
+            }
+            Ok(
+                if result.verdict == "regression" || result.severity == "critical" {
+                    1
+                } else {
+                    0
+                },
+            )
+        }
+        Command::Compare(a) => {
+            let c = crate::compare::compare(&a.base, &a.new)?;
+            match a.format {
+                Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&c).expect("serializes"))
+                }
+                Format::Text => print!("{}", crate::compare::render_text(&c)),
+            }
+            Ok(if c.verdict == "regression" { 1 } else { 0 })
+        }
+        Command::Report(a) => {
+            let record = crate::record::RunRecord::read(&a.record)?;
+            let baseline = a
+                .baseline
+                .as_ref()
+                .map(|b| crate::compare::compare(b, &a.record))
+                .transpose()?;
+            let history = match &a.history {
+                Some(dir) => {
+                    let runs: Vec<Run> = analysis::read_history(dir)?
+                        .iter()
+                        .map(Run::from_record)
+                        .collect();
+                    let analysis = analysis::analyze(&runs, "p95", None)?;
+                    Some((runs, analysis))
+                }
+                None => None,
+            };
+            let html = crate::report::html(
+                &record,
+                baseline.as_ref(),
+                history.as_ref().map(|(r, a)| (r.as_slice(), a)),
+            );
+            runner::write_file(&a.out, &html)?;
+            println!("report: {}", a.out.display());
+            Ok(0)
+        }
+        Command::Run(_) | Command::Demo(_) => unreachable!("handled by dispatch"),
+    }
 }

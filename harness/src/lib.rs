@@ -11,22 +11,29 @@
 //! - [`verdict`]: SLOs → pass/fail.
 //! - [`server`]: the target's own statistics (`/__admin/stats`) over the
 //!   steady window and the run, when it offers them.
+//! - [`analysis`], [`stats`]: history → trend, change points, severity, causes.
+//! - [`compare`]: two records (or folders) compared on their full distributions.
+//! - [`report`]: self-contained HTML (inline SVG) and JUnit XML.
 //! - [`summary`], [`progress`]: printing (never measuring).
 //! - [`runner`], [`cli`]: `harness run` and `harness demo`.
 //!
 //! Only `demo` starts a mock-api (in-process); everything else talks HTTP.
 
+pub mod analysis;
 pub mod cli;
 pub mod client;
 pub mod collector;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod plan;
 pub mod progress;
 pub mod record;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod server;
+pub mod stats;
 pub mod summary;
 pub mod template;
 pub mod verdict;

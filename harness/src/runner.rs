@@ -30,6 +30,10 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Skip the target's `/__admin/stats` even if it answers.
     pub no_server_stats: bool,
+    /// Write the HTML report here.
+    pub report: Option<PathBuf>,
+    /// Write JUnit XML (one test case per SLO) here.
+    pub junit: Option<PathBuf>,
 }
 
 /// How a run ended.
@@ -183,16 +187,45 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
         .clone()
         .unwrap_or_else(|| default_record_path(&scaled.name));
     record.write(&path)?;
+    if let Some(report) = &opts.report {
+        let report = if report.as_os_str().is_empty() {
+            path.with_extension("html")
+        } else {
+            report.clone()
+        };
+        write_file(&report, &crate::report::html(&record, None, None))?;
+    }
+    if let Some(junit) = &opts.junit {
+        write_file(junit, &crate::report::junit(&record))?;
+    }
 
     let mut stdout = std::io::stdout().lock();
     let _ = write_summary(&mut stdout, &record);
     let _ = writeln!(stdout, "record: {}", path.display());
+    if let Some(report) = &opts.report {
+        let report = if report.as_os_str().is_empty() {
+            path.with_extension("html")
+        } else {
+            report.clone()
+        };
+        let _ = writeln!(stdout, "report: {}", report.display());
+    }
     let _ = stdout.flush();
     Ok(RunResult {
         record,
         path,
         passed,
     })
+}
+
+/// Writes a text file, creating its folder.
+pub fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Io(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, text)
+        .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The first and last steady stage.
@@ -266,6 +299,8 @@ pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
         label: Some("demo".to_owned()),
         quiet: opts.quiet,
         no_server_stats: opts.no_server_stats,
+        report: Some(PathBuf::new()),
+        junit: None,
     })
     .await;
     let _ = stop_server.send(());
