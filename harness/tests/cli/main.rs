@@ -1,6 +1,7 @@
 //! The real `harness` binary against a real mock-api (in-process on
 //! 127.0.0.1:0, fresh SQLite file).
 
+mod analyze;
 mod helpers;
 mod known_target;
 mod record;
