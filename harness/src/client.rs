@@ -67,22 +67,18 @@ pub enum Outcome {
 
 /// A client with one keep-alive connection, as one real user has.
 pub fn user_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(1)
-        .pool_idle_timeout(None)
-        .http1_only()
-        .tcp_nodelay(true)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client with these settings always builds")
+    client(timeout, 1)
 }
 
 /// A client shared by open-model arrivals, with up to `connections` connections.
 pub fn shared_client(timeout: Duration, connections: usize) -> reqwest::Client {
+    client(timeout, connections)
+}
+
+fn client(timeout: Duration, idle_per_host: usize) -> reqwest::Client {
     reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
+        .pool_max_idle_per_host(idle_per_host)
+        .pool_idle_timeout(None)
         .http1_only()
         .tcp_nodelay(true)
         .connect_timeout(timeout.min(Duration::from_secs(10)))

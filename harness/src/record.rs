@@ -416,6 +416,19 @@ impl RunRecord {
             .find(|t| t.stage == stage && t.name == task)
     }
 
+    /// A task's latency over the steady stages (their histograms merged).
+    pub fn steady_task_percentiles(&self, task: &str) -> Percentiles {
+        let mut h = new_histogram();
+        for row in self
+            .tasks
+            .iter()
+            .filter(|t| t.name == task && self.steady.stages.contains(&t.stage))
+        {
+            let _ = h.add(&row.histogram.0);
+        }
+        Percentiles::of(&h)
+    }
+
     /// Task names in scenario order (without `ALL`).
     pub fn task_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();

@@ -375,15 +375,7 @@ pub fn html(
             let Some((route, sr)) = crate::server::route_for(server, &tpl.method, &tpl.path) else {
                 continue;
             };
-            let mut h = crate::collector::new_histogram();
-            for row in r
-                .tasks
-                .iter()
-                .filter(|t| t.name == task && r.steady.stages.contains(&t.stage))
-            {
-                let _ = h.add(&row.histogram.0);
-            }
-            let c = crate::record::Percentiles::of(&h);
+            let c = r.steady_task_percentiles(&task);
             rows.push(vec![
                 task.clone(),
                 route.to_owned(),

@@ -130,34 +130,21 @@ pub fn mann_kendall(x: &[f64]) -> MannKendall {
 /// (median of `x[i] - slope * i`), so that the fitted value at run `i` is
 /// `intercept + slope * i`.
 pub fn sen_slope(x: &[f64]) -> (f64, f64) {
-    let n = x.len();
-    if n < 2 {
-        return (0.0, x.first().copied().unwrap_or(0.0));
-    }
-    let mut slopes = Vec::with_capacity(n * (n - 1) / 2);
-    for i in 0..n {
-        for j in i + 1..n {
-            slopes.push((x[j] - x[i]) / (j - i) as f64);
-        }
-    }
-    let slope = median(&mut slopes);
-    let mut intercepts: Vec<f64> = x
-        .iter()
-        .enumerate()
-        .map(|(i, v)| v - slope * i as f64)
-        .collect();
-    (slope, median(&mut intercepts))
+    sen_over(x, 1)
 }
 
-/// Sen's slope for long series: pairwise slopes over a stride, so the cost
-/// stays near 2,000 x 2,000 pairs whatever the length.
+/// Sen's slope for long series: pairwise slopes over every `stride`-th run,
+/// so the cost stays near 2,000 x 2,000 pairs whatever the length.
 pub fn sen_slope_fast(x: &[f64]) -> (f64, f64) {
-    if x.len() <= 2000 {
-        return sen_slope(x);
+    sen_over(x, x.len().div_ceil(2000).max(1))
+}
+
+fn sen_over(x: &[f64], stride: usize) -> (f64, f64) {
+    if x.len() < 2 {
+        return (0.0, x.first().copied().unwrap_or(0.0));
     }
-    let stride = x.len().div_ceil(2000);
     let idx: Vec<usize> = (0..x.len()).step_by(stride).collect();
-    let mut slopes = Vec::new();
+    let mut slopes = Vec::with_capacity(idx.len() * idx.len() / 2);
     for (a, &i) in idx.iter().enumerate() {
         for &j in &idx[a + 1..] {
             slopes.push((x[j] - x[i]) / (j - i) as f64);

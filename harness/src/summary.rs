@@ -161,15 +161,7 @@ fn write_client_vs_server(
             writeln!(out, "{task:<task_w$}  (no matching server route)")?;
             continue;
         };
-        let mut h = crate::collector::new_histogram();
-        for row in r
-            .tasks
-            .iter()
-            .filter(|t| &t.name == task && r.steady.stages.contains(&t.stage))
-        {
-            let _ = h.add(&row.histogram.0);
-        }
-        let c = crate::record::Percentiles::of(&h);
+        let c = r.steady_task_percentiles(task);
         let s = &sr.latency;
         let triple =
             |a: f64, b: f64, c: f64| format!("{} / {} / {}", fmt_ms(a), fmt_ms(b), fmt_ms(c));

@@ -92,6 +92,7 @@ async fn analyze(a: &str, b: &str) -> (Option<i32>, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn n_plus_one_is_named_first_with_the_query_count_evidence() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let (target, base, changed) = two_runs(json!({"emulate": ["n-plus-one"]})).await;
     let (code, a) = analyze(&base, &changed).await;
     let first = &a["likely_causes"][0];
@@ -140,6 +141,7 @@ async fn n_plus_one_is_named_first_with_the_query_count_evidence() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_dependency_is_named_first_and_compare_sees_a_real_regression() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let (target, base, changed) =
         two_runs(json!({"emulate": ["slow-dependency"], "dependency_latency": "fixed(25)"})).await;
     let (code, a) = analyze(&base, &changed).await;

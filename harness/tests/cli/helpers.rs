@@ -5,6 +5,10 @@ use std::process::{Command, Output};
 
 use tokio::sync::oneshot;
 
+/// Tests that put load on the machine take this first, so that one test's
+/// load does not show up as another's latency (test threads run in parallel).
+pub(crate) static EXCLUSIVE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub(crate) struct Target {
     pub(crate) url: String,
     pub(crate) dir: tempfile::TempDir,

@@ -66,6 +66,7 @@ fn steady_row<'a>(r: &'a serde_json::Value, task: &str) -> &'a serde_json::Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_50_ms_reads_as_50_to_55_at_the_client_and_50_to_52_at_the_server() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target_with(|c| c.latency = vec!["get_mission=fixed(50)".into()]).await;
     let s = scenario(&target, "fixed50", 20, 3, "");
     let (o, r) = run(&target, &s, "fixed50.json").await;
@@ -92,6 +93,7 @@ async fn fixed_50_ms_reads_as_50_to_55_at_the_client_and_50_to_52_at_the_server(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lognormal_latency_quantiles_are_reported_within_5_percent() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let dist = "lognormal(20,200)";
     let target = spawn_target_with(|c| {
         c.latency = vec![format!("get_mission={dist}")];
@@ -120,6 +122,7 @@ async fn lognormal_latency_quantiles_are_reported_within_5_percent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_injected_5_percent_503_rate_is_seen_as_5_percent_errors_and_fails_errors_0() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target_with(|c| {
         c.fault = vec!["all=503:0.05".into()];
         c.behaviour_seed = Some(5);
@@ -160,6 +163,7 @@ async fn an_injected_5_percent_503_rate_is_seen_as_5_percent_errors_and_fails_er
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_server_stats_leaves_the_server_section_out() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target_with(|_| {}).await;
     let s = scenario(&target, "plain", 5, 1, "");
     let out = target.path("plain.json");

@@ -46,6 +46,7 @@ task = "update waypoint"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn records_validate_against_the_schema_and_merge_exactly() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
     let scenario = target.path("short.toml");
     std::fs::write(&scenario, SHORT).unwrap();

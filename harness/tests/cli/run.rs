@@ -6,6 +6,7 @@ use crate::helpers::{args, harness, read_record, spawn_target, stderr};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_builtin_scenario_at_small_scale_passes_with_zero_errors_and_the_seed_documents_mix() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
     let out = target.path("run.json");
 
@@ -100,6 +101,7 @@ bound = 0
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_slo_that_cannot_hold_exits_1_with_that_slo_failed() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
     let scenario = target.path("impossible.toml");
     std::fs::write(&scenario, IMPOSSIBLE).unwrap();
@@ -209,6 +211,7 @@ async fn bad_flags_exit_2_naming_the_flag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn open_model_stages_send_at_the_planned_rate() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
     let scenario = target.path("open.toml");
     std::fs::write(
@@ -276,6 +279,7 @@ bound = 0
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ctrl_c_stops_the_run_and_still_writes_the_record_and_summary() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
     let out = target.path("interrupted.json");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))

@@ -126,17 +126,29 @@ pub struct WaypointUpdate {
     pub alt_m: Option<f64>,
 }
 
+/// Parses a point's raw coordinates; errors name the field, with `prefix`
+/// before it (`waypoints[3].` for a created mission's route).
+fn parse_point(
+    prefix: &str,
+    lat: f64,
+    lon: f64,
+    alt_m: Option<f64>,
+) -> Result<(Latitude, Longitude, Option<Altitude>), Error> {
+    let field = |f: &str| format!("{prefix}{f}");
+    Ok((
+        Latitude::parse(lat).map_err(|e| Error::invalid(field("lat"), e))?,
+        Longitude::parse(lon).map_err(|e| Error::invalid(field("lon"), e))?,
+        alt_m
+            .map(Altitude::parse)
+            .transpose()
+            .map_err(|e| Error::invalid(field("alt_m"), e))?,
+    ))
+}
+
 impl WaypointUpdate {
     fn parse(&self) -> Result<WaypointChange, Error> {
-        Ok(WaypointChange {
-            lat: Latitude::parse(self.lat).map_err(|e| Error::invalid("lat", e))?,
-            lon: Longitude::parse(self.lon).map_err(|e| Error::invalid("lon", e))?,
-            alt_m: self
-                .alt_m
-                .map(Altitude::parse)
-                .transpose()
-                .map_err(|e| Error::invalid("alt_m", e))?,
-        })
+        let (lat, lon, alt_m) = parse_point("", self.lat, self.lon, self.alt_m)?;
+        Ok(WaypointChange { lat, lon, alt_m })
     }
 }
 
@@ -296,28 +308,21 @@ impl NewMissionBody {
                 self.waypoints.len()
             )));
         }
-        let waypoints =
-            self.waypoints
-                .iter()
-                .enumerate()
-                .map(|(i, w)| {
-                    let field = |f: &str| format!("waypoints[{i}].{f}");
-                    let name = match &w.name {
-                        Some(n) => parse_text("name", n, 100)
-                            .map_err(|e| Error::invalid(field("name"), e))?,
-                        None => format!("WP-{}", i + 1),
-                    };
-                    Ok((
-                        name,
-                        Latitude::parse(w.lat).map_err(|e| Error::invalid(field("lat"), e))?,
-                        Longitude::parse(w.lon).map_err(|e| Error::invalid(field("lon"), e))?,
-                        w.alt_m
-                            .map(Altitude::parse)
-                            .transpose()
-                            .map_err(|e| Error::invalid(field("alt_m"), e))?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, Error>>()?;
+        let waypoints = self
+            .waypoints
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let prefix = format!("waypoints[{i}].");
+                let name = match &w.name {
+                    Some(n) => parse_text("name", n, 100)
+                        .map_err(|e| Error::invalid(format!("{prefix}name"), e))?,
+                    None => format!("WP-{}", i + 1),
+                };
+                let (lat, lon, alt_m) = parse_point(&prefix, w.lat, w.lon, w.alt_m)?;
+                Ok((name, lat, lon, alt_m))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(NewMission {
             name: parse_text("name", &self.name, 200).map_err(|e| Error::invalid("name", e))?,
             status: self

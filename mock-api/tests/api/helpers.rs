@@ -8,6 +8,10 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+/// Tests that load the machine or measure time take this first, so that one
+/// test's load does not show up in another's timings.
+pub(crate) static EXCLUSIVE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub(crate) struct TestApp {
     pub(crate) addr: SocketAddr,
     pub(crate) client: reqwest::Client,

@@ -143,6 +143,7 @@ async fn behaviour_is_read_replaced_and_validated() {
 
 #[tokio::test]
 async fn fixed_latency_shows_in_the_servers_own_service_time() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let app = spawn_app_configured(|c| {
         c.missions = 10;
         c.latency = vec!["get_mission=fixed(50)".into()];
@@ -231,6 +232,7 @@ async fn missing_index_keeps_answers_the_same() {
 
 #[tokio::test]
 async fn slow_dependency_calls_the_upstream_on_each_mission_read() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let app = spawn_app_configured(|c| {
         c.missions = 5;
         c.emulate = vec!["slow-dependency".into()];
@@ -256,6 +258,7 @@ async fn slow_dependency_calls_the_upstream_on_each_mission_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_leak_grows_rss_by_at_least_the_leaked_bytes_and_stops_at_the_cap() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     const MIB: u64 = 1024 * 1024;
     let app = spawn_app_configured(|c| {
         c.missions = 5;
@@ -325,6 +328,7 @@ async fn a_reset_fault_drops_the_connection_before_any_response() {
 
 #[tokio::test]
 async fn dribble_spreads_the_real_body_over_the_given_time() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let app = spawn_app_configured(|c| {
         c.missions = 2;
         c.fault = vec!["get_mission=dribble(400):1".into()];

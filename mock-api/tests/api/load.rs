@@ -27,6 +27,7 @@ struct Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seven_hundred_fifty_clients_without_think_time_get_no_5xx_and_no_lock_errors() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let app = spawn_app().await;
     let base = format!("http://{}", app.addr);
     let tally = Arc::new(Tally::default());

@@ -218,6 +218,7 @@ async fn wrong_content_type_is_415() {
 /// its number of successful writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writes_to_distinct_waypoints_lose_nothing() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let app = Arc::new(spawn_app().await);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     // Missions 1..=40, waypoints wp-001..wp-003 of each: 120 distinct targets.
