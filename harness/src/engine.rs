@@ -67,11 +67,28 @@ struct Shared {
     in_flight: AtomicU32,
 }
 
+/// Cumulative weights of tasks, for [`pick_task`].
+pub fn cumulative_weights(scenario: &Scenario) -> Vec<u32> {
+    scenario
+        .tasks
+        .iter()
+        .scan(0u32, |acc, t| {
+            *acc += t.weight;
+            Some(*acc)
+        })
+        .collect()
+}
+
+/// Picks a task index by weight from cumulative weights.
+pub fn pick_task<R: Rng>(cumulative: &[u32], rng: &mut R) -> usize {
+    let total = *cumulative.last().unwrap_or(&1);
+    let x = rng.random_range(0..total.max(1));
+    cumulative.partition_point(|&c| c <= x)
+}
+
 impl Shared {
     fn pick<R: Rng>(&self, rng: &mut R) -> usize {
-        let total = *self.cumulative.last().unwrap_or(&1);
-        let x = rng.random_range(0..total.max(1));
-        self.cumulative.partition_point(|&c| c <= x)
+        pick_task(&self.cumulative, rng)
     }
 
     fn stage_at(&self, t: Duration) -> usize {
@@ -211,14 +228,7 @@ pub async fn run(
         }
         collector.finish()
     });
-    let cumulative = scenario
-        .tasks
-        .iter()
-        .scan(0u32, |acc, t| {
-            *acc += t.weight;
-            Some(*acc)
-        })
-        .collect();
+    let cumulative = cumulative_weights(scenario);
     let sh = Arc::new(Shared {
         scenario: scenario.clone(),
         plan: plan.clone(),
