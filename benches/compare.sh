@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Side-by-side load comparison, one command:
+#
+#   bash benches/compare.sh [SECONDS] [ROUNDS]
+#
+# A release mock-api pinned to CPU 0, each generator pinned to CPU 1, 50
+# connections, no think time, SECONDS (10) each, ROUNDS (3) interleaved
+# (A B C D A B C D ...). Prints markdown tables of medians with min-max:
+#  1. generators on /healthz: harness (closed, 50 users), wrk, oha, Locust
+#     FastHttpUser (headless, one process): req/s, p50/p99 as each reports
+#     it, and the generator's CPU time per 1,000 requests;
+#  2. mock-api routes under wrk: /healthz, mission read, search, waypoint
+#     update, as req/s and as a ratio to /healthz;
+#  3. harness RSS with idle users (think time 60 s), per user.
+# Tools it needs are installed when missing (wrk and python3-venv with
+# apt-get, oha with cargo install, locust with pip into a venv), or reported
+# missing in one line; a missing tool's rows say so. Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-10}
+ROUNDS=${2:-3}
+CONNS=50
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+say() { echo "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+if ! have wrk && [ "$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 || true; fi
+have wrk || say "wrk: missing (apt-get install wrk)"
+OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
+if [ ! -x "$OHA" ]; then cargo install --quiet --locked oha >/dev/null 2>&1 || true; fi
+[ -x "$OHA" ] || { say "oha: missing (cargo install oha)"; OHA=""; }
+VENV=${LOCUST_VENV:-$HOME/.cache/mission-lab-locust}
+if [ ! -x "$VENV/bin/locust" ]; then
+  python3 -m venv "$VENV" >/dev/null 2>&1 && "$VENV/bin/pip" install -q locust >/dev/null 2>&1 || true
+fi
+LOCUST=""
+[ -x "$VENV/bin/locust" ] && LOCUST="$VENV/bin/locust" || say "locust: missing (pip install locust)"
+
+cargo build --release -q -p mock-api -p harness
+MOCK=target/release/mock-api
+HARNESS=target/release/harness
+
+taskset -c 0 "$MOCK" --listen 127.0.0.1:0 --database "sqlite://$work/bench.db" --reset >"$work/server.out" 2>"$work/server.err" &
+SERVER_PID=$!
+for _ in $(seq 200); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+BASE=$(sed -n 's/^listening on //p' "$work/server.out")
+say "server: $BASE (CPU 0); generators on CPU 1; $CONNS connections, ${SECS}s each, $ROUNDS rounds interleaved"
+
+# CPU seconds (user+sys) a command used, from /usr/bin/time -f.
+cpu_of() { awk '/^CPU / {print $2 + $3}' "$1"; }
+
+cat >"$work/healthz.toml" <<EOF
+name = "healthz"
+[requirement]
+id = "BENCH"
+text = "closed model, $CONNS users, no think time"
+[[tasks]]
+name = "healthz"
+path = "/healthz"
+[[stages]]
+name = "hold"
+users = $CONNS
+duration = "${SECS}s"
+steady = true
+EOF
+
+cat >"$work/locustfile.py" <<'EOF'
+from locust import task
+from locust.contrib.fasthttp import FastHttpUser
+
+class Health(FastHttpUser):
+    @task
+    def healthz(self):
+        self.client.get("/healthz")
+EOF
+
+results="$work/results.tsv"   # tool \t rps \t p50_ms \t p99_ms \t cpu_s_per_1000
+: >"$results"
+for r in $(seq "$ROUNDS"); do
+  /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" >/dev/null
+  python3 - "$work/h.json" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1])); s = r["steady"]
+print(f"harness\t{s['rps']}\t{s['p50_ms']}\t{s['p99_ms']}\t{float(sys.argv[2]) / s['requests'] * 1000:.4f}")
+EOF
+  if have wrk; then
+    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 wrk -t1 -c$CONNS -d${SECS}s --latency "$BASE/healthz" >"$work/w.txt"
+    python3 - "$work/w.txt" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(v, u): return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+n = int(re.search(r"(\d+) requests in", t).group(1))
+p50 = ms(*re.search(r"50%\s+([\d.]+)(us|ms|s)", t).groups())
+p99 = ms(*re.search(r"99%\s+([\d.]+)(us|ms|s)", t).groups())
+print(f"wrk\t{rps}\t{p50}\t{p99}\t{float(sys.argv[2]) / n * 1000:.4f}")
+EOF
+  fi
+  if [ -n "$OHA" ]; then
+    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$OHA" -c $CONNS -z ${SECS}s --no-tui --output-format json "$BASE/healthz" >"$work/o.json"
+    python3 - "$work/o.json" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
+import json, sys
+o = json.load(open(sys.argv[1])); s = o["summary"]; p = o["latencyPercentiles"]
+n = sum(o.get("statusCodeDistribution", {}).values())
+print(f"oha\t{s['requestsPerSec']}\t{p['p50'] * 1000}\t{p['p99'] * 1000}\t{float(sys.argv[2]) / max(n, 1) * 1000:.4f}")
+EOF
+  fi
+  if [ -n "$LOCUST" ]; then
+    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$LOCUST" -f "$work/locustfile.py" --headless -u $CONNS -r $CONNS -t ${SECS}s \
+      --host "$BASE" --csv "$work/l" --only-summary >/dev/null 2>&1 || true
+    python3 - "$work/l_stats.csv" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["Name"] == "Aggregated"]
+r = rows[0]; n = int(r["Request Count"])
+print(f"locust FastHttpUser\t{r['Requests/s']}\t{r['50%']}\t{r['99%']}\t{float(sys.argv[2]) / max(n, 1) * 1000:.4f}")
+EOF
+  fi
+done
+
+python3 - "$results" "$CONNS" <<'EOF'
+import sys, statistics as st
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for tool, rps, p50, p99, cpu in rows:
+    by.setdefault(tool, []).append((float(rps), float(p50), float(p99), float(cpu)))
+wrk = st.median(r[0] for r in by["wrk"]) if "wrk" in by else None
+print("\n| generator on /healthz | req/s median (min-max) | vs wrk | p50 ms | p99 ms | CPU s per 1,000 req | runs |")
+print("|---|---|---|---|---|---|---|")
+for tool, v in by.items():
+    rps = [x[0] for x in v]
+    ratio = f"{st.median(rps) / wrk:.2f}" if wrk else "-"
+    print(f"| {tool} | {st.median(rps):,.0f} ({min(rps):,.0f}-{max(rps):,.0f}) | {ratio} | {st.median(x[1] for x in v):.3f} | {st.median(x[2] for x in v):.3f} | {st.median(x[3] for x in v):.4f} | {len(v)} |")
+EOF
+
+if have wrk; then
+  cat >"$work/put.lua" <<'EOF'
+wrk.method = "PUT"
+wrk.body = '{"lat": 38.8977, "lon": -77.0365}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+  : >"$work/routes.tsv"
+  for r in $(seq "$ROUNDS"); do
+    for route in "healthz|/healthz|" "mission read|/api/missions/MISSION-0001|" "search|/api/missions?status=active&region=CENTCOM|" "waypoint update|/api/missions/MISSION-0002/waypoints/wp-001|$work/put.lua"; do
+      IFS='|' read -r name path script <<<"$route"
+      args=(-t1 -c$CONNS -d${SECS}s)
+      [ -n "$script" ] && args+=(-s "$script")
+      rps=$(taskset -c 1 wrk "${args[@]}" "$BASE$path" | awk '/Requests\/sec/ {print $2}')
+      printf '%s\t%s\n' "$name" "$rps" >>"$work/routes.tsv"
+    done
+  done
+  python3 - "$work/routes.tsv" <<'EOF'
+import sys, statistics as st
+by = {}
+for l in open(sys.argv[1]):
+    name, rps = l.rstrip("\n").split("\t"); by.setdefault(name, []).append(float(rps))
+h = st.median(by["healthz"])
+print("\n| mock-api route under wrk | req/s median (min-max) | ratio to /healthz |")
+print("|---|---|---|")
+for name, v in by.items():
+    print(f"| {name} | {st.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f}) | {st.median(v) / h:.2f} |")
+EOF
+fi
+
+idle_rss() {
+  local users=$1
+  cat >"$work/idle.toml" <<EOF
+name = "idle"
+[requirement]
+id = "BENCH"
+text = "idle users"
+[think_time]
+kind = "constant"
+value = "60s"
+[[tasks]]
+name = "healthz"
+path = "/healthz"
+[[stages]]
+name = "ramp"
+users = $users
+duration = "5s"
+[[stages]]
+name = "idle"
+users = $users
+duration = "20s"
+steady = true
+EOF
+  taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/idle.toml" --quiet --no-server-stats --out "$work/idle.json" >/dev/null &
+  local pid=$!
+  sleep 15
+  awk '/VmRSS/ {print $2}' "/proc/$pid/status"
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+fds=$(ulimit -n)
+echo
+echo "| idle users | harness RSS | per user (difference from 100 users) |"
+echo "|---|---|---|"
+base_kb=$(idle_rss 100)
+echo "| 100 | $((base_kb / 1024)) MiB | - |"
+for n in 10000 100000; do
+  # Each idle user holds a connection: the client and the server each need a descriptor.
+  if [ "$fds" != unlimited ] && [ $((n + 200)) -gt "$fds" ]; then
+    echo "| $n | not measured: needs $((n + 200)) file descriptors per process, the limit here is $fds | - |"
+    continue
+  fi
+  kb=$(idle_rss "$n")
+  python3 -c "import sys; b,k,n=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'| {n} | {k//1024} MiB | {(k-b)/(n-100):.1f} KiB |')" "$base_kb" "$kb" "$n"
+done
+kill "$SERVER_PID" 2>/dev/null || true
