@@ -115,7 +115,7 @@ fn describe(e: &reqwest::Error) -> String {
 pub async fn execute(
     client: &reqwest::Client,
     method: reqwest::Method,
-    url: &str,
+    url: reqwest::Url,
     body: Option<String>,
     expect: u16,
 ) -> Outcome {
@@ -125,7 +125,10 @@ pub async fn execute(
     }
     let mut res = match req.send().await {
         Ok(res) => res,
-        Err(e) => return Outcome::Error(classify(&e), format!("{method} {url}: {}", describe(&e))),
+        Err(e) => {
+            let url = e.url().map(|u| u.to_string()).unwrap_or_default();
+            return Outcome::Error(classify(&e), format!("{method} {url}: {}", describe(&e)));
+        }
     };
     let status = res.status().as_u16();
     loop {
@@ -140,7 +143,11 @@ pub async fn execute(
                 };
                 return Outcome::Error(
                     class,
-                    format!("{method} {url}: status {status}, body: {}", describe(&e)),
+                    format!(
+                        "{method} {}: status {status}, body: {}",
+                        res.url(),
+                        describe(&e)
+                    ),
                 );
             }
         }
@@ -155,6 +162,6 @@ pub async fn execute(
     };
     Outcome::Error(
         class,
-        format!("{method} {url}: status {status}, expected {expect}"),
+        format!("{method} {}: status {status}, expected {expect}", res.url()),
     )
 }
