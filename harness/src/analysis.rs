@@ -831,6 +831,62 @@ Run 5 (+4 weeks):  p50=210ms, p95=750ms, p99=1400ms
         assert_eq!(a.runs_to_threshold, Some(2));
     }
 
+    fn with_server(
+        p95: f64,
+        queries: f64,
+        db_ms: f64,
+        upstream_ms: f64,
+        rss_mib: u64,
+        missions: u64,
+    ) -> Run {
+        let mut r = runs_of(&[p95]).remove(0);
+        r.server = Some(ServerPoint {
+            db_queries_per_request: queries,
+            db_ms_per_request: db_ms,
+            upstream_ms_per_request: upstream_ms,
+            rss_bytes_start: rss_mib << 20,
+            rss_bytes_end: (rss_mib + 1) << 20,
+            missions,
+            routes: BTreeMap::from([("get_mission".to_owned(), (queries, db_ms, upstream_ms))]),
+        });
+        r
+    }
+
+    #[test]
+    fn server_metrics_name_the_cause_with_its_evidence() {
+        // Database time up at the same query count, with the data grown: missing index / data growth.
+        let runs = vec![
+            with_server(100.0, 1.0, 0.2, 0.0, 50, 1_000),
+            with_server(300.0, 1.0, 5.0, 0.0, 52, 100_000),
+        ];
+        let a = analyze(&runs, "p95", Some(2000.0)).unwrap();
+        assert_eq!(a.likely_causes[0].cause, "missing index / data growth");
+        assert!(
+            a.likely_causes[0]
+                .evidence
+                .contains("missions 1000 -> 100000"),
+            "{:?}",
+            a.likely_causes
+        );
+        assert!(!a.causes_are_guesses);
+        // RSS climbing run over run: memory leak.
+        let runs = vec![
+            with_server(100.0, 1.0, 0.2, 0.0, 50, 1_000),
+            with_server(130.0, 1.0, 0.2, 0.0, 400, 1_000),
+        ];
+        let a = analyze(&runs, "p95", Some(2000.0)).unwrap();
+        assert_eq!(a.likely_causes[0].cause, "memory leak / GC pressure");
+        // Nothing moved on the server: no cause is claimed from its metrics.
+        let runs = vec![
+            with_server(100.0, 1.0, 0.2, 0.0, 50, 1_000),
+            with_server(101.0, 1.0, 0.2, 0.0, 50, 1_000),
+        ];
+        assert!(analyze(&runs, "p95", Some(2000.0))
+            .unwrap()
+            .likely_causes
+            .is_empty());
+    }
+
     #[test]
     fn an_improvement_is_not_a_regression() {
         let a = analyze(&runs_of(&[800.0, 700.0, 600.0, 500.0, 400.0]), "p95", None).unwrap();
