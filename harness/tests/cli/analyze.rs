@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{args, harness, spawn_target_with, stderr, Target};
+use crate::helpers::{args, harness, run_against, spawn_target_with, stderr, Target};
 
 const TOKEN: &str = "t0ken";
 
@@ -57,20 +57,19 @@ async fn two_runs(behaviour: Value) -> (Target, String, String) {
     for (label, b) in [("base", json!({})), ("changed", behaviour)] {
         set_behaviour(&target, b).await;
         let out = target.path(&format!("{label}.json"));
-        let o = harness(args(&[
-            "run",
-            "--target",
-            &target.url,
-            "--scenario",
-            scenario.to_str().unwrap(),
-            "--label",
-            label,
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-            "--junit",
-            target.path(&format!("{label}.xml")).to_str().unwrap(),
-        ]))
+        let junit = target.path(&format!("{label}.xml"));
+        let o = run_against(
+            &target,
+            &out,
+            &[
+                "--scenario",
+                scenario.to_str().unwrap(),
+                "--label",
+                label,
+                "--junit",
+                junit.to_str().unwrap(),
+            ],
+        )
         .await;
         assert!(
             matches!(o.status.code(), Some(0) | Some(1)),

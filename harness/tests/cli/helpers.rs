@@ -56,6 +56,20 @@ pub(crate) async fn harness(args: Vec<String>) -> Output {
     .unwrap()
 }
 
+/// `harness run --target TARGET --quiet --out OUT` and `extra` flags.
+pub(crate) async fn run_against(target: &Target, out: &Path, extra: &[&str]) -> Output {
+    let mut a = args(&[
+        "run",
+        "--target",
+        &target.url,
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    a.extend(extra.iter().map(|s| s.to_string()));
+    harness(a).await
+}
+
 pub(crate) fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }

@@ -1,7 +1,7 @@
 //! The harness against a known target: what it reports must match what the
 //! target was told to do and what the target measured itself.
 
-use crate::helpers::{args, harness, read_record, spawn_target_with, stderr, Target};
+use crate::helpers::{read_record, run_against, spawn_target_with, stderr, Target};
 
 fn scenario(target: &Target, name: &str, users: u32, secs: u32, slos: &str) -> String {
     let text = format!(
@@ -40,17 +40,7 @@ async fn run(
     out: &str,
 ) -> (std::process::Output, serde_json::Value) {
     let out = target.path(out);
-    let o = harness(args(&[
-        "run",
-        "--target",
-        &target.url,
-        "--scenario",
-        scenario,
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]))
-    .await;
+    let o = run_against(target, &out, &["--scenario", scenario]).await;
     let r = read_record(&out);
     (o, r)
 }
@@ -167,18 +157,7 @@ async fn no_server_stats_leaves_the_server_section_out() {
     let target = spawn_target_with(|_| {}).await;
     let s = scenario(&target, "plain", 5, 1, "");
     let out = target.path("plain.json");
-    let o = harness(args(&[
-        "run",
-        "--target",
-        &target.url,
-        "--scenario",
-        &s,
-        "--quiet",
-        "--no-server-stats",
-        "--out",
-        out.to_str().unwrap(),
-    ]))
-    .await;
+    let o = run_against(&target, &out, &["--scenario", &s, "--no-server-stats"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(read_record(&out).get("server").is_none());
 }

@@ -3,7 +3,7 @@
 
 use harness::record::{EncodedHistogram, RunRecord};
 
-use crate::helpers::{args, harness, read_record, spawn_target, stderr};
+use crate::helpers::{read_record, run_against, spawn_target, stderr};
 
 const SHORT: &str = r#"
 name = "short"
@@ -53,20 +53,18 @@ async fn records_validate_against_the_schema_and_merge_exactly() {
     let mut paths = Vec::new();
     for (i, seed) in ["1", "2"].iter().enumerate() {
         let out = target.path(&format!("short-{i}.json"));
-        let o = harness(args(&[
-            "run",
-            "--target",
-            &target.url,
-            "--scenario",
-            scenario.to_str().unwrap(),
-            "--seed",
-            seed,
-            "--label",
-            "build-7",
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ]))
+        let o = run_against(
+            &target,
+            &out,
+            &[
+                "--scenario",
+                scenario.to_str().unwrap(),
+                "--seed",
+                seed,
+                "--label",
+                "build-7",
+            ],
+        )
         .await;
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         paths.push(out);

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{args, harness, read_record, spawn_target, stderr};
+use crate::helpers::{args, harness, read_record, run_against, spawn_target, stderr};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_builtin_scenario_at_small_scale_passes_with_zero_errors_and_the_seed_documents_mix() {
@@ -10,17 +10,7 @@ async fn the_builtin_scenario_at_small_scale_passes_with_zero_errors_and_the_see
     let target = spawn_target().await;
     let out = target.path("run.json");
 
-    let o = harness(args(&[
-        "run",
-        "--target",
-        &target.url,
-        "--duration-scale",
-        "0.005",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]))
-    .await;
+    let o = run_against(&target, &out, &["--duration-scale", "0.005"]).await;
 
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = read_record(&out);
@@ -107,17 +97,7 @@ async fn an_slo_that_cannot_hold_exits_1_with_that_slo_failed() {
     std::fs::write(&scenario, IMPOSSIBLE).unwrap();
     let out = target.path("impossible.json");
 
-    let o = harness(args(&[
-        "run",
-        "--target",
-        &target.url,
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]))
-    .await;
+    let o = run_against(&target, &out, &["--scenario", scenario.to_str().unwrap()]).await;
 
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let r = read_record(&out);
@@ -242,17 +222,7 @@ bound = 0
     .unwrap();
     let out = target.path("open.json");
 
-    let o = harness(args(&[
-        "run",
-        "--target",
-        &target.url,
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]))
-    .await;
+    let o = run_against(&target, &out, &["--scenario", scenario.to_str().unwrap()]).await;
 
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = read_record(&out);
