@@ -412,7 +412,14 @@ impl Leak {
         if n == 0 {
             return;
         }
-        let block = vec![0xA5u8; n as usize].into_boxed_slice();
+        // A size the machine cannot give is skipped, not a crash.
+        let mut block = Vec::new();
+        if block.try_reserve_exact(n as usize).is_err() {
+            tracing::warn!(bytes = n, "memory-leak emulation: allocation refused");
+            return;
+        }
+        block.resize(n as usize, 0xA5u8);
+        let block = block.into_boxed_slice();
         if let Ok(mut kept) = self.kept.lock() {
             kept.push(block);
             self.total.fetch_add(n, Ordering::Relaxed);

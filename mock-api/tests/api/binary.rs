@@ -265,3 +265,52 @@ async fn a_behaviour_file_and_flags_combine() {
     );
     assert_eq!(b["faults"][0]["kind"], "503");
 }
+
+/// In a process of its own, so that the RSS measured is the leaking
+/// server's alone (other tests in this binary allocate and free).
+#[tokio::test]
+async fn memory_leak_grows_rss_by_at_least_the_leaked_bytes_and_stops_at_the_cap() {
+    const MIB: u64 = 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        &dir.path().join("leak.db"),
+        &[
+            "--missions",
+            "5",
+            "--emulate",
+            "memory-leak",
+            "--leak-bytes",
+            &MIB.to_string(),
+            "--leak-cap-bytes",
+            &(96 * MIB).to_string(),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let stats = || async {
+        client
+            .get(format!("{}/__admin/stats", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let read = || {
+        client
+            .get(format!("{}/api/missions/MISSION-0001", server.base))
+            .send()
+    };
+    let before = stats().await["rss_bytes"].as_u64().unwrap();
+    for _ in 0..64 {
+        assert_eq!(read().await.unwrap().status(), 200);
+    }
+    let s = stats().await;
+    assert_eq!(s["leaked_bytes"], 64 * MIB);
+    let after = s["rss_bytes"].as_u64().unwrap();
+    assert!(after >= before + 64 * MIB, "rss {before} -> {after}");
+    for _ in 0..64 {
+        read().await.unwrap();
+    }
+    assert_eq!(stats().await["leaked_bytes"], 96 * MIB, "capped");
+}
