@@ -174,6 +174,17 @@ pub struct SecondRecord {
     pub tasks: BTreeMap<String, PointRecord>,
 }
 
+impl SloRecord {
+    /// `p95 < 2000`, with ` (task)` when limited to one task.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} {} {}", self.metric, self.op, self.bound);
+        if let Some(t) = &self.task {
+            s.push_str(&format!(" ({t})"));
+        }
+        s
+    }
+}
+
 /// What a task sends: its method and path template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskTemplate {

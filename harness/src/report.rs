@@ -230,16 +230,7 @@ pub fn html(
             .map(|s| {
                 vec![
                     r.requirement.id.clone(),
-                    format!(
-                        "{} {} {}{}",
-                        s.metric,
-                        s.op,
-                        s.bound,
-                        s.task
-                            .as_ref()
-                            .map(|t| format!(" ({t})"))
-                            .unwrap_or_default()
-                    ),
+                    s.describe(),
                     s.stages.join(", "),
                     fmt_num(s.observed),
                     fmt_num(s.bound),
@@ -521,16 +512,7 @@ pub fn junit(r: &RunRecord) -> String {
         esc(&r.started_at)
     );
     for s in &r.slos {
-        let name = format!(
-            "{} {} {}{}",
-            s.metric,
-            s.op,
-            s.bound,
-            s.task
-                .as_ref()
-                .map(|t| format!(" ({t})"))
-                .unwrap_or_default()
-        );
+        let name = s.describe();
         let _ = write!(
             x,
             "    <testcase classname=\"{}\" name=\"{}\"",

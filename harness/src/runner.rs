@@ -187,13 +187,16 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
         .clone()
         .unwrap_or_else(|| default_record_path(&scaled.name));
     record.write(&path)?;
-    if let Some(report) = &opts.report {
-        let report = if report.as_os_str().is_empty() {
+    // `--report` without a path: beside the record.
+    let report = opts.report.as_ref().map(|r| {
+        if r.as_os_str().is_empty() {
             path.with_extension("html")
         } else {
-            report.clone()
-        };
-        write_file(&report, &crate::report::html(&record, None, None))?;
+            r.clone()
+        }
+    });
+    if let Some(report) = &report {
+        write_file(report, &crate::report::html(&record, None, None))?;
     }
     if let Some(junit) = &opts.junit {
         write_file(junit, &crate::report::junit(&record))?;
@@ -202,12 +205,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     let mut stdout = std::io::stdout().lock();
     let _ = write_summary(&mut stdout, &record);
     let _ = writeln!(stdout, "record: {}", path.display());
-    if let Some(report) = &opts.report {
-        let report = if report.as_os_str().is_empty() {
-            path.with_extension("html")
-        } else {
-            report.clone()
-        };
+    if let Some(report) = &report {
         let _ = writeln!(stdout, "report: {}", report.display());
     }
     let _ = stdout.flush();

@@ -113,7 +113,7 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
         let slo_w = r
             .slos
             .iter()
-            .map(|s| slo_text(s).len())
+            .map(|s| s.describe().len())
             .max()
             .unwrap_or(3)
             .max(3);
@@ -127,7 +127,7 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
                 out,
                 "{:<id_w$}  {:<slo_w$}  {:>14}  {:>14}  {}",
                 r.requirement.id,
-                slo_text(slo),
+                slo.describe(),
                 fmt_value(&slo.metric, slo.observed),
                 fmt_value(&slo.metric, slo.bound),
                 if slo.passed { "PASS" } else { "FAIL" }
@@ -178,12 +178,4 @@ fn write_client_vs_server(
         )?;
     }
     Ok(())
-}
-
-fn slo_text(slo: &crate::record::SloRecord) -> String {
-    let mut s = format!("{} {} {}", slo.metric, slo.op, slo.bound);
-    if let Some(t) = &slo.task {
-        s.push_str(&format!(" ({t})"));
-    }
-    s
 }
