@@ -15,11 +15,19 @@
 # Tools it needs are installed when missing (wrk and python3-venv with
 # apt-get, oha with cargo install, locust with pip into a venv), or reported
 # missing in one line; a missing tool's rows say so. Not part of CI.
+#
+# To measure a part only: SECTIONS (default "generators routes idle") and
+# TOOLS (default "harness wrk oha locust"), e.g.
+#   SECTIONS=generators TOOLS="harness wrk" bash benches/compare.sh 10 3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 ROUNDS=${2:-3}
 CONNS=50
+SECTIONS=${SECTIONS:-generators routes idle}
+TOOLS=${TOOLS:-harness wrk oha locust}
+section() { [[ " $SECTIONS " == *" $1 "* ]]; }
+tool() { [[ " $TOOLS " == *" $1 "* ]]; }
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -78,13 +86,16 @@ EOF
 results="$work/results.tsv"   # tool \t rps \t p50_ms \t p99_ms \t cpu_s_per_1000
 : >"$results"
 for r in $(seq "$ROUNDS"); do
+  section generators || break
+  if tool harness; then
   /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" >/dev/null
   python3 - "$work/h.json" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1])); s = r["steady"]
 print(f"harness\t{s['rps']}\t{s['p50_ms']}\t{s['p99_ms']}\t{float(sys.argv[2]) / s['requests'] * 1000:.4f}")
 EOF
-  if have wrk; then
+  fi
+  if tool wrk && have wrk; then
     /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 wrk -t1 -c$CONNS -d${SECS}s --latency "$BASE/healthz" >"$work/w.txt"
     python3 - "$work/w.txt" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
 import re, sys
@@ -97,7 +108,7 @@ p99 = ms(*re.search(r"99%\s+([\d.]+)(us|ms|s)", t).groups())
 print(f"wrk\t{rps}\t{p50}\t{p99}\t{float(sys.argv[2]) / n * 1000:.4f}")
 EOF
   fi
-  if [ -n "$OHA" ]; then
+  if tool oha && [ -n "$OHA" ]; then
     /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$OHA" -c $CONNS -z ${SECS}s --no-tui --output-format json "$BASE/healthz" >"$work/o.json"
     python3 - "$work/o.json" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
 import json, sys
@@ -106,7 +117,7 @@ n = sum(o.get("statusCodeDistribution", {}).values())
 print(f"oha\t{s['requestsPerSec']}\t{p['p50'] * 1000}\t{p['p99'] * 1000}\t{float(sys.argv[2]) / max(n, 1) * 1000:.4f}")
 EOF
   fi
-  if [ -n "$LOCUST" ]; then
+  if tool locust && [ -n "$LOCUST" ]; then
     /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$LOCUST" -f "$work/locustfile.py" --headless -u $CONNS -r $CONNS -t ${SECS}s \
       --host "$BASE" --csv "$work/l" --only-summary >/dev/null 2>&1 || true
     python3 - "$work/l_stats.csv" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
@@ -118,7 +129,7 @@ EOF
   fi
 done
 
-python3 - "$results" "$CONNS" <<'EOF'
+section generators && python3 - "$results" "$CONNS" <<'EOF'
 import sys, statistics as st
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 by = {}
@@ -133,7 +144,7 @@ for tool, v in by.items():
     print(f"| {tool} | {st.median(rps):,.0f} ({min(rps):,.0f}-{max(rps):,.0f}) | {ratio} | {st.median(x[1] for x in v):.3f} | {st.median(x[2] for x in v):.3f} | {st.median(x[3] for x in v):.4f} | {len(v)} |")
 EOF
 
-if have wrk; then
+if section routes && have wrk; then
   cat >"$work/put.lua" <<'EOF'
 wrk.method = "PUT"
 wrk.body = '{"lat": 38.8977, "lon": -77.0365}'
@@ -192,13 +203,16 @@ EOF
   kill -INT "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
+section idle || exit 0
 fds=$(ulimit -n)
+# The most idle users this process's descriptor limit allows, in thousands.
+most=$(( (fds - 1000) / 1000 * 1000 ))
 echo
 echo "| idle users | harness RSS | per user (difference from 100 users) |"
 echo "|---|---|---|"
 base_kb=$(idle_rss 100)
 echo "| 100 | $((base_kb / 1024)) MiB | - |"
-for n in 10000 100000; do
+for n in 10000 $most 100000; do
   # Each idle user holds a connection: the client and the server each need a descriptor.
   if [ "$fds" != unlimited ] && [ $((n + 200)) -gt "$fds" ]; then
     echo "| $n | not measured: needs $((n + 200)) file descriptors per process, the limit here is $fds | - |"

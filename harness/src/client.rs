@@ -1,9 +1,26 @@
 //! One request: send it, read the whole body, classify the outcome.
+//!
+//! Each virtual user owns one [`Connection`]: a single HTTP/1.1 keep-alive
+//! connection (hyper's `client::conn::http1`), opened on first use and
+//! opened again after the server closes it or a request fails, as one real
+//! user's browser does. There is no pool, no per-request pool-key hashing
+//! and no URL re-parsing: on `/healthz` those were most of the client's
+//! cost with reqwest's pooled client (BENCHMARKS.md). Open-model arrivals
+//! share a [`ConnectionPool`] of such connections.
 
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1;
+use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
+use hyper::{Method, Request, Uri};
+use hyper_util::rt::TokioIo;
+use percent_encoding::{AsciiSet, CONTROLS};
 use serde::{Deserialize, Serialize};
-
+use tokio::net::TcpStream;
 /// Why a request counted as an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,103 +82,277 @@ pub enum Outcome {
     Error(ErrorClass, String),
 }
 
-/// A client with one keep-alive connection, as one real user has.
-pub fn user_client(timeout: Duration) -> reqwest::Client {
-    client(timeout, 1)
+/// Bytes percent-encoded in a rendered path and query (as a browser would):
+/// controls, space, and characters not allowed there.
+const PATH_ENCODE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'|')
+    .add(b'\\')
+    .add(b'^');
+
+/// Where requests go: the target's host and port, its `Host` header, and
+/// the request timeout. Shared by every connection of a run.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// Host name or address, without IPv6 brackets (for connecting).
+    host: String,
+    port: u16,
+    /// `http://HOST:PORT`, for messages.
+    origin: String,
+    host_header: HeaderValue,
+    timeout: Duration,
+    connect_timeout: Duration,
 }
 
-/// A client shared by open-model arrivals, with up to `connections` connections.
-pub fn shared_client(timeout: Duration, connections: usize) -> reqwest::Client {
-    client(timeout, connections)
-}
-
-fn client(timeout: Duration, idle_per_host: usize) -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(idle_per_host)
-        .pool_idle_timeout(None)
-        .http1_only()
-        .tcp_nodelay(true)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client with these settings always builds")
-}
-
-fn classify(e: &reqwest::Error) -> ErrorClass {
-    if e.is_timeout() {
-        ErrorClass::Timeout
-    } else if e.is_connect() {
-        ErrorClass::Connect
-    } else if e.is_body() || e.is_decode() {
-        ErrorClass::Body
-    } else {
-        ErrorClass::Request
+impl Endpoint {
+    /// The endpoint of a checked `http://` target URL (its path prefix is
+    /// the caller's to render).
+    pub fn new(url: &reqwest::Url, timeout: Duration) -> Endpoint {
+        let host = url.host_str().unwrap_or("localhost");
+        let port = url.port_or_known_default().unwrap_or(80);
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        };
+        Endpoint {
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port,
+            origin: format!("{}://{host}:{port}", url.scheme()),
+            host_header: HeaderValue::from_str(&authority)
+                .expect("a parsed URL's authority is a valid header value"),
+            timeout,
+            connect_timeout: timeout.min(Duration::from_secs(10)),
+        }
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+type Sender = http1::SendRequest<Full<Bytes>>;
+
+/// One keep-alive connection, as one real user has.
+#[derive(Debug)]
+pub struct Connection {
+    endpoint: Arc<Endpoint>,
+    sender: Option<Sender>,
+}
+
+impl Connection {
+    /// A connection to `endpoint`, opened on the first request.
+    pub fn new(endpoint: Arc<Endpoint>) -> Connection {
+        Connection {
+            endpoint,
+            sender: None,
+        }
+    }
+
+    /// Sends one request (`path` is the origin-form path and query) and
+    /// reads its body to the end, within the endpoint's timeout.
+    pub async fn execute(
+        &mut self,
+        method: &Method,
+        path: &str,
+        body: Option<String>,
+        expect: u16,
+    ) -> Outcome {
+        let timeout = self.endpoint.timeout;
+        match tokio::time::timeout(timeout, self.exchange(method, path, body, expect)).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The connection is mid-exchange: it cannot be reused.
+                self.sender = None;
+                Outcome::Error(
+                    ErrorClass::Timeout,
+                    format!(
+                        "{method} {}{path}: no complete answer within {}",
+                        self.endpoint.origin,
+                        humantime::format_duration(timeout)
+                    ),
+                )
+            }
+        }
+    }
+
+    async fn exchange(
+        &mut self,
+        method: &Method,
+        path: &str,
+        body: Option<String>,
+        expect: u16,
+    ) -> Outcome {
+        let ep = Arc::clone(&self.endpoint);
+        let what = || format!("{method} {}{path}", ep.origin);
+        let path: Cow<'_, str> = percent_encoding::utf8_percent_encode(path, PATH_ENCODE).into();
+        let uri = match Uri::try_from(path.as_ref()) {
+            Ok(uri) => uri,
+            Err(e) => return Outcome::Error(ErrorClass::Request, format!("{}: {e}", what())),
+        };
+        let mut builder = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .header(HOST, ep.host_header.clone());
+        let body = match body {
+            Some(b) => {
+                builder =
+                    builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                Full::new(Bytes::from(b))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let mut request = builder
+            .body(body)
+            .expect("method, origin-form URI and headers are valid");
+
+        // A kept-alive connection the server has closed gives the request
+        // back unsent: send it once more on a fresh connection.
+        let response = loop {
+            let (sender, reused) = match self.ready_sender().await {
+                Ok(ready) => ready,
+                Err((class, msg)) => return Outcome::Error(class, format!("{}: {msg}", what())),
+            };
+            let sent = sender.try_send_request(request);
+            match sent.await {
+                Ok(response) => break response,
+                Err(mut e) => {
+                    self.sender = None;
+                    match e.take_message() {
+                        Some(unsent) if reused => request = unsent,
+                        _ => {
+                            return Outcome::Error(
+                                ErrorClass::Request,
+                                format!("{}: {}", what(), describe(&e.into_error())),
+                            )
+                        }
+                    }
+                }
+            }
+        };
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        while let Some(frame) = body.frame().await {
+            if let Err(e) = frame {
+                self.sender = None;
+                return Outcome::Error(
+                    ErrorClass::Body,
+                    format!("{}: status {status}, body: {}", what(), describe(&e)),
+                );
+            }
+        }
+        if status == expect {
+            return Outcome::Ok;
+        }
+        let class = match status {
+            400..=499 => ErrorClass::Status4xx,
+            500..=599 => ErrorClass::Status5xx,
+            _ => ErrorClass::StatusOther,
+        };
+        Outcome::Error(
+            class,
+            format!("{}: status {status}, expected {expect}", what()),
+        )
+    }
+
+    /// A ready connection, and whether it is a kept-alive one (`true`) or
+    /// was just opened (`false`).
+    async fn ready_sender(&mut self) -> Result<(&mut Sender, bool), (ErrorClass, String)> {
+        let alive = match self.sender.as_mut() {
+            Some(sender) => sender.ready().await.is_ok(),
+            None => false,
+        };
+        if !alive {
+            self.sender = Some(self.connect().await?);
+        }
+        match self.sender.as_mut() {
+            Some(sender) => Ok((sender, alive)),
+            None => Err((ErrorClass::Connect, "no connection".to_owned())),
+        }
+    }
+
+    /// Opens a new connection and starts its I/O task.
+    async fn connect(&mut self) -> Result<Sender, (ErrorClass, String)> {
+        self.sender = None;
+        let ep = &self.endpoint;
+        let stream = match tokio::time::timeout(
+            ep.connect_timeout,
+            TcpStream::connect((ep.host.as_str(), ep.port)),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => return Err((ErrorClass::Connect, format!("connect: {e}"))),
+            Err(_) => {
+                return Err((
+                    ErrorClass::Connect,
+                    format!(
+                        "connect: no connection within {}",
+                        humantime::format_duration(ep.connect_timeout)
+                    ),
+                ))
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) = match http1::handshake(TokioIo::new(stream)).await {
+            Ok(parts) => parts,
+            Err(e) => return Err((ErrorClass::Connect, format!("handshake: {}", describe(&e)))),
+        };
+        // The connection's I/O runs in a task of its own; it ends when the
+        // sender is dropped or the server closes.
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+}
+
+/// Connections shared by open-model arrivals: an arrival takes an idle one
+/// or opens a new one, and gives it back after its request. At most as many
+/// as requests in flight.
+#[derive(Debug)]
+pub struct ConnectionPool {
+    endpoint: Arc<Endpoint>,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ConnectionPool {
+    pub fn new(endpoint: Arc<Endpoint>) -> ConnectionPool {
+        ConnectionPool {
+            endpoint,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An idle connection, or a new one.
+    pub fn take(&self) -> Connection {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        idle.unwrap_or_else(|| Connection::new(Arc::clone(&self.endpoint)))
+    }
+
+    /// Gives a connection back for the next arrival.
+    pub fn give_back(&self, connection: Connection) {
+        if connection.sender.is_some() {
+            if let Ok(mut idle) = self.idle.lock() {
+                idle.push(connection);
+            }
+        }
+    }
+}
+
+/// An error with its chain of causes, on one line.
+fn describe(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         msg.push_str(": ");
         msg.push_str(&s.to_string());
         source = s.source();
     }
     msg
-}
-
-/// Sends one request and reads its body to the end.
-pub async fn execute(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: reqwest::Url,
-    body: Option<String>,
-    expect: u16,
-) -> Outcome {
-    let mut req = client.request(method.clone(), url);
-    if let Some(body) = body {
-        req = req.header("content-type", "application/json").body(body);
-    }
-    let mut res = match req.send().await {
-        Ok(res) => res,
-        Err(e) => {
-            let url = e.url().map(|u| u.to_string()).unwrap_or_default();
-            return Outcome::Error(classify(&e), format!("{method} {url}: {}", describe(&e)));
-        }
-    };
-    let status = res.status().as_u16();
-    loop {
-        match res.chunk().await {
-            Ok(Some(_)) => {}
-            Ok(None) => break,
-            Err(e) => {
-                let class = if e.is_timeout() {
-                    ErrorClass::Timeout
-                } else {
-                    ErrorClass::Body
-                };
-                return Outcome::Error(
-                    class,
-                    format!(
-                        "{method} {}: status {status}, body: {}",
-                        res.url(),
-                        describe(&e)
-                    ),
-                );
-            }
-        }
-    }
-    if status == expect {
-        return Outcome::Ok;
-    }
-    let class = match status {
-        400..=499 => ErrorClass::Status4xx,
-        500..=599 => ErrorClass::Status5xx,
-        _ => ErrorClass::StatusOther,
-    };
-    Outcome::Error(
-        class,
-        format!("{method} {}: status {status}, expected {expect}", res.url()),
-    )
 }

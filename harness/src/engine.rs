@@ -1,8 +1,8 @@
 //! The engine: follows the plan with virtual users (closed model) or an
 //! arrival scheduler (open model), and sends every result to the collector.
 //!
-//! - Closed model: each virtual user is a tokio task with its own client and
-//!   so its own keep-alive connection. A controller checks the plan every
+//! - Closed model: each virtual user is a tokio task with its own keep-alive
+//!   connection. A controller checks the plan every
 //!   100 ms and adds users, or lowers the target so that users above it stop
 //!   (at once if thinking, after their request if one is in flight).
 //! - Open model: arrivals are scheduled at fixed spacing from the stage's
@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::client::{execute, shared_client, user_client, Outcome};
+use crate::client::{Connection, ConnectionPool, Endpoint, Outcome};
 use crate::collector::{Collected, Collector, Live, Msg, Sample};
 use crate::plan::{Plan, Target};
 use crate::scenario::{Load, Scenario, ThinkTime};
@@ -57,7 +57,9 @@ struct Shared {
     scenario: Scenario,
     plan: Plan,
     keys: Keys,
-    base_url: reqwest::Url,
+    endpoint: Arc<Endpoint>,
+    /// The target URL's path prefix, without a trailing `/`.
+    prefix: String,
     seed: u64,
     start: Instant,
     tx: mpsc::UnboundedSender<Msg>,
@@ -97,36 +99,18 @@ impl Shared {
             .unwrap_or(self.scenario.stages.len().saturating_sub(1))
     }
 
-    /// Renders task `task`'s URL and body. The URL is the pre-parsed base
-    /// with the rendered path and query set on it: parsing the host part
-    /// (IDNA and all) for every request was a visible cost in profiles.
-    fn render(
-        &self,
-        task: usize,
-        rng: &mut ChaCha8Rng,
-        path: &mut String,
-    ) -> (reqwest::Url, Option<String>) {
+    /// Renders task `task`'s path (after the target's prefix) into `path`,
+    /// and its body.
+    fn render(&self, task: usize, rng: &mut ChaCha8Rng, path: &mut String) -> Option<String> {
         let t = &self.scenario.tasks[task];
         path.clear();
-        path.push_str(self.base_url.path().trim_end_matches('/'));
+        path.push_str(&self.prefix);
         t.path.render(path, &self.keys, rng);
-        let mut url = self.base_url.clone();
-        match path.split_once('?') {
-            Some((p, q)) => {
-                url.set_path(p);
-                url.set_query(Some(q));
-            }
-            None => {
-                url.set_path(path);
-                url.set_query(None);
-            }
-        }
-        let body = t.body.as_ref().map(|b| {
+        t.body.as_ref().map(|b| {
             let mut s = String::with_capacity(64);
             b.render(&mut s, &self.keys, rng);
             s
-        });
-        (url, body)
+        })
     }
 
     fn report(&self, task: usize, started: Duration, outcome: Outcome) {
@@ -158,10 +142,10 @@ fn think(t: ThinkTime, iteration_started: Instant, rng: &mut ChaCha8Rng) -> Dura
 }
 
 async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>) {
-    let client = user_client(sh.scenario.timeout);
+    let mut connection = Connection::new(Arc::clone(&sh.endpoint));
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream(u64::from(id) + 1);
-    let mut url = String::with_capacity(128);
+    let mut path = String::with_capacity(128);
     sh.active.fetch_add(1, Ordering::Relaxed);
     loop {
         if *users.borrow() <= id {
@@ -169,10 +153,10 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
         }
         let iteration = Instant::now();
         let task = sh.pick(&mut rng);
-        let (target, body) = sh.render(task, &mut rng, &mut url);
+        let body = sh.render(task, &mut rng, &mut path);
         let t = &sh.scenario.tasks[task];
         let started = sh.start.elapsed();
-        let outcome = execute(&client, t.method.clone(), target, body, t.expect).await;
+        let outcome = connection.execute(&t.method, &path, body, t.expect).await;
         sh.report(task, started, outcome);
         let wait = think(sh.scenario.think_time, iteration, &mut rng);
         if !wait.is_zero() {
@@ -185,12 +169,11 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
     sh.active.fetch_sub(1, Ordering::Relaxed);
 }
 
-async fn open_stage(sh: Arc<Shared>, stage: usize, client: reqwest::Client) {
+async fn open_stage(sh: Arc<Shared>, stage: usize, pool: Arc<ConnectionPool>) {
     let (from, to) = sh.plan.stage_window(stage);
     let permits = Arc::new(Semaphore::new(sh.scenario.max_in_flight));
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream((1 << 40) + stage as u64);
-    let mut url = String::with_capacity(128);
     let mut next = from;
     while next < to {
         let rate = match sh.plan.target_at(next) {
@@ -209,12 +192,15 @@ async fn open_stage(sh: Arc<Shared>, stage: usize, client: reqwest::Client) {
             continue;
         };
         let task = sh.pick(&mut rng);
-        let (target, body) = sh.render(task, &mut rng, &mut url);
-        let (sh2, client) = (Arc::clone(&sh), client.clone());
+        let mut path = String::with_capacity(128);
+        let body = sh.render(task, &mut rng, &mut path);
+        let (sh2, pool) = (Arc::clone(&sh), Arc::clone(&pool));
         sh.in_flight.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let t = &sh2.scenario.tasks[task];
-            let outcome = execute(&client, t.method.clone(), target, body, t.expect).await;
+            let mut connection = pool.take();
+            let outcome = connection.execute(&t.method, &path, body, t.expect).await;
+            pool.give_back(connection);
             sh2.report(task, intended, outcome);
             sh2.in_flight.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
@@ -249,11 +235,14 @@ pub async fn run(
         collector.finish()
     });
     let cumulative = cumulative_weights(scenario);
+    let base_url = reqwest::Url::parse(base).expect("the runner checked the target URL");
+    let endpoint = Arc::new(Endpoint::new(&base_url, scenario.timeout));
     let sh = Arc::new(Shared {
         scenario: scenario.clone(),
         plan: plan.clone(),
         keys: Keys::new(&scenario.keys),
-        base_url: reqwest::Url::parse(base).expect("the runner checked the target URL"),
+        endpoint: Arc::clone(&endpoint),
+        prefix: base_url.path().trim_end_matches('/').to_owned(),
         seed,
         start: Instant::now(),
         tx: tx.clone(),
@@ -265,11 +254,7 @@ pub async fn run(
     let (users_tx, users_rx) = watch::channel(0u32);
     let mut vus: Vec<JoinHandle<()>> = Vec::new();
     let mut open: Vec<JoinHandle<()>> = Vec::new();
-    let open_client = scenario
-        .stages
-        .iter()
-        .any(|s| matches!(s.load, Load::Rate { .. }))
-        .then(|| shared_client(scenario.timeout, scenario.max_in_flight));
+    let open_pool = Arc::new(ConnectionPool::new(endpoint));
     let mut stage_times: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> = vec![None; stages];
     let mut current: Option<usize> = None;
     let mut interrupted = false;
@@ -305,11 +290,11 @@ pub async fn run(
                 });
             }
             current = Some(stage);
-            if let (Load::Rate { .. }, Some(client)) = (scenario.stages[stage].load, &open_client) {
+            if let Load::Rate { .. } = scenario.stages[stage].load {
                 open.push(tokio::spawn(open_stage(
                     Arc::clone(&sh),
                     stage,
-                    client.clone(),
+                    Arc::clone(&open_pool),
                 )));
             }
         }

@@ -48,9 +48,9 @@ pub struct RunResult {
 pub fn parse_target(target: &str) -> Result<reqwest::Url, Error> {
     let url = reqwest::Url::parse(target)
         .map_err(|e| Error::Usage(format!("--target {target:?} is not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+    if url.scheme() != "http" || url.host_str().is_none() {
         return Err(Error::Usage(format!(
-            "--target {target:?} must be an http:// or https:// URL with a host"
+            "--target {target:?} must be an http:// URL with a host (the harness speaks plain HTTP/1.1)"
         )));
     }
     Ok(url)

@@ -161,3 +161,63 @@ async fn no_server_stats_leaves_the_server_section_out() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(read_record(&out).get("server").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resets_and_hangs_are_classed_and_users_carry_on_over_new_connections() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
+    let target = spawn_target_with(|c| {
+        c.fault = vec![
+            "get_mission=reset:0.05".into(),
+            "get_mission=hang:0.01".into(),
+        ];
+        c.behaviour_seed = Some(9);
+    })
+    .await;
+    let text = r#"
+name = "transport faults"
+timeout = "300ms"
+[requirement]
+id = "REQ-KNOWN"
+text = "Transport faults are counted as what they are."
+[keys.mission_id]
+distribution = "uniform"
+n = 1000
+format = "MISSION-{:04}"
+[[tasks]]
+name = "get mission"
+path = "/api/missions/{mission_id}"
+[[stages]]
+name = "hold"
+users = 10
+duration = "3s"
+steady = true
+"#;
+    let s = target.path("transport.toml");
+    std::fs::write(&s, text).unwrap();
+    let out = target.path("transport.json");
+    let o = run_against(&target, &out, &["--scenario", s.to_str().unwrap()]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_record(&out);
+
+    let n = r["steady"]["requests"].as_u64().unwrap() as f64;
+    let resets = r["errors"]["request"].as_u64().unwrap_or(0) as f64;
+    let timeouts = r["errors"]["timeout"].as_u64().unwrap_or(0) as f64;
+    assert!(n >= 1_000.0, "{n} requests");
+    // A reset is a transport error on that request only: the user opens a
+    // new connection and the next request succeeds.
+    let reset_pct = resets / n * 100.0;
+    assert!((3.0..=7.0).contains(&reset_pct), "resets {reset_pct:.2}%");
+    let timeout_pct = timeouts / n * 100.0;
+    assert!(
+        (0.3..=2.0).contains(&timeout_pct),
+        "timeouts {timeout_pct:.2}%"
+    );
+    let other = r["steady"]["errors"].as_u64().unwrap() as f64 - resets - timeouts;
+    assert_eq!(other, 0.0, "{}", r["errors"]);
+    let sample = r["error_samples"]["timeout"][0].as_str().unwrap();
+    assert!(
+        sample.contains("GET http://127.0.0.1:") && sample.contains("/api/missions/MISSION-"),
+        "{sample}"
+    );
+    assert!(sample.contains("300ms"), "{sample}");
+}
