@@ -212,7 +212,7 @@ echo "| idle users | harness RSS | per user (difference from 100 users) |"
 echo "|---|---|---|"
 base_kb=$(idle_rss 100)
 echo "| 100 | $((base_kb / 1024)) MiB | - |"
-for n in 10000 $most 100000; do
+for n in ${IDLE_USERS:-10000 $most 100000}; do
   # Each idle user holds a connection: the client and the server each need a descriptor.
   if [ "$fds" != unlimited ] && [ $((n + 200)) -gt "$fds" ]; then
     echo "| $n | not measured: needs $((n + 200)) file descriptors per process, the limit here is $fds | - |"

@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
-use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use percent_encoding::{AsciiSet, CONTROLS};
@@ -195,21 +195,21 @@ impl Connection {
             Ok(uri) => uri,
             Err(e) => return Outcome::Error(ErrorClass::Request, format!("{}: {e}", what())),
         };
-        let mut builder = Request::builder()
-            .method(method.clone())
-            .uri(uri)
-            .header(HOST, ep.host_header.clone());
+        // Room for exactly the headers sent: hyper keeps the request's
+        // header map on the connection for reuse (memory per idle user).
+        let mut headers = HeaderMap::with_capacity(2);
+        headers.insert(HOST, ep.host_header.clone());
         let body = match body {
             Some(b) => {
-                builder =
-                    builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 Full::new(Bytes::from(b))
             }
             None => Full::new(Bytes::new()),
         };
-        let mut request = builder
-            .body(body)
-            .expect("method, origin-form URI and headers are valid");
+        let mut request = Request::new(body);
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
 
         // A kept-alive connection the server has closed gives the request
         // back unsent: send it once more on a fresh connection.

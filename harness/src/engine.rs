@@ -156,7 +156,9 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
         let body = sh.render(task, &mut rng, &mut path);
         let t = &sh.scenario.tasks[task];
         let started = sh.start.elapsed();
-        let outcome = connection.execute(&t.method, &path, body, t.expect).await;
+        // Boxed, so that a thinking user's task does not keep room for a
+        // request's state (memory per idle user).
+        let outcome = Box::pin(connection.execute(&t.method, &path, body, t.expect)).await;
         sh.report(task, started, outcome);
         let wait = think(sh.scenario.think_time, iteration, &mut rng);
         if !wait.is_zero() {
