@@ -55,6 +55,9 @@ pub enum Error {
     /// 500: a database failure; the cause is logged, not returned.
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// 500 (503 when the file stays locked): a failure of a direct SQLite read.
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
     /// 500: migrations could not be applied (start-up only).
     #[error("migration error")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -86,7 +89,19 @@ impl Error {
             Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Database(_) | Error::Migrate(_) | Error::Internal(_) | Error::Config(_) => {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Error::Database(_)
+            | Error::Sqlite(_)
+            | Error::Migrate(_)
+            | Error::Internal(_)
+            | Error::Config(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }

@@ -33,8 +33,13 @@ tokio::task_local! {
 
 /// Counts one database query of `elapsed` for the request being served (if any).
 pub fn count_query(elapsed: Duration) {
+    count_queries(1, elapsed);
+}
+
+/// Counts `queries` database queries of `elapsed` in all for the request being served (if any).
+pub fn count_queries(queries: u64, elapsed: Duration) {
     let _ = COUNTERS.try_with(|c| {
-        c.db_queries.set(c.db_queries.get() + 1);
+        c.db_queries.set(c.db_queries.get() + queries);
         c.db_us.set(c.db_us.get() + elapsed.as_micros() as u64);
     });
 }
