@@ -67,7 +67,7 @@ fn causes(c: &mut Criterion) {
         g.measurement_time(Duration::from_secs(5));
         for (id_name, id) in [("typical", typical), ("most waypoints", heavy)] {
             for (name, plan) in [
-                ("one query", QueryPlan::default()),
+                ("indexed", QueryPlan::default()),
                 (
                     "n-plus-one",
                     QueryPlan {

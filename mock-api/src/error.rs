@@ -101,9 +101,7 @@ impl Error {
             | Error::Sqlite(_)
             | Error::Migrate(_)
             | Error::Internal(_)
-            | Error::Config(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::delay::Delayer;
 use crate::error::{Error, Problem};
 use crate::listener::{ConnReset, ResettableListener};
-use crate::state::{AppState, SharedBehaviour};
+use crate::state::{AppState, AppStateInner, SharedBehaviour};
 use crate::store::{database_path, Store};
 use crate::truth::{Leak, Truth};
 use crate::upstream::Upstream;
@@ -109,7 +109,7 @@ impl Application {
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         Ok(Self {
             listener,
-            state: AppState {
+            state: AppState::new(AppStateInner {
                 store,
                 behaviour,
                 truth: Arc::new(Truth::default()),
@@ -118,7 +118,7 @@ impl Application {
                 admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
                 shutdown: shutdown_rx,
                 delayer,
-            },
+            }),
             local_addr,
             shutdown,
         })

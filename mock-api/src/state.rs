@@ -62,8 +62,27 @@ impl SharedBehaviour {
     }
 }
 
+/// What handlers share, behind one `Arc`: axum clones the state for every
+/// request (and every extractor), so a clone is one reference count.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl AppState {
+    pub fn new(inner: AppStateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct AppStateInner {
     pub store: Store,
     pub behaviour: SharedBehaviour,
     pub truth: Arc<Truth>,

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why a domain value could not be built from its raw form.
@@ -221,9 +221,18 @@ fn parse_padded(digits: &str, width: usize) -> Option<u32> {
     (format!("{n:0width$}") == digits).then_some(n)
 }
 
+impl MissionId {
+    fn text(self) -> Short {
+        let mut t = Short::default();
+        t.push_str(Self::PREFIX);
+        t.push_padded(self.0, 4);
+        t
+    }
+}
+
 impl fmt::Display for MissionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{:04}", Self::PREFIX, self.0)
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -236,7 +245,7 @@ impl FromStr for MissionId {
 
 impl Serialize for MissionId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.text().as_str())
     }
 }
 
@@ -273,9 +282,18 @@ impl WaypointId {
     }
 }
 
+impl WaypointId {
+    fn text(self) -> Short {
+        let mut t = Short::default();
+        t.push_str(Self::PREFIX);
+        t.push_padded(self.0, 3);
+        t
+    }
+}
+
 impl fmt::Display for WaypointId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{:03}", Self::PREFIX, self.0)
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -288,7 +306,7 @@ impl FromStr for WaypointId {
 
 impl Serialize for WaypointId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.text().as_str())
     }
 }
 
@@ -325,15 +343,86 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, for years 0 to 9999 (`None` outside).
+    fn text(self) -> Option<Short> {
+        let t = &self.0;
+        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let mut s = Short::default();
+        s.push_padded(year, 4);
+        for (sep, v) in [('-', t.month()), ('-', t.day()), ('T', t.hour())] {
+            s.push_str(sep.encode_utf8(&mut [0; 4]));
+            s.push_padded(v, 2);
+        }
+        for v in [t.minute(), t.second()] {
+            s.push_str(":");
+            s.push_padded(v, 2);
+        }
+        s.push_str(".");
+        s.push_padded(t.timestamp_subsec_millis().min(999), 3);
+        s.push_str("Z");
+        Some(s)
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+        match self.text() {
+            Some(s) => f.write_str(s.as_str()),
+            None => f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        }
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.text() {
+            Some(s) => serializer.serialize_str(s.as_str()),
+            None => serializer.collect_str(self),
+        }
+    }
+}
+
+/// Up to 32 bytes of ASCII text on the stack: ids and timestamps are written
+/// for every response, and going through `fmt` (padding, allocation for
+/// timestamps) showed in the server's profile.
+#[derive(Default)]
+struct Short {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Short {
+    fn push_str(&mut self, s: &str) {
+        let end = (self.len + s.len()).min(self.buf.len());
+        self.buf[self.len..end].copy_from_slice(&s.as_bytes()[..end - self.len]);
+        self.len = end;
+    }
+
+    /// `n` in decimal, zero-padded to at least `width` digits.
+    fn push_padded(&mut self, n: u32, width: usize) {
+        let mut digits = [b'0'; 10];
+        let mut i = digits.len();
+        let mut v = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let start = i.min(digits.len().saturating_sub(width));
+        for &d in &digits[start..] {
+            if self.len < self.buf.len() {
+                self.buf[self.len] = d;
+                self.len += 1;
+            }
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
     }
 }
 
@@ -534,5 +623,43 @@ mod tests {
         assert_eq!(parse_text("name", "  Op  ", 10).unwrap(), "Op");
         assert!(parse_text("name", "   ", 10).is_err());
         assert!(parse_text("name", "abcdefghijk", 10).is_err());
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_timestamps_write_as_fmt_would() {
+        for n in [1, 9, 10, 999, 1000, 9999, 10000, 123456, u32::MAX] {
+            let m = MissionId::new(n).unwrap();
+            assert_eq!(m.to_string(), format!("MISSION-{n:04}"));
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"MISSION-{n:04}\"")
+            );
+            let w = WaypointId::new(n).unwrap();
+            assert_eq!(w.to_string(), format!("wp-{n:03}"));
+        }
+        for ms in [
+            0,
+            1,
+            999,
+            1_710_586_330_123,
+            253_402_300_799_999,
+            -62_135_596_800_000,
+        ] {
+            let t = Timestamp::from_millis(ms);
+            let want = t.0.to_rfc3339_opts(SecondsFormat::Millis, true);
+            assert_eq!(t.to_string(), want);
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{want}\""));
+        }
+        // Past year 9999 the general formatter takes over.
+        let far = Timestamp::from_millis(253_402_300_800_000);
+        assert_eq!(
+            far.to_string(),
+            far.0.to_rfc3339_opts(SecondsFormat::Millis, true)
+        );
     }
 }

@@ -24,12 +24,18 @@ use seed_data::{Mission, MissionId};
 use super::{MissionRow, QueryPlan, WaypointRow};
 use crate::error::Error;
 
-/// Reads a mission: the mission row joined with its waypoints in route order.
-const MISSION_SQL: &str = "SELECT m.id, m.name, m.status, m.region, m.priority, m.commander, \
-     m.unit, m.created_at, m.updated_at, m.version, m.waypoint_count, \
-     w.seq, w.name, w.lat, w.lon, w.alt_m \
-     FROM missions m LEFT JOIN waypoints w ON w.mission_id = m.id \
-     WHERE m.id = ?1 ORDER BY w.seq";
+/// A mission row.
+const MISSION_SQL: &str = "SELECT id, name, status, region, priority, commander, unit, \
+     created_at, updated_at, version, waypoint_count FROM missions WHERE id = ?1";
+
+/// A mission's waypoints in route order (a range of the covering index
+/// `waypoints_for_read`).
+const WAYPOINTS_SQL: &str =
+    "SELECT seq, name, lat, lon, alt_m FROM waypoints WHERE mission_id = ?1 ORDER BY seq";
+
+/// One waypoint of a mission (the N+1 path).
+const WAYPOINT_SQL: &str = "SELECT seq, name, lat, lon, alt_m FROM waypoints \
+     WHERE mission_id = ?1 AND seq = ?2";
 
 /// Idle read connections, opened on demand and kept up to a bound.
 #[derive(Debug)]
@@ -91,63 +97,77 @@ impl Readers {
         self.lock().take();
     }
 
-    /// A mission with its waypoints, in one statement (one snapshot). The
-    /// returned duration is the time spent in SQLite.
+    /// A mission with its waypoints, read in one transaction (one
+    /// snapshot). The returned duration is the time spent in SQLite.
     pub(super) fn mission(&self, id: MissionId) -> Result<(Option<Mission>, Duration), Error> {
         self.with(|conn| {
             let start = Instant::now();
-            let mut stmt = conn.prepare_cached(MISSION_SQL)?;
-            let mut rows = stmt.query([i64::from(id.number())])?;
-            let Some(first) = rows.next()? else {
-                return Ok((None, start.elapsed()));
-            };
-            let summary = mission_row(first)?.into_summary()?;
-            let mut waypoints = Vec::with_capacity(summary.waypoint_count as usize);
-            if let Some(w) = waypoint_row(first, 11)? {
-                waypoints.push(w.into_waypoint()?);
-            }
-            while let Some(row) = rows.next()? {
-                if let Some(w) = waypoint_row(row, 11)? {
-                    waypoints.push(w.into_waypoint()?);
-                }
-            }
-            Ok((Some(summary.with_waypoints(waypoints)), start.elapsed()))
+            let mission = snapshot(conn, |conn| read_mission(conn, WAYPOINTS_SQL, id))?;
+            Ok((mission, start.elapsed()))
         })
     }
 
-    /// The emulated slow paths: `n_plus_one` reads the mission row and then
-    /// each waypoint with a statement of its own; `missing_index` forbids
-    /// the waypoint index. Both inside one read transaction (one snapshot).
-    /// Returns the mission and the number of statements run.
+    /// The emulated slow paths, in one transaction as well: `n_plus_one`
+    /// reads the mission row and then each waypoint with a statement of its
+    /// own; `missing_index` reads the waypoints without any index (a full
+    /// scan). Returns the mission and the number of statements run.
     pub(super) fn mission_slow(
         &self,
         id: MissionId,
         plan: QueryPlan,
     ) -> Result<(Option<Mission>, u64), Error> {
         self.with(|conn| {
-            let tx = conn.unchecked_transaction()?;
-            let out = if plan.n_plus_one {
-                n_plus_one(&tx, id, plan)?
-            } else {
-                let sql = MISSION_SQL.replace("waypoints w ON", "waypoints w NOT INDEXED ON");
-                let mut stmt = tx.prepare_cached(&sql)?;
-                let mut rows = stmt.query([i64::from(id.number())])?;
-                let mut mission = None;
-                let mut waypoints = Vec::new();
-                while let Some(row) = rows.next()? {
-                    if mission.is_none() {
-                        mission = Some(mission_row(row)?.into_summary()?);
-                    }
-                    if let Some(w) = waypoint_row(row, 11)? {
-                        waypoints.push(w.into_waypoint()?);
-                    }
+            snapshot(conn, |conn| {
+                if plan.n_plus_one {
+                    n_plus_one(conn, id, plan)
+                } else {
+                    let sql = WAYPOINTS_SQL.replace("FROM waypoints", "FROM waypoints NOT INDEXED");
+                    Ok((read_mission(conn, &sql, id)?, 2))
                 }
-                (mission.map(|m| m.with_waypoints(waypoints)), 1)
-            };
-            tx.finish()?;
-            Ok(out)
+            })
         })
     }
+}
+
+/// Runs `f` inside one read transaction (`BEGIN` ... `COMMIT`, both from
+/// the statement cache), so that its statements see one snapshot.
+fn snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, Error>,
+) -> Result<T, Error> {
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let out = f(conn);
+    let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = conn.prepare_cached(end).and_then(|mut s| s.execute([]));
+    let out = out?;
+    ended?;
+    Ok(out)
+}
+
+/// The mission row, then its waypoints with `waypoints_sql`.
+fn read_mission(
+    conn: &Connection,
+    waypoints_sql: &str,
+    id: MissionId,
+) -> Result<Option<Mission>, Error> {
+    let number = i64::from(id.number());
+    let summary = conn
+        .prepare_cached(MISSION_SQL)?
+        .query_row([number], |r| mission_row(r, 0))
+        .optional()?;
+    let Some(summary) = summary else {
+        return Ok(None);
+    };
+    let summary = summary.into_summary()?;
+    let mut waypoints = Vec::with_capacity(summary.waypoint_count as usize);
+    let mut stmt = conn.prepare_cached(waypoints_sql)?;
+    let mut rows = stmt.query([number])?;
+    while let Some(row) = rows.next()? {
+        if let Some(w) = waypoint_row(row, 0)? {
+            waypoints.push(w.into_waypoint()?);
+        }
+    }
+    Ok(Some(summary.with_waypoints(waypoints)))
 }
 
 fn n_plus_one(
@@ -155,20 +175,18 @@ fn n_plus_one(
     id: MissionId,
     plan: QueryPlan,
 ) -> Result<(Option<Mission>, u64), Error> {
+    let number = i64::from(id.number());
     let summary = conn
-        .prepare_cached(
-            "SELECT id, name, status, region, priority, commander, unit, created_at, \
-             updated_at, version, waypoint_count FROM missions WHERE id = ?1",
-        )?
-        .query_row([i64::from(id.number())], mission_row)
+        .prepare_cached(MISSION_SQL)?
+        .query_row([number], |r| mission_row(r, 0))
         .optional()?;
     let Some(summary) = summary else {
         return Ok((None, 1));
     };
     let summary = summary.into_summary()?;
-    let sql = format!(
-        "SELECT seq, name, lat, lon, alt_m FROM waypoints{} WHERE mission_id = ?1 AND seq = ?2",
-        plan.indexed()
+    let sql = WAYPOINT_SQL.replace(
+        "FROM waypoints",
+        &format!("FROM waypoints{}", plan.indexed()),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut waypoints = Vec::with_capacity(summary.waypoint_count as usize);
@@ -176,7 +194,7 @@ fn n_plus_one(
     for seq in 1..=i64::from(summary.waypoint_count) {
         queries += 1;
         let row = stmt
-            .query_row([i64::from(id.number()), seq], |r| waypoint_row(r, 0))
+            .query_row([number, seq], |r| waypoint_row(r, 0))
             .optional()?;
         if let Some(w) = row.flatten() {
             waypoints.push(w.into_waypoint()?);
@@ -185,24 +203,24 @@ fn n_plus_one(
     Ok((Some(summary.with_waypoints(waypoints)), queries))
 }
 
-fn mission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MissionRow> {
+/// The mission columns from `at` on.
+fn mission_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<MissionRow> {
     Ok(MissionRow {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        status: r.get(2)?,
-        region: r.get(3)?,
-        priority: r.get(4)?,
-        commander: r.get(5)?,
-        unit: r.get(6)?,
-        created_at: r.get(7)?,
-        updated_at: r.get(8)?,
-        version: r.get(9)?,
-        waypoint_count: r.get(10)?,
+        id: r.get(at)?,
+        name: r.get(at + 1)?,
+        status: r.get(at + 2)?,
+        region: r.get(at + 3)?,
+        priority: r.get(at + 4)?,
+        commander: r.get(at + 5)?,
+        unit: r.get(at + 6)?,
+        created_at: r.get(at + 7)?,
+        updated_at: r.get(at + 8)?,
+        version: r.get(at + 9)?,
+        waypoint_count: r.get(at + 10)?,
     })
 }
 
-/// The waypoint columns from `at` on; `None` for a mission without waypoints
-/// (the LEFT JOIN's empty side).
+/// The waypoint columns from `at` on; `None` where they are NULL.
 fn waypoint_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<WaypointRow>> {
     let Some(seq) = r.get::<_, Option<i64>>(at)? else {
         return Ok(None);
