@@ -1,14 +1,16 @@
 //! One request: send it, read the whole body, classify the outcome.
 //!
 //! Each virtual user owns one [`Connection`]: a single HTTP/1.1 keep-alive
-//! connection (hyper's `client::conn::http1`), opened on first use and
-//! opened again after the server closes it or a request fails, as one real
-//! user's browser does. There is no pool, no per-request pool-key hashing
+//! connection (hyper's `client::conn::http1`, its I/O driven by the user's
+//! own task), opened on first use and opened again after the server closes
+//! it or a request fails, as one real user's browser does. There is no pool, no per-request pool-key hashing
 //! and no URL re-parsing: on `/healthz` those were most of the client's
 //! cost with reqwest's pooled client (BENCHMARKS.md). Open-model arrivals
 //! share a [`ConnectionPool`] of such connections.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -137,12 +139,35 @@ impl Endpoint {
 }
 
 type Sender = http1::SendRequest<Full<Bytes>>;
+type Io = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
 
 /// One keep-alive connection, as one real user has.
 #[derive(Debug)]
 pub struct Connection {
     endpoint: Arc<Endpoint>,
-    sender: Option<Sender>,
+    open: Option<Open>,
+}
+
+/// An open connection: the handle requests go through, and the connection's
+/// I/O. The I/O is driven by whoever has a request in flight, not by a task
+/// of its own: a thinking user then holds no task, only the connection's
+/// state (memory per idle user), and a request wakes one task, not two.
+#[derive(Debug)]
+struct Open {
+    sender: Sender,
+    io: Pin<Box<Io>>,
+}
+
+/// Polls `f` while driving the connection's I/O; `None` if the I/O ended
+/// first (the server closed, or it failed). The caller then drops the
+/// connection, and hyper answers whatever was pending on it with an error
+/// (and gives an unsent request back).
+async fn drive<F: Future>(io: &mut Pin<Box<Io>>, f: Pin<&mut F>) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        out = f => Some(out),
+        _ = io.as_mut() => None,
+    }
 }
 
 impl Connection {
@@ -150,7 +175,7 @@ impl Connection {
     pub fn new(endpoint: Arc<Endpoint>) -> Connection {
         Connection {
             endpoint,
-            sender: None,
+            open: None,
         }
     }
 
@@ -168,7 +193,7 @@ impl Connection {
             Ok(outcome) => outcome,
             Err(_) => {
                 // The connection is mid-exchange: it cannot be reused.
-                self.sender = None;
+                self.open = None;
                 Outcome::Error(
                     ErrorClass::Timeout,
                     format!(
@@ -214,15 +239,26 @@ impl Connection {
         // A kept-alive connection the server has closed gives the request
         // back unsent: send it once more on a fresh connection.
         let response = loop {
-            let (sender, reused) = match self.ready_sender().await {
-                Ok(ready) => ready,
+            let reused = match self.ready().await {
+                Ok(reused) => reused,
                 Err((class, msg)) => return Outcome::Error(class, format!("{}: {msg}", what())),
             };
+            let Some(Open { sender, io }) = self.open.as_mut() else {
+                return Outcome::Error(ErrorClass::Connect, format!("{}: no connection", what()));
+            };
             let sent = sender.try_send_request(request);
-            match sent.await {
+            tokio::pin!(sent);
+            let sent = match drive(io, sent.as_mut()).await {
+                Some(sent) => sent,
+                None => {
+                    self.open = None;
+                    sent.await
+                }
+            };
+            match sent {
                 Ok(response) => break response,
                 Err(mut e) => {
-                    self.sender = None;
+                    self.open = None;
                     match e.take_message() {
                         Some(unsent) if reused => request = unsent,
                         _ => {
@@ -237,14 +273,30 @@ impl Connection {
         };
         let status = response.status().as_u16();
         let mut body = response.into_body();
-        while let Some(frame) = body.frame().await {
-            if let Err(e) = frame {
-                self.sender = None;
-                return Outcome::Error(
-                    ErrorClass::Body,
-                    format!("{}: status {status}, body: {}", what(), describe(&e)),
-                );
+        let read = async {
+            while let Some(frame) = body.frame().await {
+                frame?;
             }
+            Ok::<(), hyper::Error>(())
+        };
+        tokio::pin!(read);
+        let driven = match self.open.as_mut() {
+            Some(open) => drive(&mut open.io, read.as_mut()).await,
+            None => None,
+        };
+        let read = match driven {
+            Some(read) => read,
+            None => {
+                self.open = None;
+                read.await
+            }
+        };
+        if let Err(e) = read {
+            self.open = None;
+            return Outcome::Error(
+                ErrorClass::Body,
+                format!("{}: status {status}, body: {}", what(), describe(&e)),
+            );
         }
         if status == expect {
             return Outcome::Ok;
@@ -260,25 +312,27 @@ impl Connection {
         )
     }
 
-    /// A ready connection, and whether it is a kept-alive one (`true`) or
-    /// was just opened (`false`).
-    async fn ready_sender(&mut self) -> Result<(&mut Sender, bool), (ErrorClass, String)> {
-        let alive = match self.sender.as_mut() {
-            Some(sender) => sender.ready().await.is_ok(),
+    /// Makes sure a connection ready for a request is open: `Ok(true)` if it
+    /// is a kept-alive one, `Ok(false)` if it was just opened.
+    async fn ready(&mut self) -> Result<bool, (ErrorClass, String)> {
+        let alive = match self.open.as_mut() {
+            Some(Open { sender, io }) => {
+                let ready = sender.ready();
+                tokio::pin!(ready);
+                matches!(drive(io, ready).await, Some(Ok(())))
+            }
             None => false,
         };
-        if !alive {
-            self.sender = Some(self.connect().await?);
+        if alive {
+            return Ok(true);
         }
-        match self.sender.as_mut() {
-            Some(sender) => Ok((sender, alive)),
-            None => Err((ErrorClass::Connect, "no connection".to_owned())),
-        }
+        self.open = None;
+        self.open = Some(self.connect().await?);
+        Ok(false)
     }
 
-    /// Opens a new connection and starts its I/O task.
-    async fn connect(&mut self) -> Result<Sender, (ErrorClass, String)> {
-        self.sender = None;
+    /// Opens a new connection.
+    async fn connect(&self) -> Result<Open, (ErrorClass, String)> {
         let ep = &self.endpoint;
         let stream = match tokio::time::timeout(
             ep.connect_timeout,
@@ -299,16 +353,13 @@ impl Connection {
             }
         };
         let _ = stream.set_nodelay(true);
-        let (sender, connection) = match http1::handshake(TokioIo::new(stream)).await {
-            Ok(parts) => parts,
-            Err(e) => return Err((ErrorClass::Connect, format!("handshake: {}", describe(&e)))),
-        };
-        // The connection's I/O runs in a task of its own; it ends when the
-        // sender is dropped or the server closes.
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(sender)
+        match http1::handshake(TokioIo::new(stream)).await {
+            Ok((sender, io)) => Ok(Open {
+                sender,
+                io: Box::pin(io),
+            }),
+            Err(e) => Err((ErrorClass::Connect, format!("handshake: {}", describe(&e)))),
+        }
     }
 }
 
@@ -337,7 +388,7 @@ impl ConnectionPool {
 
     /// Gives a connection back for the next arrival.
     pub fn give_back(&self, connection: Connection) {
-        if connection.sender.is_some() {
+        if connection.open.is_some() {
             if let Ok(mut idle) = self.idle.lock() {
                 idle.push(connection);
             }
@@ -355,4 +406,89 @@ fn describe(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A loopback HTTP/1.1 server that answers one request per connection
+    /// and then closes it without saying so (no `Connection: close`), as a
+    /// server with a short keep-alive timeout does to an idle client.
+    async fn one_request_per_connection() -> (reqwest::Url, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url =
+            reqwest::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let mut seen = Vec::new();
+                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await;
+                    // Then closes the idle connection a little later.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_server_closed_is_replaced_without_an_error() {
+        let (url, accepted) = one_request_per_connection().await;
+        let endpoint = Arc::new(Endpoint::new(&url, Duration::from_secs(5)));
+        let mut connection = Connection::new(endpoint);
+        for i in 0..5 {
+            // Give the server's close time to arrive, as after think time.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let outcome = connection.execute(&Method::GET, "/x", None, 200).await;
+            assert_eq!(outcome, Outcome::Ok, "request {i}");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn statuses_and_refused_connections_are_classed() {
+        let (url, _) = one_request_per_connection().await;
+        let endpoint = Arc::new(Endpoint::new(&url, Duration::from_secs(5)));
+        let mut connection = Connection::new(endpoint);
+        match connection.execute(&Method::GET, "/x", None, 404).await {
+            Outcome::Error(ErrorClass::StatusOther, msg) => {
+                assert!(msg.contains("status 200, expected 404"), "{msg}")
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // A port nothing listens on: bind one, note it, close it.
+        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let url = reqwest::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let mut connection = Connection::new(Arc::new(Endpoint::new(&url, Duration::from_secs(5))));
+        match connection.execute(&Method::GET, "/a b", None, 200).await {
+            Outcome::Error(ErrorClass::Connect, msg) => {
+                assert!(
+                    msg.starts_with(&format!("GET http://127.0.0.1:{port}/a b: connect")),
+                    "{msg}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
