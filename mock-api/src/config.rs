@@ -76,7 +76,8 @@ pub struct Config {
     #[arg(long, env = "MOCK_API_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
-    /// Read connections in the pool (writes always use one connection).
+    /// Read connections: the search pool, idle mission-read connections, and
+    /// slow emulated mission reads at once (writes always use one connection).
     #[arg(long, env = "MOCK_API_READ_CONNECTIONS", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub read_connections: u32,

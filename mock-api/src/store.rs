@@ -35,6 +35,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Missions per transaction when bulk loading.
 const LOAD_BATCH: usize = 2_000;
+/// How long a read waits for a connection before the server answers 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
 const ROWS_PER_INSERT: usize = 400;
 
@@ -144,13 +146,13 @@ impl Store {
             .pragma("temp_store", "memory");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(read_connections.max(1))
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // Not opened read-only: whichever connection closes last must be
             // able to checkpoint the WAL into the main file and remove it.
             .connect_with(options)
@@ -277,10 +279,17 @@ impl Store {
         }
         let readers = Arc::clone(&self.readers);
         let start = std::time::Instant::now();
-        let (mission, queries) =
-            tokio::task::spawn_blocking(move || readers.mission_slow(id, plan))
+        let permit =
+            tokio::time::timeout(ACQUIRE_TIMEOUT, Arc::clone(&readers.slow).acquire_owned())
                 .await
-                .map_err(|e| Error::Internal(format!("mission read did not finish: {e}")))??;
+                .map_err(|_| Error::Busy)?
+                .map_err(|_| Error::Busy)?;
+        let (mission, queries) = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            readers.mission_slow(id, plan)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("mission read did not finish: {e}")))??;
         truth::count_queries(queries, start.elapsed());
         Ok(mission)
     }

@@ -15,11 +15,12 @@
 //! route and not every other request on the same worker thread.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use seed_data::{Mission, MissionId};
+use tokio::sync::Semaphore;
 
 use super::{MissionRow, QueryPlan, WaypointRow};
 use crate::error::Error;
@@ -42,6 +43,9 @@ const WAYPOINT_SQL: &str = "SELECT seq, name, lat, lon, alt_m FROM waypoints \
 pub(super) struct Readers {
     path: PathBuf,
     max_idle: usize,
+    /// Bounds the slow paths running on the blocking pool at once (as a
+    /// pool of `max_idle` connections would): the rest wait their turn.
+    pub(super) slow: Arc<Semaphore>,
     /// `None` once closed: connections in use are then dropped, not kept.
     idle: Mutex<Option<Vec<Connection>>>,
 }
@@ -51,6 +55,7 @@ impl Readers {
         Readers {
             path: path.to_owned(),
             max_idle: max_idle.max(1),
+            slow: Arc::new(Semaphore::new(max_idle.max(1))),
             idle: Mutex::new(Some(Vec::new())),
         }
     }
