@@ -3,10 +3,11 @@
 //! Each virtual user owns one [`Connection`]: a single HTTP/1.1 keep-alive
 //! connection (hyper's `client::conn::http1`, its I/O driven by the user's
 //! own task), opened on first use and opened again after the server closes
-//! it or a request fails, as one real user's browser does. There is no pool, no per-request pool-key hashing
-//! and no URL re-parsing: on `/healthz` those were most of the client's
-//! cost with reqwest's pooled client (BENCHMARKS.md). Open-model arrivals
-//! share a [`ConnectionPool`] of such connections.
+//! it or a request fails, as one real user's browser does. There is no
+//! pool, no per-request pool-key hashing and no URL re-parsing: on
+//! `/healthz` those were most of the client's cost with reqwest's pooled
+//! client (BENCHMARKS.md). Open-model arrivals share a [`ConnectionPool`]
+//! of such connections.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -23,6 +24,7 @@ use hyper_util::rt::TokioIo;
 use percent_encoding::{AsciiSet, CONTROLS};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
+
 /// Why a request counted as an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,6 +138,24 @@ impl Endpoint {
             connect_timeout: timeout.min(Duration::from_secs(10)),
         }
     }
+
+    /// A TCP connection to the target (no-delay set), within `within`.
+    pub async fn tcp(&self, within: Duration) -> std::io::Result<TcpStream> {
+        let connecting = TcpStream::connect((self.host.as_str(), self.port));
+        let stream = tokio::time::timeout(within, connecting)
+            .await
+            .unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "no connection within {}",
+                        humantime::format_duration(within)
+                    ),
+                ))
+            })?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
 }
 
 type Sender = http1::SendRequest<Full<Bytes>>;
@@ -159,9 +179,7 @@ struct Open {
 }
 
 /// Polls `f` while driving the connection's I/O; `None` if the I/O ended
-/// first (the server closed, or it failed). The caller then drops the
-/// connection, and hyper answers whatever was pending on it with an error
-/// (and gives an unsent request back).
+/// first (the server closed, or it failed).
 async fn drive<F: Future>(io: &mut Pin<Box<Io>>, f: Pin<&mut F>) -> Option<F::Output> {
     tokio::select! {
         biased;
@@ -243,19 +261,12 @@ impl Connection {
                 Ok(reused) => reused,
                 Err((class, msg)) => return Outcome::Error(class, format!("{}: {msg}", what())),
             };
-            let Some(Open { sender, io }) = self.open.as_mut() else {
+            let Some(open) = self.open.as_mut() else {
                 return Outcome::Error(ErrorClass::Connect, format!("{}: no connection", what()));
             };
-            let sent = sender.try_send_request(request);
+            let sent = open.sender.try_send_request(request);
             tokio::pin!(sent);
-            let sent = match drive(io, sent.as_mut()).await {
-                Some(sent) => sent,
-                None => {
-                    self.open = None;
-                    sent.await
-                }
-            };
-            match sent {
+            match self.finish(sent).await {
                 Ok(response) => break response,
                 Err(mut e) => {
                     self.open = None;
@@ -280,18 +291,7 @@ impl Connection {
             Ok::<(), hyper::Error>(())
         };
         tokio::pin!(read);
-        let driven = match self.open.as_mut() {
-            Some(open) => drive(&mut open.io, read.as_mut()).await,
-            None => None,
-        };
-        let read = match driven {
-            Some(read) => read,
-            None => {
-                self.open = None;
-                read.await
-            }
-        };
-        if let Err(e) = read {
+        if let Err(e) = self.finish(read).await {
             self.open = None;
             return Outcome::Error(
                 ErrorClass::Body,
@@ -334,25 +334,10 @@ impl Connection {
     /// Opens a new connection.
     async fn connect(&self) -> Result<Open, (ErrorClass, String)> {
         let ep = &self.endpoint;
-        let stream = match tokio::time::timeout(
-            ep.connect_timeout,
-            TcpStream::connect((ep.host.as_str(), ep.port)),
-        )
-        .await
-        {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return Err((ErrorClass::Connect, format!("connect: {e}"))),
-            Err(_) => {
-                return Err((
-                    ErrorClass::Connect,
-                    format!(
-                        "connect: no connection within {}",
-                        humantime::format_duration(ep.connect_timeout)
-                    ),
-                ))
-            }
-        };
-        let _ = stream.set_nodelay(true);
+        let stream = ep
+            .tcp(ep.connect_timeout)
+            .await
+            .map_err(|e| (ErrorClass::Connect, format!("connect: {e}")))?;
         match http1::handshake(TokioIo::new(stream)).await {
             Ok((sender, io)) => Ok(Open {
                 sender,
@@ -360,6 +345,19 @@ impl Connection {
             }),
             Err(e) => Err((ErrorClass::Connect, format!("handshake: {}", describe(&e)))),
         }
+    }
+
+    /// Polls `f` while driving this connection's I/O, if it is open; if the
+    /// I/O ends first, drops the connection (hyper then answers whatever was
+    /// pending on it, giving an unsent request back) and finishes `f`.
+    async fn finish<F: Future>(&mut self, mut f: Pin<&mut F>) -> F::Output {
+        if let Some(open) = self.open.as_mut() {
+            if let Some(out) = drive(&mut open.io, f.as_mut()).await {
+                return out;
+            }
+            self.open = None;
+        }
+        f.await
     }
 }
 

@@ -2,9 +2,9 @@
 //! arrival scheduler (open model), and sends every result to the collector.
 //!
 //! - Closed model: each virtual user is a tokio task with its own keep-alive
-//!   connection. A controller checks the plan every
-//!   100 ms and adds users, or lowers the target so that users above it stop
-//!   (at once if thinking, after their request if one is in flight).
+//!   connection. A controller checks the plan every 100 ms and adds users,
+//!   or lowers the target so that users above it stop (at once if thinking,
+//!   after their request if one is in flight).
 //! - Open model: arrivals are scheduled at fixed spacing from the stage's
 //!   rate; each request's latency is measured from its *intended* start (no
 //!   coordinated omission). An arrival that finds `max_in_flight` requests

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::client::Endpoint;
 use crate::collector::Live;
 use crate::engine::{self, StageChange};
 use crate::error::Error;
@@ -58,25 +59,12 @@ pub fn parse_target(target: &str) -> Result<reqwest::Url, Error> {
 
 /// Fails fast, in one line, when nothing listens at the target.
 pub async fn check_reachable(url: &reqwest::Url) -> Result<(), Error> {
-    let host = url
-        .host_str()
-        .unwrap_or("localhost")
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = url.port_or_known_default().unwrap_or(80);
-    match tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio::net::TcpStream::connect((host.as_str(), port)),
-    )
-    .await
-    {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(Error::Target(format!("cannot reach target {url}: {e}"))),
-        Err(_) => Err(Error::Target(format!(
-            "cannot reach target {url}: no answer within 5 s"
-        ))),
-    }
+    let within = Duration::from_secs(5);
+    Endpoint::new(url, within)
+        .tcp(within)
+        .await
+        .map(drop)
+        .map_err(|e| Error::Target(format!("cannot reach target {url}: {e}")))
 }
 
 /// `results/20261126T230512Z-req-perf-401.json`.
