@@ -268,28 +268,18 @@ impl Store {
 
     /// A mission with its waypoints in route order: the mission row and its
     /// waypoints in one read transaction (one snapshot), on the request's
-    /// own thread; with
-    /// `n_plus_one` (the mission row, then each waypoint with a query of its
-    /// own) or `missing_index`, on the blocking pool.
+    /// own thread; with `n_plus_one` (the mission row, then each waypoint
+    /// with a query of its own) or `missing_index`, on the blocking pool.
     pub async fn mission(&self, id: MissionId, plan: QueryPlan) -> Result<Option<Mission>, Error> {
         if plan == QueryPlan::default() {
             let (mission, elapsed) = self.readers.mission(id)?;
             truth::count_queries(2, elapsed);
             return Ok(mission);
         }
-        let readers = Arc::clone(&self.readers);
         let start = std::time::Instant::now();
-        let permit =
-            tokio::time::timeout(ACQUIRE_TIMEOUT, Arc::clone(&readers.slow).acquire_owned())
-                .await
-                .map_err(|_| Error::Busy)?
-                .map_err(|_| Error::Busy)?;
-        let (mission, queries) = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            readers.mission_slow(id, plan)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("mission read did not finish: {e}")))??;
+        let (mission, queries) = Arc::clone(&self.readers)
+            .mission_slow(id, plan, ACQUIRE_TIMEOUT)
+            .await?;
         truth::count_queries(queries, start.elapsed());
         Ok(mission)
     }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
-use seed_data::{Mission, MissionId};
+use seed_data::{Mission, MissionId, MissionSummary};
 use tokio::sync::Semaphore;
 
 use super::{MissionRow, QueryPlan, WaypointRow};
@@ -45,7 +45,7 @@ pub(super) struct Readers {
     max_idle: usize,
     /// Bounds the slow paths running on the blocking pool at once (as a
     /// pool of `max_idle` connections would): the rest wait their turn.
-    pub(super) slow: Arc<Semaphore>,
+    slow: Arc<Semaphore>,
     /// `None` once closed: connections in use are then dropped, not kept.
     idle: Mutex<Option<Vec<Connection>>>,
 }
@@ -112,26 +112,45 @@ impl Readers {
         })
     }
 
-    /// The emulated slow paths, in one transaction as well: `n_plus_one`
-    /// reads the mission row and then each waypoint with a statement of its
-    /// own; `missing_index` reads the waypoints without any index (a full
-    /// scan). Returns the mission and the number of statements run.
-    pub(super) fn mission_slow(
-        &self,
+    /// The emulated slow paths, in one transaction as well, on the blocking
+    /// pool (one of a bounded number at a time; `Busy` after waiting
+    /// `wait`): `n_plus_one` reads the mission row and then each waypoint
+    /// with a statement of its own; `missing_index` reads the waypoints
+    /// without any index (a full scan). Returns the mission and the number
+    /// of statements run.
+    pub(super) async fn mission_slow(
+        self: Arc<Self>,
         id: MissionId,
         plan: QueryPlan,
+        wait: Duration,
     ) -> Result<(Option<Mission>, u64), Error> {
-        self.with(|conn| {
-            snapshot(conn, |conn| {
-                if plan.n_plus_one {
-                    n_plus_one(conn, id, plan)
-                } else {
-                    let sql = WAYPOINTS_SQL.replace("FROM waypoints", "FROM waypoints NOT INDEXED");
-                    Ok((read_mission(conn, &sql, id)?, 2))
-                }
+        let permit = tokio::time::timeout(wait, Arc::clone(&self.slow).acquire_owned())
+            .await
+            .map_err(|_| Error::Busy)?
+            .map_err(|_| Error::Busy)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            self.with(|conn| {
+                snapshot(conn, |conn| {
+                    if plan.n_plus_one {
+                        n_plus_one(conn, id, plan)
+                    } else {
+                        Ok((read_mission(conn, &with_plan(WAYPOINTS_SQL, plan), id)?, 2))
+                    }
+                })
             })
         })
+        .await
+        .map_err(|e| Error::Internal(format!("mission read did not finish: {e}")))?
     }
+}
+
+/// `sql` with the plan's index qualifier after its `FROM waypoints`.
+fn with_plan(sql: &str, plan: QueryPlan) -> String {
+    sql.replace(
+        "FROM waypoints",
+        &format!("FROM waypoints{}", plan.indexed()),
+    )
 }
 
 /// Runs `f` inside one read transaction (`BEGIN` ... `COMMIT`, both from
@@ -149,28 +168,29 @@ fn snapshot<T>(
     Ok(out)
 }
 
+/// The mission row alone.
+fn read_summary(conn: &Connection, id: MissionId) -> Result<Option<MissionSummary>, Error> {
+    conn.prepare_cached(MISSION_SQL)?
+        .query_row([i64::from(id.number())], mission_row)
+        .optional()?
+        .map(MissionRow::into_summary)
+        .transpose()
+}
+
 /// The mission row, then its waypoints with `waypoints_sql`.
 fn read_mission(
     conn: &Connection,
     waypoints_sql: &str,
     id: MissionId,
 ) -> Result<Option<Mission>, Error> {
-    let number = i64::from(id.number());
-    let summary = conn
-        .prepare_cached(MISSION_SQL)?
-        .query_row([number], |r| mission_row(r, 0))
-        .optional()?;
-    let Some(summary) = summary else {
+    let Some(summary) = read_summary(conn, id)? else {
         return Ok(None);
     };
-    let summary = summary.into_summary()?;
     let mut waypoints = Vec::with_capacity(summary.waypoint_count as usize);
     let mut stmt = conn.prepare_cached(waypoints_sql)?;
-    let mut rows = stmt.query([number])?;
+    let mut rows = stmt.query([i64::from(id.number())])?;
     while let Some(row) = rows.next()? {
-        if let Some(w) = waypoint_row(row, 0)? {
-            waypoints.push(w.into_waypoint()?);
-        }
+        waypoints.push(waypoint_row(row)?.into_waypoint()?);
     }
     Ok(Some(summary.with_waypoints(waypoints)))
 }
@@ -180,61 +200,45 @@ fn n_plus_one(
     id: MissionId,
     plan: QueryPlan,
 ) -> Result<(Option<Mission>, u64), Error> {
-    let number = i64::from(id.number());
-    let summary = conn
-        .prepare_cached(MISSION_SQL)?
-        .query_row([number], |r| mission_row(r, 0))
-        .optional()?;
-    let Some(summary) = summary else {
+    let Some(summary) = read_summary(conn, id)? else {
         return Ok((None, 1));
     };
-    let summary = summary.into_summary()?;
-    let sql = WAYPOINT_SQL.replace(
-        "FROM waypoints",
-        &format!("FROM waypoints{}", plan.indexed()),
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let number = i64::from(id.number());
+    let mut stmt = conn.prepare_cached(&with_plan(WAYPOINT_SQL, plan))?;
     let mut waypoints = Vec::with_capacity(summary.waypoint_count as usize);
     let mut queries = 1;
     for seq in 1..=i64::from(summary.waypoint_count) {
         queries += 1;
-        let row = stmt
-            .query_row([number, seq], |r| waypoint_row(r, 0))
-            .optional()?;
-        if let Some(w) = row.flatten() {
+        let row = stmt.query_row([number, seq], waypoint_row).optional()?;
+        if let Some(w) = row {
             waypoints.push(w.into_waypoint()?);
         }
     }
     Ok((Some(summary.with_waypoints(waypoints)), queries))
 }
 
-/// The mission columns from `at` on.
-fn mission_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<MissionRow> {
+fn mission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MissionRow> {
     Ok(MissionRow {
-        id: r.get(at)?,
-        name: r.get(at + 1)?,
-        status: r.get(at + 2)?,
-        region: r.get(at + 3)?,
-        priority: r.get(at + 4)?,
-        commander: r.get(at + 5)?,
-        unit: r.get(at + 6)?,
-        created_at: r.get(at + 7)?,
-        updated_at: r.get(at + 8)?,
-        version: r.get(at + 9)?,
-        waypoint_count: r.get(at + 10)?,
+        id: r.get(0)?,
+        name: r.get(1)?,
+        status: r.get(2)?,
+        region: r.get(3)?,
+        priority: r.get(4)?,
+        commander: r.get(5)?,
+        unit: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        version: r.get(9)?,
+        waypoint_count: r.get(10)?,
     })
 }
 
-/// The waypoint columns from `at` on; `None` where they are NULL.
-fn waypoint_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<WaypointRow>> {
-    let Some(seq) = r.get::<_, Option<i64>>(at)? else {
-        return Ok(None);
-    };
-    Ok(Some(WaypointRow {
-        seq,
-        name: r.get(at + 1)?,
-        lat: r.get(at + 2)?,
-        lon: r.get(at + 3)?,
-        alt_m: r.get(at + 4)?,
-    }))
+fn waypoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WaypointRow> {
+    Ok(WaypointRow {
+        seq: r.get(0)?,
+        name: r.get(1)?,
+        lat: r.get(2)?,
+        lon: r.get(3)?,
+        alt_m: r.get(4)?,
+    })
 }
