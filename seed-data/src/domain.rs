@@ -209,6 +209,13 @@ impl MissionId {
         let n = parse_padded(digits, 4).ok_or_else(err)?;
         Self::new(n).ok_or_else(err)
     }
+
+    fn text(self) -> Short {
+        let mut t = Short::default();
+        t.push_str(Self::PREFIX);
+        t.push_padded(self.0, 4);
+        t
+    }
 }
 
 /// Parses a decimal number written with at least `width` digits and no
@@ -218,16 +225,9 @@ fn parse_padded(digits: &str, width: usize) -> Option<u32> {
         return None;
     }
     let n: u32 = digits.parse().ok()?;
-    (format!("{n:0width$}") == digits).then_some(n)
-}
-
-impl MissionId {
-    fn text(self) -> Short {
-        let mut t = Short::default();
-        t.push_str(Self::PREFIX);
-        t.push_padded(self.0, 4);
-        t
-    }
+    let mut canonical = Short::default();
+    canonical.push_padded(n, width);
+    (canonical.as_str() == digits).then_some(n)
 }
 
 impl fmt::Display for MissionId {
@@ -280,9 +280,7 @@ impl WaypointId {
         let n = parse_padded(digits, 3).ok_or_else(err)?;
         Self::new(n).ok_or_else(err)
     }
-}
 
-impl WaypointId {
     fn text(self) -> Short {
         let mut t = Short::default();
         t.push_str(Self::PREFIX);
@@ -341,21 +339,21 @@ impl Timestamp {
             .map(|t| Self::from_millis(t.timestamp_millis()))
             .map_err(|_| DomainError::Timestamp(s.to_owned()))
     }
-}
 
-impl Timestamp {
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, for years 0 to 9999 (`None` outside).
     fn text(self) -> Option<Short> {
         let t = &self.0;
         let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
         let mut s = Short::default();
         s.push_padded(year, 4);
-        for (sep, v) in [('-', t.month()), ('-', t.day()), ('T', t.hour())] {
-            s.push_str(sep.encode_utf8(&mut [0; 4]));
-            s.push_padded(v, 2);
-        }
-        for v in [t.minute(), t.second()] {
-            s.push_str(":");
+        for (sep, v) in [
+            ("-", t.month()),
+            ("-", t.day()),
+            ("T", t.hour()),
+            (":", t.minute()),
+            (":", t.second()),
+        ] {
+            s.push_str(sep);
             s.push_padded(v, 2);
         }
         s.push_str(".");
@@ -624,11 +622,6 @@ mod tests {
         assert!(parse_text("name", "   ", 10).is_err());
         assert!(parse_text("name", "abcdefghijk", 10).is_err());
     }
-}
-
-#[cfg(test)]
-mod text_tests {
-    use super::*;
 
     #[test]
     fn ids_and_timestamps_write_as_fmt_would() {
