@@ -6,9 +6,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use harness::analysis::{analyze, Run};
-use harness::collector::new_histogram;
-use harness::engine::{cumulative_weights, pick_task};
-use harness::template::{KeySampler, Keys};
+use harness::histogram::new_histogram;
+use harness::load::engine::{cumulative_weights, pick_task};
+use harness::scenario::template::{KeySampler, Keys};
+use harness::scenario::Percentile;
 use harness::Scenario;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -56,23 +57,15 @@ fn analyze_history(c: &mut Criterion) {
             let level = if i > 7_000 { 600.0 } else { 500.0 };
             let p95 = level * (1.0 + rng.random_range(-0.05..0.05));
             Run {
-                label: format!("build-{i}"),
-                p50: p95 / 3.0,
-                p95,
-                p99: p95 * 1.8,
-                error_rate: None,
-                started_at: None,
-                scenario: None,
-                verdict: None,
                 threshold_ms: Some(2000.0),
-                server: None,
+                ..Run::of_percentiles(format!("build-{i}"), p95 / 3.0, p95, p95 * 1.8)
             }
         })
         .collect();
     let mut g = c.benchmark_group("analyze");
     g.sample_size(10);
     g.bench_function("history of 10,000 runs", |b| {
-        b.iter(|| analyze(&runs, "p95", None).expect("analysis"))
+        b.iter(|| analyze(&runs, Percentile::P95, None).expect("analysis"))
     });
     g.finish();
 }

@@ -1,13 +1,20 @@
 //! Command-line interface: flags and subcommands (clap), dispatched to the
-//! library. Exit codes: 0 all SLOs pass, 1 an SLO fails, 2 usage, scenario,
-//! target or input error.
+//! library; a thin layer. Exit codes: 0 all SLOs pass (or no regression),
+//! 1 an SLO fails (or a regression), 2 usage, scenario, target or input
+//! error.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::Error;
-use crate::runner::{self, DemoOptions, RunOptions};
+use crate::analysis::history::{parse_text_history, read_history, read_records};
+use crate::analysis::{self, compare, Run};
+use crate::error::{read_file, write_file, Error};
+pub use crate::output::Format;
+use crate::output::{self, report};
+use crate::record::{verdict, RunRecord};
+use crate::run::{self, RunOptions};
+use crate::scenario::Percentile;
 
 /// The built-in scenario lasts 40 min; this scale makes the demo about 90 s.
 pub const DEMO_SCALE: f64 = 0.0375;
@@ -28,7 +35,10 @@ pub enum Command {
     /// Run a scenario against a target and judge it.
     Run(RunArgs),
     /// Start mock-api in-process and run the built-in scenario against it (about 90 s).
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
+    /// Judge a saved run record again on its SLOs; exits 0 or 1 as `run` did.
+    Judge(JudgeArgs),
     /// List the run records in a folder, oldest first.
     History(HistoryArgs),
     /// Trend, change points, severity and likely causes across runs.
@@ -37,12 +47,6 @@ pub enum Command {
     Compare(CompareArgs),
     /// Write a self-contained HTML report of a record.
     Report(ReportArgs),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -63,11 +67,19 @@ pub struct AnalyzeArgs {
     #[arg(long, conflicts_with = "records")]
     pub text: Option<PathBuf>,
     /// The percentile that decides the verdict and severity.
-    #[arg(long, default_value = "p95", value_parser = ["p50", "p95", "p99"])]
-    pub metric: String,
+    #[arg(long, value_enum, default_value_t = Percentile::P95)]
+    pub metric: Percentile,
     /// The threshold [default: the records' p95 SLO bound, else 2000].
     #[arg(long)]
     pub threshold_ms: Option<f64>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct JudgeArgs {
+    /// The run record to judge.
+    pub record: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -131,6 +143,7 @@ pub struct RunArgs {
     pub junit: Option<PathBuf>,
 }
 
+#[cfg(feature = "demo")]
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Multiply the built-in scenario's stage durations by this.
@@ -151,27 +164,10 @@ pub struct DemoArgs {
 /// Runs a parsed command; returns the exit code.
 pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
     let result = match cli.command {
-        c @ (Command::History(_)
-        | Command::Analyze(_)
-        | Command::Compare(_)
-        | Command::Report(_)) => return offline(c),
-        Command::Run(a) => {
-            runner::run(&RunOptions {
-                target: a.target,
-                scenario: a.scenario,
-                duration_scale: a.duration_scale,
-                seed: a.seed,
-                out: a.out,
-                label: a.label,
-                quiet: a.quiet,
-                no_server_stats: a.no_server_stats,
-                report: a.report,
-                junit: a.junit,
-            })
-            .await?
-        }
+        Command::Run(a) => run::run(&a.into()).await?,
+        #[cfg(feature = "demo")]
         Command::Demo(a) => {
-            runner::demo(&DemoOptions {
+            run::demo::demo(&run::demo::DemoOptions {
                 duration_scale: a.duration_scale,
                 seed: a.seed,
                 out: a.out,
@@ -180,113 +176,90 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
             })
             .await?
         }
+        Command::Judge(a) => return judge(&a),
+        Command::History(a) => return history(&a),
+        Command::Analyze(a) => return analyze(&a),
+        Command::Compare(a) => return compare(&a),
+        Command::Report(a) => return report(&a),
     };
-    Ok(if result.passed { 0 } else { 1 })
+    Ok(result.record.verdict.exit_code())
 }
 
-/// The commands that judge records already on disk.
-fn offline(command: Command) -> Result<u8, Error> {
-    use crate::analysis::{self, Run};
-    match command {
-        Command::History(a) => {
-            let records = analysis::read_history(&a.dir)?;
-            println!(
-                "{:<26} {:<16} {:<16} {:<7} {:>9} {:>9} {:>9} {:>8}",
-                "started (UTC)",
-                "label",
-                "scenario",
-                "verdict",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "errors"
-            );
-            for r in &records {
-                let s = &r.steady;
-                println!(
-                    "{:<26} {:<16} {:<16} {:<7} {:>9.2} {:>9.2} {:>9.2} {:>7.3}%",
-                    r.started_at.chars().take(25).collect::<String>(),
-                    r.label.as_deref().unwrap_or("-"),
-                    r.scenario,
-                    r.verdict,
-                    s.latency.p50_ms,
-                    s.latency.p95_ms,
-                    s.latency.p99_ms,
-                    s.error_rate * 100.0
-                );
-            }
-            println!("{} run(s) in {}", records.len(), a.dir.display());
-            Ok(0)
+impl From<RunArgs> for RunOptions {
+    fn from(a: RunArgs) -> Self {
+        RunOptions {
+            target: a.target,
+            scenario: a.scenario,
+            duration_scale: a.duration_scale,
+            seed: a.seed,
+            out: a.out,
+            label: a.label,
+            quiet: a.quiet,
+            no_server_stats: a.no_server_stats,
+            report: a.report,
+            junit: a.junit,
         }
-        Command::Analyze(a) => {
-            let runs: Vec<Run> = if let Some(text) = &a.text {
-                let body = std::fs::read_to_string(text)
-                    .map_err(|e| Error::Io(format!("cannot read {}: {e}", text.display())))?;
-                analysis::parse_text_history(&text.display().to_string(), &body)?
-            } else {
-                let paths = match (&a.history, a.records.is_empty()) {
-                    (Some(dir), _) => vec![dir.clone()],
-                    (None, false) => a.records.clone(),
-                    (None, true) => vec![PathBuf::from("results")],
-                };
-                analysis::read_records(&paths)?
-                    .iter()
-                    .map(Run::from_record)
-                    .collect()
-            };
-            let result = analysis::analyze(&runs, &a.metric, a.threshold_ms)?;
-            match a.format {
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&result).expect("serializes")
-                ),
-                Format::Text => print!("{}", analysis::render_text(&result)),
-            }
-            Ok(
-                if result.verdict == "regression" || result.severity == "critical" {
-                    1
-                } else {
-                    0
-                },
-            )
-        }
-        Command::Compare(a) => {
-            let c = crate::compare::compare(&a.base, &a.new)?;
-            match a.format {
-                Format::Json => {
-                    println!("{}", serde_json::to_string_pretty(&c).expect("serializes"))
-                }
-                Format::Text => print!("{}", crate::compare::render_text(&c)),
-            }
-            Ok(if c.verdict == "regression" { 1 } else { 0 })
-        }
-        Command::Report(a) => {
-            let record = crate::record::RunRecord::read(&a.record)?;
-            let baseline = a
-                .baseline
-                .as_ref()
-                .map(|b| crate::compare::compare(b, &a.record))
-                .transpose()?;
-            let history = match &a.history {
-                Some(dir) => {
-                    let runs: Vec<Run> = analysis::read_history(dir)?
-                        .iter()
-                        .map(Run::from_record)
-                        .collect();
-                    let analysis = analysis::analyze(&runs, "p95", None)?;
-                    Some((runs, analysis))
-                }
-                None => None,
-            };
-            let html = crate::report::html(
-                &record,
-                baseline.as_ref(),
-                history.as_ref().map(|(r, a)| (r.as_slice(), a)),
-            );
-            runner::write_file(&a.out, &html)?;
-            println!("report: {}", a.out.display());
-            Ok(0)
-        }
-        Command::Run(_) | Command::Demo(_) => unreachable!("handled by dispatch"),
     }
+}
+
+fn judge(a: &JudgeArgs) -> Result<u8, Error> {
+    let record = RunRecord::read(&a.record)?;
+    let judged = verdict::judge(&record);
+    let _ = output::judgement(
+        &mut std::io::stdout().lock(),
+        &a.record,
+        &record,
+        &judged,
+        a.format,
+    );
+    Ok(judged.verdict.exit_code())
+}
+
+fn history(a: &HistoryArgs) -> Result<u8, Error> {
+    let records = read_history(&a.dir)?;
+    let _ = output::history(&mut std::io::stdout().lock(), &records, &a.dir);
+    Ok(0)
+}
+
+fn analyze(a: &AnalyzeArgs) -> Result<u8, Error> {
+    let runs: Vec<Run> = if let Some(text) = &a.text {
+        parse_text_history(&text.display().to_string(), &read_file(text)?)?
+    } else {
+        let paths = match (&a.history, a.records.is_empty()) {
+            (Some(dir), _) => vec![dir.clone()],
+            (None, false) => a.records.clone(),
+            (None, true) => vec![PathBuf::from("results")],
+        };
+        read_records(&paths)?.iter().map(Run::from_record).collect()
+    };
+    let result = analysis::analyze(&runs, a.metric, a.threshold_ms)?;
+    let _ = output::analysis(&mut std::io::stdout().lock(), &result, a.format);
+    Ok(result.exit_code())
+}
+
+fn compare(a: &CompareArgs) -> Result<u8, Error> {
+    let c = compare::compare(&a.base, &a.new)?;
+    let _ = output::comparison(&mut std::io::stdout().lock(), &c, a.format);
+    Ok(c.exit_code())
+}
+
+fn report(a: &ReportArgs) -> Result<u8, Error> {
+    let record = RunRecord::read(&a.record)?;
+    let baseline = a
+        .baseline
+        .as_ref()
+        .map(|b| compare::compare(b, &a.record))
+        .transpose()?;
+    let history = match &a.history {
+        Some(dir) => {
+            let runs: Vec<Run> = read_history(dir)?.iter().map(Run::from_record).collect();
+            let analysis = analysis::analyze(&runs, Percentile::P95, None)?;
+            Some((runs, analysis))
+        }
+        None => None,
+    };
+    let history = history.as_ref().map(|(r, a)| (r.as_slice(), a));
+    write_file(&a.out, report::html(&record, baseline.as_ref(), history))?;
+    println!("report: {}", a.out.display());
+    Ok(0)
 }

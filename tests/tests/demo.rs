@@ -3,7 +3,7 @@
 //! built-in REQ-PERF-401 scenario (shortened), and writes the record and the
 //! HTML report.
 
-use harness::runner::{demo, DemoOptions};
+use harness::run::demo::{demo, DemoOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_the_seed_documents_scenario_and_writes_record_and_report() {

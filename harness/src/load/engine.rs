@@ -1,5 +1,7 @@
-//! The engine: follows the plan with virtual users (closed model) or an
-//! arrival scheduler (open model), and sends every result to the collector.
+//! The engine. In: a scenario, the target and a seed. Out: [`RunOutput`]
+//! (what the collector gathered, and when each stage ran). It follows the
+//! plan with virtual users (closed model) or an arrival scheduler (open
+//! model), and sends every result to the collector.
 //!
 //! - Closed model: each virtual user is a tokio task with its own keep-alive
 //!   connection. A controller checks the plan every 100 ms and adds users,
@@ -24,11 +26,12 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::client::{Connection, ConnectionPool, Endpoint, Outcome};
-use crate::collector::{Collected, Collector, Live, Msg, Sample};
-use crate::plan::{Plan, Target};
+use crate::load::client::{Connection, ConnectionPool, Outcome};
+use crate::load::collector::{Collected, Collector, Live, Msg, Sample};
+use crate::load::endpoint::Endpoint;
+use crate::load::plan::{Plan, Target};
+use crate::scenario::template::Keys;
 use crate::scenario::{Load, Scenario, ThinkTime};
-use crate::template::Keys;
 
 /// How often the controller follows the plan.
 const TICK: Duration = Duration::from_millis(100);
@@ -89,6 +92,28 @@ pub fn pick_task<R: Rng>(cumulative: &[u32], rng: &mut R) -> usize {
 }
 
 impl Shared {
+    fn new(
+        scenario: &Scenario,
+        base: &reqwest::Url,
+        seed: u64,
+        endpoint: &Arc<Endpoint>,
+        tx: mpsc::UnboundedSender<Msg>,
+    ) -> Self {
+        Shared {
+            scenario: scenario.clone(),
+            plan: Plan::new(scenario),
+            keys: Keys::new(&scenario.keys),
+            endpoint: Arc::clone(endpoint),
+            prefix: base.path().trim_end_matches('/').to_owned(),
+            seed,
+            start: Instant::now(),
+            tx,
+            cumulative: cumulative_weights(scenario),
+            active: AtomicU32::new(0),
+            in_flight: AtomicU32::new(0),
+        }
+    }
+
     fn pick<R: Rng>(&self, rng: &mut R) -> usize {
         pick_task(&self.cumulative, rng)
     }
@@ -216,149 +241,169 @@ async fn open_stage(sh: Arc<Shared>, stage: usize, pool: Arc<ConnectionPool>) {
     .await;
 }
 
-/// Runs the scenario against `base` (e.g. `http://127.0.0.1:8080`) until the
+/// The stage times and transitions as the run goes.
+struct Stages {
+    times: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>>,
+    current: Option<usize>,
+    changes: Option<mpsc::UnboundedSender<StageChange>>,
+}
+
+impl Stages {
+    /// Moves to stage `to` (`None`: the run ended), noting the times and
+    /// telling whoever listens.
+    fn enter(&mut self, to: Option<usize>) {
+        let now = Utc::now();
+        if let Some(prev) = self.current {
+            if let Some((s, _)) = self.times[prev] {
+                self.times[prev] = Some((s, now));
+            }
+        }
+        if let Some(stage) = to {
+            self.times[stage] = Some((now, now));
+        }
+        if let Some(tx) = &self.changes {
+            let _ = tx.send(StageChange {
+                from: self.current,
+                to,
+            });
+        }
+        self.current = to;
+    }
+}
+
+/// The closed model's users: spawned up to the target, stopped above it.
+struct Users {
+    target: watch::Sender<u32>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Users {
+    /// Sets the target to `n` users, starting any that are missing.
+    fn follow(&mut self, n: u32, sh: &Arc<Shared>) {
+        // Stored even while no user listens yet (`send` would drop it).
+        self.target.send_replace(n);
+        for id in 0..n as usize {
+            let missing = self.handles.get(id).is_none_or(JoinHandle::is_finished);
+            if missing {
+                let user = tokio::spawn(virtual_user(
+                    id as u32,
+                    Arc::clone(sh),
+                    self.target.subscribe(),
+                ));
+                match self.handles.get_mut(id) {
+                    Some(h) => *h = user,
+                    None => self.handles.push(user),
+                }
+            }
+        }
+    }
+}
+
+/// What follows the plan: stage changes, the closed model's users, the
+/// open model's stages.
+struct Controller {
+    sh: Arc<Shared>,
+    stages: Stages,
+    users: Users,
+    open: Vec<JoinHandle<()>>,
+    pool: Arc<ConnectionPool>,
+}
+
+impl Controller {
+    /// Follows the plan at this moment; `false` once it is over.
+    fn tick(&mut self) -> bool {
+        let sh = &self.sh;
+        let t = sh.start.elapsed();
+        let Some((stage, target)) = sh.plan.target_at(t) else {
+            return false;
+        };
+        if self.stages.current != Some(stage) {
+            self.stages.enter(Some(stage));
+            if let Load::Rate { .. } = sh.scenario.stages[stage].load {
+                let pool = Arc::clone(&self.pool);
+                self.open
+                    .push(tokio::spawn(open_stage(Arc::clone(sh), stage, pool)));
+            }
+        }
+        let users = match target {
+            Target::Users(n) => {
+                self.users.follow(n, sh);
+                sh.active.load(Ordering::Relaxed)
+            }
+            Target::Rate(_) => {
+                self.users.follow(0, sh);
+                sh.in_flight.load(Ordering::Relaxed)
+            }
+        };
+        let _ = sh.tx.send(Msg::Users {
+            at: t,
+            stage,
+            users,
+        });
+        true
+    }
+
+    /// Stops the users and lets requests in flight finish within `grace`;
+    /// returns when each stage ran.
+    async fn stop(mut self, grace: Duration) -> Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+        self.users.target.send_replace(0);
+        self.stages.enter(None);
+        let tasks = self.users.handles.iter_mut().chain(self.open.iter_mut());
+        wind_down(tasks, grace).await;
+        self.stages.times
+    }
+}
+
+/// Runs the scenario against `base` (a checked `http://` URL) until the
 /// plan ends or `stop` turns true.
 pub async fn run(
     scenario: &Scenario,
-    base: &str,
+    base: &reqwest::Url,
     seed: u64,
     mut stop: watch::Receiver<bool>,
     live: Arc<Mutex<Live>>,
     stage_changes: Option<mpsc::UnboundedSender<StageChange>>,
 ) -> RunOutput {
-    let plan = Plan::new(scenario);
-    let stages = scenario.stages.len();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut collector = Collector::new(stages, scenario.tasks.len(), live);
-    let collecting = tokio::spawn(async move {
-        while let Some(msg) = rx.recv().await {
-            collector.add(msg);
-        }
-        collector.finish()
-    });
-    let cumulative = cumulative_weights(scenario);
-    let base_url = reqwest::Url::parse(base).expect("the runner checked the target URL");
-    let endpoint = Arc::new(Endpoint::new(&base_url, scenario.timeout));
-    let sh = Arc::new(Shared {
-        scenario: scenario.clone(),
-        plan: plan.clone(),
-        keys: Keys::new(&scenario.keys),
-        endpoint: Arc::clone(&endpoint),
-        prefix: base_url.path().trim_end_matches('/').to_owned(),
-        seed,
-        start: Instant::now(),
-        tx: tx.clone(),
-        cumulative,
-        active: AtomicU32::new(0),
-        in_flight: AtomicU32::new(0),
-    });
+    let (tx, collecting) = collect(scenario, live);
+    let endpoint = Arc::new(Endpoint::new(base, scenario.timeout));
+    let sh = Arc::new(Shared::new(scenario, base, seed, &endpoint, tx));
     let started_at = Utc::now();
-    let (users_tx, users_rx) = watch::channel(0u32);
-    let mut vus: Vec<JoinHandle<()>> = Vec::new();
-    let mut open: Vec<JoinHandle<()>> = Vec::new();
-    let open_pool = Arc::new(ConnectionPool::new(endpoint));
-    let mut stage_times: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> = vec![None; stages];
-    let mut current: Option<usize> = None;
-    let mut interrupted = false;
+    let mut controller = Controller {
+        sh,
+        stages: Stages {
+            times: vec![None; scenario.stages.len()],
+            current: None,
+            changes: stage_changes,
+        },
+        users: Users {
+            target: watch::channel(0u32).0,
+            handles: Vec::new(),
+        },
+        open: Vec::new(),
+        pool: Arc::new(ConnectionPool::new(endpoint)),
+    };
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-
-    loop {
+    let interrupted = loop {
         tokio::select! {
-            _ = ticker.tick() => {}
+            _ = ticker.tick() => {
+                if !controller.tick() {
+                    break false;
+                }
+            }
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
-                    interrupted = true;
-                    break;
+                    break true;
                 }
             }
         }
-        let t = sh.start.elapsed();
-        let Some((stage, target)) = plan.target_at(t) else {
-            break;
-        };
-        if current != Some(stage) {
-            let now = Utc::now();
-            if let Some(prev) = current {
-                if let Some((s, _)) = stage_times[prev] {
-                    stage_times[prev] = Some((s, now));
-                }
-            }
-            stage_times[stage] = Some((now, now));
-            if let Some(tx) = &stage_changes {
-                let _ = tx.send(StageChange {
-                    from: current,
-                    to: Some(stage),
-                });
-            }
-            current = Some(stage);
-            if let Load::Rate { .. } = scenario.stages[stage].load {
-                open.push(tokio::spawn(open_stage(
-                    Arc::clone(&sh),
-                    stage,
-                    Arc::clone(&open_pool),
-                )));
-            }
-        }
-        let users = match target {
-            Target::Users(n) => {
-                let _ = users_tx.send(n);
-                for id in 0..n as usize {
-                    if id >= vus.len() {
-                        vus.push(tokio::spawn(virtual_user(
-                            id as u32,
-                            Arc::clone(&sh),
-                            users_rx.clone(),
-                        )));
-                    } else if vus[id].is_finished() {
-                        vus[id] = tokio::spawn(virtual_user(
-                            id as u32,
-                            Arc::clone(&sh),
-                            users_rx.clone(),
-                        ));
-                    }
-                }
-                sh.active.load(Ordering::Relaxed)
-            }
-            Target::Rate(_) => {
-                let _ = users_tx.send(0);
-                sh.in_flight.load(Ordering::Relaxed)
-            }
-        };
-        let _ = tx.send(Msg::Users {
-            at: t,
-            stage,
-            users,
-        });
-    }
-
-    // Stop: users finish their request in flight, within the request timeout.
-    let _ = users_tx.send(0);
-    if let Some(tx) = &stage_changes {
-        let _ = tx.send(StageChange {
-            from: current,
-            to: None,
-        });
-    }
-    let ended = Utc::now();
-    if let Some(prev) = current {
-        if let Some((s, _)) = stage_times[prev] {
-            stage_times[prev] = Some((s, ended));
-        }
-    }
+    };
     let grace = if interrupted {
         Duration::from_secs(2)
     } else {
         scenario.timeout
     };
-    let deadline = Instant::now() + grace;
-    for h in vus.iter_mut().chain(open.iter_mut()) {
-        if tokio::time::timeout_at(deadline, &mut *h).await.is_err() {
-            h.abort();
-        }
-    }
-    drop(tx);
-    drop(sh);
+    let stage_times = controller.stop(grace).await;
     let collected = collecting.await.expect("the collector does not panic");
     RunOutput {
         collected,
@@ -367,4 +412,31 @@ pub async fn run(
         stage_times,
         interrupted,
     }
+}
+
+/// Lets users and open stages finish their requests in flight within
+/// `grace`, then stops what is left.
+async fn wind_down(tasks: impl Iterator<Item = &mut JoinHandle<()>>, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    for h in tasks {
+        if tokio::time::timeout_at(deadline, &mut *h).await.is_err() {
+            h.abort();
+        }
+    }
+}
+
+/// Starts the collector's task; results go in through the sender.
+fn collect(
+    scenario: &Scenario,
+    live: Arc<Mutex<Live>>,
+) -> (mpsc::UnboundedSender<Msg>, JoinHandle<Collected>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut collector = Collector::new(scenario.stages.len(), scenario.tasks.len(), live);
+    let collecting = tokio::spawn(async move {
+        while let Some(msg) = rx.recv().await {
+            collector.add(msg);
+        }
+        collector.finish()
+    });
+    (tx, collecting)
 }

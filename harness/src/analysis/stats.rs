@@ -1,4 +1,4 @@
-//! Statistics for short series of runs and for recorded distributions:
+//! Statistics. In: short series of runs, or recorded distributions. Out:
 //! Mann-Kendall trend test (exact for small untied series), Sen's slope,
 //! a robust noise estimate, binary-segmentation change points with a seeded
 //! permutation test, and the two-sample Kolmogorov-Smirnov test on
@@ -346,8 +346,8 @@ mod tests {
 
     #[test]
     fn ks_sees_a_shift_and_not_a_copy() {
-        let mut a = crate::collector::new_histogram();
-        let mut b = crate::collector::new_histogram();
+        let mut a = crate::histogram::new_histogram();
+        let mut b = crate::histogram::new_histogram();
         for i in 0..2000u64 {
             a.record(1000 + i).unwrap();
             b.record(1300 + i).unwrap();

@@ -1,16 +1,19 @@
-//! The target's own measurements, when it offers them: `GET
-//! /__admin/stats` (as mock-api serves it; any target may). Snapshots at
-//! the start and end of the steady window and of the whole run, subtracted
-//! (histograms included) so the record holds exactly what the server saw in
-//! each window. The harness learns this over HTTP only, as any tool would.
+//! The target's own measurements, when it offers them. In: snapshots of
+//! `GET /__admin/stats` (as mock-api serves it; any target may) at the
+//! start and end of the steady window and of the whole run. Out: the
+//! record's `server` section ([`ServerRecord`]), the snapshots subtracted
+//! (histograms included) so the record holds exactly what the server saw
+//! in each window. The harness learns this over HTTP only ([`source`]), as
+//! any tool would.
+
+pub mod source;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::record::{EncodedHistogram, Percentiles};
+use crate::histogram::{EncodedHistogram, Percentiles};
 
 /// One route in the target's `/__admin/stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,40 +143,6 @@ fn whole(end: &StatsSnapshot) -> Window {
     subtract(&empty, end).expect("nothing to subtract")
 }
 
-/// Reads a target's statistics endpoint.
-#[derive(Debug, Clone)]
-pub struct StatsSource {
-    client: reqwest::Client,
-    url: String,
-}
-
-impl StatsSource {
-    /// The target's `/__admin/stats`, if it answers with statistics.
-    pub async fn probe(base: &str) -> Option<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .ok()?;
-        let src = Self {
-            client,
-            url: format!("{}/__admin/stats", base.trim_end_matches('/')),
-        };
-        src.snapshot().await.map(|_| src)
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    pub async fn snapshot(&self) -> Option<StatsSnapshot> {
-        let res = self.client.get(&self.url).send().await.ok()?;
-        if !res.status().is_success() {
-            return None;
-        }
-        res.json().await.ok()
-    }
-}
-
 /// Builds the record's `server` from the four snapshots.
 pub fn record(
     source: &str,
@@ -234,7 +203,7 @@ mod tests {
     use super::*;
 
     fn snap(since: &str, values: &[u64], queries: u64) -> StatsSnapshot {
-        let mut h = crate::collector::new_histogram();
+        let mut h = crate::histogram::new_histogram();
         for v in values {
             h.record(*v).unwrap();
         }

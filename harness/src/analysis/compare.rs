@@ -1,21 +1,21 @@
-//! `harness compare BASE NEW`: per task and stage, percentile deltas and
-//! whether each is a real difference, judged on the full recorded
-//! distributions (two-sample Kolmogorov-Smirnov on the merged histograms),
-//! not on the percentiles alone. BASE and NEW are a record each, or a folder
-//! of repeated runs whose histograms are merged.
+//! `harness compare BASE NEW`. In: two records, or two folders of repeated
+//! runs whose histograms are merged. Out: per task and stage, percentile
+//! deltas and whether each is a real difference, judged on the full
+//! recorded distributions (two-sample Kolmogorov-Smirnov on the merged
+//! histograms), not on the percentiles alone.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::analysis::{read_history, read_records};
-use crate::collector::new_histogram;
+use super::history::{read_history, read_records};
+use super::stats::ks_histograms;
+use super::HistoryVerdict;
 use crate::error::Error;
-use crate::record::{Percentiles, RunRecord};
-use crate::stats::ks_histograms;
+use crate::histogram::{merged, Percentiles};
+use crate::record::{RunRecord, TaskName};
 
 /// Significance level of the distribution test.
 pub const ALPHA: f64 = 0.01;
@@ -34,7 +34,7 @@ pub struct PercentileDelta {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowComparison {
     pub stage: String,
-    pub task: String,
+    pub task: TaskName,
     pub base_requests: u64,
     pub new_requests: u64,
     pub ks_d: f64,
@@ -49,7 +49,7 @@ pub struct Comparison {
     pub base_runs: usize,
     pub new_runs: usize,
     /// `regression` (a real p95 increase in a steady row), `improvement`, or `stable`.
-    pub verdict: String,
+    pub verdict: HistoryVerdict,
     pub rows: Vec<RowComparison>,
 }
 
@@ -65,20 +65,37 @@ fn load(path: &Path) -> Result<Vec<RunRecord>, Error> {
     }
 }
 
-/// Merged histograms per (stage, task), and whether the stage is steady.
-fn merged(records: &[RunRecord]) -> BTreeMap<(String, String), (Histogram<u64>, u64, bool)> {
-    let mut out: BTreeMap<(String, String), (Histogram<u64>, u64, bool)> = BTreeMap::new();
+/// One (stage, task) row of one side, its runs' histograms merged.
+struct Side {
+    histogram: Histogram<u64>,
+    requests: u64,
+    steady: bool,
+}
+
+/// Every (stage, task) row of a side's records, merged across them.
+fn sides(records: &[RunRecord]) -> BTreeMap<(String, TaskName), Side> {
+    let mut rows: BTreeMap<(String, TaskName), Vec<&crate::record::TaskRecord>> = BTreeMap::new();
+    let mut steady: BTreeMap<String, bool> = BTreeMap::new();
     for r in records {
         for t in &r.tasks {
-            let steady = r.stages.iter().any(|s| s.name == t.stage && s.steady);
-            let e = out
-                .entry((t.stage.clone(), t.name.clone()))
-                .or_insert_with(|| (new_histogram(), 0, steady));
-            let _ = e.0.add(&t.histogram.0);
-            e.1 += t.requests;
+            rows.entry((t.stage.clone(), t.name.clone()))
+                .or_default()
+                .push(t);
+            steady
+                .entry(t.stage.clone())
+                .or_insert_with(|| r.is_steady(&t.stage));
         }
     }
-    out
+    rows.into_iter()
+        .map(|(key, rows)| {
+            let side = Side {
+                histogram: merged(rows.iter().map(|t| &t.histogram.0)),
+                requests: rows.iter().map(|t| t.requests).sum(),
+                steady: steady[&key.0],
+            };
+            (key, side)
+        })
+        .collect()
 }
 
 fn delta(base: f64, new: f64, differ: bool) -> PercentileDelta {
@@ -97,28 +114,29 @@ fn delta(base: f64, new: f64, differ: bool) -> PercentileDelta {
 
 pub fn compare(base: &Path, new: &Path) -> Result<Comparison, Error> {
     let (b, n) = (load(base)?, load(new)?);
-    let (mb, mn) = (merged(&b), merged(&n));
+    let (sb, sn) = (sides(&b), sides(&n));
     let mut rows = Vec::new();
     let (mut worse, mut better) = (false, false);
-    for (key, (hb, reqs_b, steady)) in &mb {
-        let Some((hn, reqs_n, _)) = mn.get(key) else {
+    for (key, base) in &sb {
+        let Some(new) = sn.get(key) else {
             continue;
         };
+        let (hb, hn) = (&base.histogram, &new.histogram);
         let (d, p) = ks_histograms(hb, hn);
         let differ = p < ALPHA;
         let (pb, pn) = (Percentiles::of(hb), Percentiles::of(hn));
         let row = RowComparison {
             stage: key.0.clone(),
             task: key.1.clone(),
-            base_requests: *reqs_b,
-            new_requests: *reqs_n,
+            base_requests: base.requests,
+            new_requests: new.requests,
             ks_d: (d * 10_000.0).round() / 10_000.0,
             ks_p_value: p,
             p50: delta(pb.p50_ms, pn.p50_ms, differ),
             p95: delta(pb.p95_ms, pn.p95_ms, differ),
             p99: delta(pb.p99_ms, pn.p99_ms, differ),
         };
-        if *steady && row.p95.real {
+        if base.steady && row.p95.real {
             if row.p95.change_pct > 0.0 {
                 worse = true;
             } else {
@@ -132,55 +150,24 @@ pub fn compare(base: &Path, new: &Path) -> Result<Comparison, Error> {
             "the two sides share no stage and task to compare".into(),
         ));
     }
+    let verdict = if worse {
+        HistoryVerdict::Regression
+    } else if better {
+        HistoryVerdict::Improvement
+    } else {
+        HistoryVerdict::Stable
+    };
     Ok(Comparison {
         base_runs: b.len(),
         new_runs: n.len(),
-        verdict: if worse {
-            "regression"
-        } else if better {
-            "improvement"
-        } else {
-            "stable"
-        }
-        .to_owned(),
+        verdict,
         rows,
     })
 }
 
-pub fn render_text(c: &Comparison) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "base: {} run(s), new: {} run(s); a difference is real when the distributions differ (KS p < {ALPHA}) and the percentile moved {MIN_CHANGE_PCT}% or more\n", c.base_runs, c.new_runs);
-    let _ = writeln!(
-        out,
-        "{:<14} {:<18} {:>9} {:>9} {:>26} {:>26} {:>26}",
-        "stage", "task", "base n", "new n", "p50 ms", "p95 ms", "p99 ms"
-    );
-    let cell = |d: &PercentileDelta| {
-        format!(
-            "{:.1}->{:.1} {:+.0}%{}",
-            d.base_ms,
-            d.new_ms,
-            d.change_pct,
-            if d.real { " *" } else { "" }
-        )
-    };
-    for r in &c.rows {
-        let _ = writeln!(
-            out,
-            "{:<14} {:<18} {:>9} {:>9} {:>26} {:>26} {:>26}",
-            r.stage,
-            r.task,
-            r.base_requests,
-            r.new_requests,
-            cell(&r.p50),
-            cell(&r.p95),
-            cell(&r.p99)
-        );
+impl Comparison {
+    /// Exit code of `compare`: 1 when a steady p95 got really worse.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.verdict == HistoryVerdict::Regression)
     }
-    let _ = writeln!(
-        out,
-        "\n* real difference.  verdict: {}",
-        c.verdict.to_uppercase()
-    );
-    out
 }

@@ -1,8 +1,7 @@
-//! The collector: the one place results go. Workers send [`Msg`]s; the
-//! collector keeps HdrHistograms (microseconds, 3 significant digits) per
-//! task × stage, error classes with a few sample messages, and a per-second
-//! time series. It never prints; it publishes a [`Live`] view for whoever
-//! shows progress.
+//! The collector: the one place results go. In: [`Msg`]s from workers and
+//! the engine. Out: [`Collected`] (HdrHistograms per task × stage, error
+//! classes with a few sample messages, a per-second time series) and a
+//! [`Live`] view for whoever shows progress. It never prints.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -10,17 +9,11 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::client::ErrorClass;
+use crate::histogram::{new_histogram, Quantiles, MAX_LATENCY_US};
+use crate::load::client::ErrorClass;
 
-/// Highest latency a histogram holds: one hour, in microseconds.
-pub const MAX_LATENCY_US: u64 = 3_600_000_000;
 /// Sample messages kept per error class.
 pub const SAMPLES_PER_CLASS: usize = 5;
-
-/// A histogram as the records keep them: microseconds, 1 µs to 1 h, 3 significant digits.
-pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid bounds")
-}
 
 /// A smaller histogram for one second of the time series.
 fn second_histogram() -> Histogram<u64> {
@@ -56,20 +49,47 @@ pub enum Msg {
     },
 }
 
-/// Requests, errors and latencies of one task in one stage.
+/// Requests, errors and response times: of one task in one stage, or of
+/// one second.
 #[derive(Debug, Clone)]
-pub struct Cell {
+pub struct Tally {
     pub requests: u64,
     pub errors: u64,
+    /// Response times (errors without a response have none).
     pub histogram: Histogram<u64>,
 }
 
-impl Default for Cell {
+impl Default for Tally {
     fn default() -> Self {
+        Self::with(new_histogram())
+    }
+}
+
+impl Tally {
+    fn with(histogram: Histogram<u64>) -> Self {
         Self {
             requests: 0,
             errors: 0,
-            histogram: new_histogram(),
+            histogram,
+        }
+    }
+
+    fn add(&mut self, is_error: bool, response_us: Option<u64>) {
+        self.requests += 1;
+        self.errors += u64::from(is_error);
+        if let Some(us) = response_us {
+            self.histogram.saturating_record(us);
+        }
+    }
+
+    fn point(&self) -> PointStats {
+        let q = Quantiles::of(&self.histogram);
+        PointStats {
+            requests: self.requests,
+            errors: self.errors,
+            p50_ms: q.p50_ms,
+            p95_ms: q.p95_ms,
+            p99_ms: q.p99_ms,
         }
     }
 }
@@ -96,16 +116,18 @@ pub struct Point {
 #[derive(Debug)]
 struct OpenSecond {
     users: u32,
-    all: (u64, u64, Histogram<u64>),
-    tasks: Vec<(u64, u64, Histogram<u64>)>,
+    all: Tally,
+    tasks: Vec<Tally>,
 }
 
 impl OpenSecond {
     fn new(tasks: usize) -> Self {
         Self {
             users: 0,
-            all: (0, 0, second_histogram()),
-            tasks: (0..tasks).map(|_| (0, 0, second_histogram())).collect(),
+            all: Tally::with(second_histogram()),
+            tasks: (0..tasks)
+                .map(|_| Tally::with(second_histogram()))
+                .collect(),
         }
     }
 }
@@ -122,26 +144,11 @@ pub struct Live {
     pub errors: u64,
 }
 
-pub fn ms(us: u64) -> f64 {
-    us as f64 / 1000.0
-}
-
-fn quantiles(h: &Histogram<u64>) -> (f64, f64, f64) {
-    if h.is_empty() {
-        return (0.0, 0.0, 0.0);
-    }
-    (
-        ms(h.value_at_quantile(0.50)),
-        ms(h.value_at_quantile(0.95)),
-        ms(h.value_at_quantile(0.99)),
-    )
-}
-
 /// Everything measured, handed on to the record.
 #[derive(Debug, Clone)]
 pub struct Collected {
     /// `[stage][task]`.
-    pub cells: Vec<Vec<Cell>>,
+    pub cells: Vec<Vec<Tally>>,
     pub errors: BTreeMap<ErrorClass, u64>,
     pub error_samples: BTreeMap<ErrorClass, Vec<String>>,
     pub timeseries: Vec<Point>,
@@ -164,7 +171,7 @@ impl Collector {
             tasks,
             out: Collected {
                 cells: (0..stages)
-                    .map(|_| (0..tasks).map(|_| Cell::default()).collect())
+                    .map(|_| (0..tasks).map(|_| Tally::default()).collect())
                     .collect(),
                 errors: BTreeMap::new(),
                 error_samples: BTreeMap::new(),
@@ -205,21 +212,11 @@ impl Collector {
                 tasks: vec![PointStats::default(); self.tasks],
             });
         }
-        let stats = |(requests, errors, h): &(u64, u64, Histogram<u64>)| {
-            let (p50_ms, p95_ms, p99_ms) = quantiles(h);
-            PointStats {
-                requests: *requests,
-                errors: *errors,
-                p50_ms,
-                p95_ms,
-                p99_ms,
-            }
-        };
         let point = Point {
             t,
             users: s.users,
-            all: stats(&s.all),
-            tasks: s.tasks.iter().map(stats).collect(),
+            all: s.all.point(),
+            tasks: s.tasks.iter().map(Tally::point).collect(),
         };
         if let Ok(mut live) = self.live.lock() {
             live.elapsed = Duration::from_secs(u64::from(t) + 1);
@@ -269,20 +266,12 @@ impl Collector {
         else {
             return;
         };
-        cell.requests += 1;
-        cell.errors += u64::from(is_error);
-        if has_response {
-            cell.histogram.saturating_record(us);
-        }
+        let response_us = has_response.then_some(us);
+        cell.add(is_error, response_us);
         let task = s.task;
         let sec = self.second(s.done_at.as_secs() as u32);
-        for (requests, errors, h) in [&mut sec.all, &mut sec.tasks[task]] {
-            *requests += 1;
-            *errors += u64::from(is_error);
-            if has_response {
-                h.saturating_record(us);
-            }
-        }
+        sec.all.add(is_error, response_us);
+        sec.tasks[task].add(is_error, response_us);
         if let Ok(mut live) = self.live.lock() {
             live.requests += 1;
             live.errors += u64::from(is_error);

@@ -1,4 +1,6 @@
-//! One request: send it, read the whole body, classify the outcome.
+//! One request. In: a method, path and body for the target. Out: its
+//! [`Outcome`], the whole body read and any failure classified
+//! ([`ErrorClass`]).
 //!
 //! Each virtual user owns one [`Connection`]: a single HTTP/1.1 keep-alive
 //! connection (hyper's `client::conn::http1`, its I/O driven by the user's
@@ -13,7 +15,6 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -25,6 +26,8 @@ use percent_encoding::{AsciiSet, CONTROLS};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
+use crate::load::endpoint::Endpoint;
+
 /// Why a request counted as an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,8 +37,10 @@ pub enum ErrorClass {
     /// No complete answer within the scenario's timeout.
     Timeout,
     /// A 4xx status other than the expected one.
+    #[serde(rename = "status_4xx")]
     Status4xx,
     /// A 5xx status other than the expected one.
+    #[serde(rename = "status_5xx")]
     Status5xx,
     /// Another unexpected status (1xx-3xx).
     StatusOther,
@@ -77,6 +82,12 @@ impl ErrorClass {
     }
 }
 
+impl std::fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -100,63 +111,6 @@ const PATH_ENCODE: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'\\')
     .add(b'^');
-
-/// Where requests go: the target's host and port, its `Host` header, and
-/// the request timeout. Shared by every connection of a run.
-#[derive(Debug)]
-pub struct Endpoint {
-    /// Host name or address, without IPv6 brackets (for connecting).
-    host: String,
-    port: u16,
-    /// `http://HOST:PORT`, for messages.
-    origin: String,
-    host_header: HeaderValue,
-    timeout: Duration,
-    connect_timeout: Duration,
-}
-
-impl Endpoint {
-    /// The endpoint of a checked `http://` target URL (its path prefix is
-    /// the caller's to render).
-    pub fn new(url: &reqwest::Url, timeout: Duration) -> Endpoint {
-        let host = url.host_str().unwrap_or("localhost");
-        let port = url.port_or_known_default().unwrap_or(80);
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.to_owned(),
-        };
-        Endpoint {
-            host: host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned(),
-            port,
-            origin: format!("{}://{host}:{port}", url.scheme()),
-            host_header: HeaderValue::from_str(&authority)
-                .expect("a parsed URL's authority is a valid header value"),
-            timeout,
-            connect_timeout: timeout.min(Duration::from_secs(10)),
-        }
-    }
-
-    /// A TCP connection to the target (no-delay set), within `within`.
-    pub async fn tcp(&self, within: Duration) -> std::io::Result<TcpStream> {
-        let connecting = TcpStream::connect((self.host.as_str(), self.port));
-        let stream = tokio::time::timeout(within, connecting)
-            .await
-            .unwrap_or_else(|_| {
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!(
-                        "no connection within {}",
-                        humantime::format_duration(within)
-                    ),
-                ))
-            })?;
-        let _ = stream.set_nodelay(true);
-        Ok(stream)
-    }
-}
 
 type Sender = http1::SendRequest<Full<Bytes>>;
 type Io = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
@@ -233,54 +187,13 @@ impl Connection {
     ) -> Outcome {
         let ep = Arc::clone(&self.endpoint);
         let what = || format!("{method} {}{path}", ep.origin);
-        let path: Cow<'_, str> = percent_encoding::utf8_percent_encode(path, PATH_ENCODE).into();
-        let uri = match Uri::try_from(path.as_ref()) {
-            Ok(uri) => uri,
+        let request = match request(&ep, method, path, body) {
+            Ok(request) => request,
             Err(e) => return Outcome::Error(ErrorClass::Request, format!("{}: {e}", what())),
         };
-        // Room for exactly the headers sent: hyper keeps the request's
-        // header map on the connection for reuse (memory per idle user).
-        let mut headers = HeaderMap::with_capacity(2);
-        headers.insert(HOST, ep.host_header.clone());
-        let body = match body {
-            Some(b) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                Full::new(Bytes::from(b))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let mut request = Request::new(body);
-        *request.method_mut() = method.clone();
-        *request.uri_mut() = uri;
-        *request.headers_mut() = headers;
-
-        // A kept-alive connection the server has closed gives the request
-        // back unsent: send it once more on a fresh connection.
-        let response = loop {
-            let reused = match self.ready().await {
-                Ok(reused) => reused,
-                Err((class, msg)) => return Outcome::Error(class, format!("{}: {msg}", what())),
-            };
-            let Some(open) = self.open.as_mut() else {
-                return Outcome::Error(ErrorClass::Connect, format!("{}: no connection", what()));
-            };
-            let sent = open.sender.try_send_request(request);
-            tokio::pin!(sent);
-            match self.finish(sent).await {
-                Ok(response) => break response,
-                Err(mut e) => {
-                    self.open = None;
-                    match e.take_message() {
-                        Some(unsent) if reused => request = unsent,
-                        _ => {
-                            return Outcome::Error(
-                                ErrorClass::Request,
-                                format!("{}: {}", what(), describe(&e.into_error())),
-                            )
-                        }
-                    }
-                }
-            }
+        let response = match self.send(request).await {
+            Ok(response) => response,
+            Err((class, msg)) => return Outcome::Error(class, format!("{}: {msg}", what())),
         };
         let status = response.status().as_u16();
         let mut body = response.into_body();
@@ -298,18 +211,40 @@ impl Connection {
                 format!("{}: status {status}, body: {}", what(), describe(&e)),
             );
         }
-        if status == expect {
-            return Outcome::Ok;
+        match status_class(status, expect) {
+            None => Outcome::Ok,
+            Some(class) => Outcome::Error(
+                class,
+                format!("{}: status {status}, expected {expect}", what()),
+            ),
         }
-        let class = match status {
-            400..=499 => ErrorClass::Status4xx,
-            500..=599 => ErrorClass::Status5xx,
-            _ => ErrorClass::StatusOther,
-        };
-        Outcome::Error(
-            class,
-            format!("{}: status {status}, expected {expect}", what()),
-        )
+    }
+
+    /// Sends `request` on a ready connection. A kept-alive connection the
+    /// server has closed gives the request back unsent: it is sent once
+    /// more on a fresh connection.
+    async fn send(
+        &mut self,
+        mut request: Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, (ErrorClass, String)> {
+        loop {
+            let reused = self.ready().await?;
+            let Some(open) = self.open.as_mut() else {
+                return Err((ErrorClass::Connect, "no connection".to_owned()));
+            };
+            let sent = open.sender.try_send_request(request);
+            tokio::pin!(sent);
+            match self.finish(sent).await {
+                Ok(response) => return Ok(response),
+                Err(mut e) => {
+                    self.open = None;
+                    match e.take_message() {
+                        Some(unsent) if reused => request = unsent,
+                        _ => return Err((ErrorClass::Request, describe(&e.into_error()))),
+                    }
+                }
+            }
+        }
     }
 
     /// Makes sure a connection ready for a request is open: `Ok(true)` if it
@@ -361,6 +296,43 @@ impl Connection {
     }
 }
 
+/// The request for `path` (origin form, percent-encoded as a browser
+/// would), with exactly the headers sent: hyper keeps the request's header
+/// map on the connection for reuse (memory per idle user).
+fn request(
+    ep: &Endpoint,
+    method: &Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Request<Full<Bytes>>, hyper::http::uri::InvalidUri> {
+    let path: Cow<'_, str> = percent_encoding::utf8_percent_encode(path, PATH_ENCODE).into();
+    let uri = Uri::try_from(path.as_ref())?;
+    let mut headers = HeaderMap::with_capacity(2);
+    headers.insert(HOST, ep.host_header.clone());
+    let body = match body {
+        Some(b) => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Full::new(Bytes::from(b))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    let mut request = Request::new(body);
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// The error class of an answer with `status` when `expect` was wanted.
+fn status_class(status: u16, expect: u16) -> Option<ErrorClass> {
+    match status {
+        s if s == expect => None,
+        400..=499 => Some(ErrorClass::Status4xx),
+        500..=599 => Some(ErrorClass::Status5xx),
+        _ => Some(ErrorClass::StatusOther),
+    }
+}
+
 /// Connections shared by open-model arrivals: an arrival takes an idle one
 /// or opens a new one, and gives it back after its request. At most as many
 /// as requests in flight.
@@ -409,6 +381,7 @@ fn describe(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
@@ -459,6 +432,19 @@ mod tests {
             assert_eq!(outcome, Outcome::Ok, "request {i}");
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 5);
+    }
+
+    #[test]
+    fn error_classes_are_written_as_records_name_them() {
+        for class in ErrorClass::ALL {
+            assert_eq!(serde_json::to_value(class).unwrap(), class.as_str());
+            let counts = std::collections::BTreeMap::from([(class, 3u64)]);
+            let text = serde_json::to_string(&counts).unwrap();
+            assert_eq!(text, format!("{{\"{class}\":3}}"));
+            let back: std::collections::BTreeMap<ErrorClass, u64> =
+                serde_json::from_str(&text).unwrap();
+            assert_eq!(back, counts);
+        }
     }
 
     #[tokio::test]

@@ -1,0 +1,17 @@
+//! Applying load. In: a validated scenario, a target URL and a seed. Out:
+//! what was measured ([`engine::RunOutput`]: histograms per task × stage,
+//! error classes, a time series, stage times) and a live view for progress.
+//!
+//! - [`plan`]: stages → target users or arrival rate at time `t`.
+//! - [`engine`]: virtual users (closed model) or the arrival scheduler
+//!   (open model), think time, key choice.
+//! - [`endpoint`]: the target URL checked, connections to it.
+//! - [`client`]: one request on one keep-alive connection, its outcome
+//!   classified ([`client::ErrorClass`]).
+//! - [`collector`]: the one place results go.
+
+pub mod client;
+pub mod collector;
+pub mod endpoint;
+pub mod engine;
+pub mod plan;

@@ -1,0 +1,41 @@
+//! JUnit XML, so any CI shows the verdict. In: a record. Out: one test
+//! suite (the requirement), one test case per SLO.
+
+use std::fmt::Write as _;
+
+use super::esc;
+use crate::record::RunRecord;
+
+/// JUnit XML: one test suite (the requirement), one test case per SLO.
+pub fn junit(r: &RunRecord) -> String {
+    let failures = r.slos.iter().filter(|s| !s.passed).count();
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"harness\" tests=\"{}\" failures=\"{failures}\">",
+        r.slos.len()
+    );
+    let _ = writeln!(
+        x,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" timestamp=\"{}\">",
+        esc(&format!("{} {}", r.requirement.id, r.scenario)),
+        r.slos.len(),
+        esc(&r.started_at)
+    );
+    for s in &r.slos {
+        let name = s.describe();
+        let _ = write!(
+            x,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            esc(&r.requirement.id),
+            esc(&name)
+        );
+        if s.passed {
+            x.push_str("/>\n");
+        } else {
+            let _ = writeln!(x, ">\n      <failure message=\"{}\" type=\"SLO\">observed {} over stages {}</failure>\n    </testcase>", esc(&format!("observed {} {} {} is false", s.observed, s.spec.op, s.spec.bound)), s.observed, esc(&s.spec.stages.join(", ")));
+        }
+    }
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    x
+}

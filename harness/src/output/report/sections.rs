@@ -1,0 +1,311 @@
+//! The report's sections, each appended to the page body from the record
+//! (or the comparison, or the history).
+
+use std::fmt::Write as _;
+
+use super::svg::{line_chart, Series};
+use super::{esc, fmt_num, table, verdict_badge};
+use crate::analysis::compare::{Comparison, PercentileDelta};
+use crate::analysis::{Analysis, Run};
+use crate::output::text::render_analysis;
+use crate::record::{PointRecord, RunRecord};
+use crate::scenario::Percentile;
+
+/// The title and what was run, where, when.
+pub(super) fn header(body: &mut String, r: &RunRecord) {
+    let _ = write!(
+        body,
+        "<h1>{} &mdash; {}</h1><p class=\"meta\">{} &middot; target {} &middot; label {} &middot; seed {} &middot; {} to {}{}</p>",
+        esc(&r.requirement.id),
+        esc(&r.scenario),
+        esc(&r.requirement.text),
+        esc(&r.target),
+        esc(r.label.as_deref().unwrap_or("-")),
+        r.seed,
+        esc(&r.started_at),
+        esc(&r.ended_at),
+        if r.interrupted { " &middot; <b>interrupted</b>" } else { "" }
+    );
+}
+
+/// The verdict and the SLO table.
+pub(super) fn verdict(body: &mut String, r: &RunRecord) {
+    let _ = write!(
+        body,
+        "<h2>Verdict: {}</h2>",
+        verdict_badge(r.verdict.passed())
+    );
+    let rows = r
+        .slos
+        .iter()
+        .map(|s| {
+            vec![
+                r.requirement.id.clone(),
+                s.describe(),
+                s.spec.stages.join(", "),
+                fmt_num(s.observed),
+                fmt_num(s.spec.bound),
+                verdict_badge(s.passed),
+            ]
+        })
+        .collect();
+    let head = [
+        "requirement",
+        "SLO",
+        "stages",
+        "observed",
+        "bound",
+        "result",
+    ];
+    body.push_str(&table(&head, rows));
+}
+
+/// Users and requests per second, and the error rate, over time.
+pub(super) fn load(body: &mut String, r: &RunRecord) {
+    let ts = &r.timeseries;
+    let users = ts.iter().map(|p| (p.t as f64, p.users as f64)).collect();
+    let rps = ts.iter().map(|p| (p.t as f64, p.requests as f64)).collect();
+    body.push_str("<h2>Load</h2>");
+    body.push_str(&line_chart(
+        "Users and requests per second",
+        "count",
+        &[("users".into(), users), ("requests/s".into(), rps)],
+        None,
+        None,
+    ));
+    let err = ts
+        .iter()
+        .map(|p| {
+            let pct = if p.requests > 0 {
+                p.errors as f64 / p.requests as f64 * 100.0
+            } else {
+                0.0
+            };
+            (p.t as f64, pct)
+        })
+        .collect();
+    body.push_str(&line_chart(
+        "Error rate",
+        "% of requests",
+        &[("error rate %".into(), err)],
+        None,
+        None,
+    ));
+}
+
+/// p50, p95 and p99 of a series of points that had requests.
+fn percentile_series<'a>(
+    points: impl Iterator<Item = (u32, &'a PointRecord)> + Clone,
+) -> Vec<Series> {
+    Percentile::ALL
+        .into_iter()
+        .map(|p| {
+            let values = points
+                .clone()
+                .filter(|(_, x)| x.requests > 0)
+                .map(|(t, x)| {
+                    let v = match p {
+                        Percentile::P50 => x.p50_ms,
+                        Percentile::P95 => x.p95_ms,
+                        Percentile::P99 => x.p99_ms,
+                    };
+                    (f64::from(t), v)
+                })
+                .collect();
+            (p.to_string(), values)
+        })
+        .collect()
+}
+
+/// Latency over time, all tasks (with the p95 bound) and each task.
+pub(super) fn latency(body: &mut String, r: &RunRecord) {
+    body.push_str("<h2>Latency over time</h2>");
+    let all: Vec<(u32, PointRecord)> = r
+        .timeseries
+        .iter()
+        .map(|p| {
+            let point = PointRecord {
+                requests: p.requests,
+                errors: p.errors,
+                p50_ms: p.p50_ms,
+                p95_ms: p.p95_ms,
+                p99_ms: p.p99_ms,
+            };
+            (p.t, point)
+        })
+        .collect();
+    let series = percentile_series(all.iter().map(|(t, p)| (*t, p)));
+    let bound = r.p95_bound().map(|t| (t, "p95 bound"));
+    body.push_str(&line_chart("All tasks (ms)", "ms", &series, bound, None));
+    for task in r.task_names() {
+        let points = r
+            .timeseries
+            .iter()
+            .filter_map(|p| p.tasks.get(&task).map(|x| (p.t, x)));
+        let series = percentile_series(points);
+        body.push_str(&line_chart(
+            &format!("{task} (ms)"),
+            "ms",
+            &series,
+            None,
+            None,
+        ));
+    }
+}
+
+/// One row per task per stage.
+pub(super) fn rows(body: &mut String, r: &RunRecord) {
+    body.push_str("<h2>Stages and tasks</h2>");
+    let rows = r
+        .tasks
+        .iter()
+        .map(|t| {
+            let steady = if r.is_steady(&t.stage) {
+                " (steady)"
+            } else {
+                ""
+            };
+            vec![
+                format!("{}{steady}", t.stage),
+                t.name.to_string(),
+                t.requests.to_string(),
+                t.errors.to_string(),
+                fmt_num(t.rps),
+                fmt_num(t.latency.p50_ms),
+                fmt_num(t.latency.p95_ms),
+                fmt_num(t.latency.p99_ms),
+                fmt_num(t.latency.max_ms),
+            ]
+        })
+        .collect();
+    let head = [
+        "stage", "task", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
+    ];
+    body.push_str(&table(&head, rows));
+}
+
+/// Errors by class with their samples.
+pub(super) fn errors(body: &mut String, r: &RunRecord) {
+    if r.errors.is_empty() {
+        return;
+    }
+    body.push_str("<h3>Errors</h3>");
+    let rows = r
+        .errors
+        .iter()
+        .map(|(k, v)| {
+            let samples = r.error_samples.get(k).map(|s| s.join(" | "));
+            vec![k.to_string(), v.to_string(), samples.unwrap_or_default()]
+        })
+        .collect();
+    body.push_str(&table(&["class", "count", "samples"], rows));
+}
+
+fn triple(a: f64, b: f64, c: f64) -> String {
+    format!("{} / {} / {}", fmt_num(a), fmt_num(b), fmt_num(c))
+}
+
+/// The client's percentiles beside the server's, per task.
+pub(super) fn client_vs_server(body: &mut String, r: &RunRecord) {
+    let Some(server) = &r.server else {
+        return;
+    };
+    body.push_str("<h2>Client vs server (steady window)</h2>");
+    let rows = r
+        .client_vs_server()
+        .into_iter()
+        .filter_map(|row| {
+            let (route, sr) = row.route?;
+            let (c, s) = (&row.client, &sr.latency);
+            Some(vec![
+                row.task.clone(),
+                route.to_owned(),
+                triple(c.p50_ms, c.p95_ms, c.p99_ms),
+                triple(s.p50_ms, s.p95_ms, s.p99_ms),
+                format!(
+                    "{:.2} / {:.2} / {:.2}",
+                    c.p50_ms - s.p50_ms,
+                    c.p95_ms - s.p95_ms,
+                    c.p99_ms - s.p99_ms
+                ),
+                format!("{:.1}", sr.db_queries_per_request),
+                format!("{:.2}", sr.upstream_ms_per_request),
+            ])
+        })
+        .collect();
+    let head = [
+        "task",
+        "server route",
+        "client p50/p95/p99",
+        "server p50/p95/p99",
+        "client - server",
+        "db queries/req",
+        "upstream ms/req",
+    ];
+    body.push_str(&table(&head, rows));
+    let _ = write!(
+        body,
+        "<p>Server RSS {:.0} MiB to {:.0} MiB over the steady window; {} missions.</p>",
+        server.rss_bytes_start as f64 / 1048576.0,
+        server.rss_bytes_end as f64 / 1048576.0,
+        server.missions
+    );
+}
+
+/// The comparison with a baseline.
+pub(super) fn baseline(body: &mut String, c: &Comparison) {
+    let _ = write!(
+        body,
+        "<h2>Against the baseline: {}</h2>",
+        esc(&c.verdict.to_string().to_uppercase())
+    );
+    let cell = |d: &PercentileDelta| {
+        format!(
+            "{} &rarr; {} ({:+.1}%){}",
+            fmt_num(d.base_ms),
+            fmt_num(d.new_ms),
+            d.change_pct,
+            if d.real { " *" } else { "" }
+        )
+    };
+    body.push_str("<table><thead><tr><th>stage</th><th>task</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>KS p</th></tr></thead><tbody>");
+    for row in &c.rows {
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2e}</td></tr>",
+            esc(&row.stage),
+            esc(row.task.as_str()),
+            cell(&row.p50),
+            cell(&row.p95),
+            cell(&row.p99),
+            row.ks_p_value
+        );
+    }
+    body.push_str("</tbody></table><p>* a real difference: the recorded distributions differ (Kolmogorov-Smirnov p &lt; 0.01) and the percentile moved 5% or more.</p>");
+}
+
+/// The history's trend with the threshold, and its analysis.
+pub(super) fn history(body: &mut String, runs: &[Run], a: &Analysis) {
+    let _ = write!(
+        body,
+        "<h2>History: {} (severity {})</h2>",
+        esc(&a.verdict.to_string().to_uppercase()),
+        esc(&a.severity.to_string())
+    );
+    let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
+    let series: Vec<Series> = Percentile::ALL
+        .into_iter()
+        .map(|p| {
+            let values = runs.iter().enumerate().map(|(i, r)| (i as f64, r.get(p)));
+            (p.to_string(), values.collect())
+        })
+        .collect();
+    body.push_str(&line_chart(
+        "Steady percentiles per run (ms)",
+        "ms",
+        &series,
+        Some((a.threshold_ms, &format!("threshold {} ms", a.threshold_ms))),
+        Some(&labels),
+    ));
+    let _ = write!(body, "<pre>{}</pre>", esc(&render_analysis(a)));
+}

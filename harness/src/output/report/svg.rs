@@ -1,0 +1,184 @@
+//! Charts as inline SVG (no script, nothing fetched). In: named series of
+//! points. Out: an `<svg>` element as text.
+
+use std::fmt::Write as _;
+
+use super::{esc, fmt_num};
+
+const COLORS: [&str; 8] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
+
+/// A named line of points.
+pub type Series = (String, Vec<(f64, f64)>);
+
+/// The chart's size, margins and scales.
+struct Frame {
+    w: f64,
+    h: f64,
+    l: f64,
+    r: f64,
+    t: f64,
+    b: f64,
+    xmin: f64,
+    xmax: f64,
+    ymax: f64,
+}
+
+impl Frame {
+    fn new(series: &[Series], hline: Option<(f64, &str)>) -> Self {
+        let pts = || series.iter().flat_map(|s| s.1.iter().copied());
+        let xmax = pts().map(|p| p.0).fold(1.0f64, f64::max);
+        let xmin = pts().map(|p| p.0).fold(xmax, f64::min).min(0.0);
+        let ymax = pts()
+            .map(|p| p.1)
+            .chain(hline.map(|h| h.0))
+            .fold(0.0f64, f64::max);
+        Frame {
+            w: 760.0,
+            h: 260.0,
+            l: 60.0,
+            r: 160.0,
+            t: 30.0,
+            b: 40.0,
+            xmin,
+            xmax,
+            ymax: if ymax <= 0.0 { 1.0 } else { ymax * 1.1 },
+        }
+    }
+
+    fn x(&self, x: f64) -> f64 {
+        self.l + (x - self.xmin) / (self.xmax - self.xmin).max(1e-9) * (self.w - self.l - self.r)
+    }
+
+    fn y(&self, y: f64) -> f64 {
+        self.h - self.b - y / self.ymax * (self.h - self.t - self.b)
+    }
+}
+
+/// A line chart as inline SVG: each series is (name, points); an optional
+/// horizontal line (value, label), e.g. a threshold.
+pub fn line_chart(
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    hline: Option<(f64, &str)>,
+    x_labels: Option<&[String]>,
+) -> String {
+    let f = Frame::new(series, hline);
+    let mut svg = String::new();
+    axes(&mut svg, &f, title, y_label, x_labels);
+    for (i, (name, points)) in series.iter().enumerate() {
+        line(&mut svg, &f, i, name, points);
+    }
+    if let Some((v, label)) = hline {
+        let py = f.y(v);
+        let _ = write!(
+            svg,
+            r##"<line x1="{}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#d62728" stroke-dasharray="6 4"/><text x="{}" y="{:.1}" font-size="10" fill="#d62728" text-anchor="end">{}</text>"##,
+            f.l,
+            f.w - f.r,
+            f.w - f.r - 4.0,
+            py - 4.0,
+            esc(label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The opening tag, title, frame, grid and axis labels.
+fn axes(svg: &mut String, f: &Frame, title: &str, y_label: &str, x_labels: Option<&[String]>) {
+    let (w, h, l, r, t, b) = (f.w, f.h, f.l, f.r, f.t, f.b);
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}">"#,
+        esc(title)
+    );
+    let _ = write!(
+        svg,
+        r#"<text x="{l}" y="18" font-size="14" font-weight="bold">{}</text>"#,
+        esc(title)
+    );
+    let _ = write!(
+        svg,
+        r##"<rect x="{l}" y="{t}" width="{}" height="{}" fill="none" stroke="#ccc"/>"##,
+        w - l - r,
+        h - t - b
+    );
+    for i in 0..=4 {
+        let y = f.ymax * i as f64 / 4.0;
+        let py = f.y(y);
+        let _ = write!(
+            svg,
+            r##"<line x1="{l}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#eee"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end">{}</text>"##,
+            w - r,
+            l - 4.0,
+            py + 3.0,
+            fmt_num(y)
+        );
+    }
+    let ticks: Vec<(f64, String)> = match x_labels {
+        Some(labels) => {
+            let every = (labels.len() / 10).max(1);
+            let ticks = labels.iter().enumerate().step_by(every);
+            ticks.map(|(i, lab)| (i as f64, lab.clone())).collect()
+        }
+        None => (0..=5)
+            .map(|i| f.xmin + (f.xmax - f.xmin) * i as f64 / 5.0)
+            .map(|x| (x, fmt_num(x)))
+            .collect(),
+    };
+    for (x, text) in ticks {
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle">{}</text>"#,
+            f.x(x),
+            h - b + 14.0,
+            esc(&text)
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="12" y="{}" font-size="10" transform="rotate(-90 12 {})">{}</text>"#,
+        h / 2.0,
+        h / 2.0,
+        esc(y_label)
+    );
+}
+
+/// Series `i`: its line, its points when there are few, its legend entry.
+fn line(svg: &mut String, f: &Frame, i: usize, name: &str, points: &[(f64, f64)]) {
+    let color = COLORS[i % COLORS.len()];
+    if !points.is_empty() {
+        let path: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", f.x(*x), f.y(*y)))
+            .collect();
+        let _ = write!(
+            svg,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"/>"#,
+            path.join(" ")
+        );
+        if points.len() <= 40 {
+            for (x, y) in points {
+                let _ = write!(
+                    svg,
+                    r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{color}"/>"#,
+                    f.x(*x),
+                    f.y(*y)
+                );
+            }
+        }
+    }
+    let ly = f.t + 14.0 + i as f64 * 16.0;
+    let _ = write!(
+        svg,
+        r#"<rect x="{}" y="{}" width="10" height="10" fill="{color}"/><text x="{}" y="{}" font-size="11">{}</text>"#,
+        f.w - f.r + 10.0,
+        ly - 9.0,
+        f.w - f.r + 24.0,
+        ly,
+        esc(name)
+    );
+}

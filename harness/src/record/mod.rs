@@ -1,0 +1,368 @@
+//! The run record: the one interface between running and judging. In: what
+//! a run measured ([`build`]) or a file on disk ([`RunRecord::read`]). Out:
+//! JSON with `schema_version: 1`, documented in `docs/run-record.md` and
+//! `docs/run-record.schema.json`.
+//!
+//! A record is built once, complete: the server's truth and the verdict are
+//! in it when it is made. It carries its SLOs and every histogram (base64
+//! HdrHistogram V2), so [`verdict::judge`] works on a record read from disk
+//! as well as on a fresh one, and records merge exactly.
+//!
+//! - [`build`]: a run's measurements → a record.
+//! - [`verdict`]: SLOs evaluated on a record's histograms and counts.
+
+pub mod build;
+pub mod verdict;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::histogram::merged;
+pub use crate::histogram::{EncodedHistogram, Percentiles};
+use crate::load::client::ErrorClass;
+use crate::scenario::{Metric, Op, Requirement, AGGREGATE};
+use crate::server::ServerRecord;
+pub use build::RunMeta;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Whether every SLO held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+impl Verdict {
+    /// `Pass` when every SLO passed (and when there are none).
+    pub fn of(slos: &[SloRecord]) -> Self {
+        if slos.iter().all(|s| s.passed) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        }
+    }
+
+    pub fn passed(self) -> bool {
+        self == Verdict::Pass
+    }
+
+    /// The process exit code for this verdict: 0 pass, 1 fail.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        })
+    }
+}
+
+/// How a stage drives load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// Virtual users.
+    Closed,
+    /// An arrival rate.
+    Open,
+}
+
+/// A row's task: one of the scenario's, or every task together (written
+/// as [`AGGREGATE`], `"ALL"`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TaskName {
+    All,
+    Task(String),
+}
+
+impl TaskName {
+    /// The task's own name, `None` for the aggregate.
+    pub fn task(&self) -> Option<&str> {
+        match self {
+            TaskName::All => None,
+            TaskName::Task(name) => Some(name),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.task().unwrap_or(AGGREGATE)
+    }
+
+    /// Whether this row is `task` (`None`: the aggregate).
+    pub fn is(&self, task: Option<&str>) -> bool {
+        self.task() == task
+    }
+}
+
+impl fmt::Display for TaskName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for TaskName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(if s == AGGREGATE {
+            TaskName::All
+        } else {
+            TaskName::Task(s)
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageRecord {
+    pub name: String,
+    pub steady: bool,
+    pub model: Model,
+    /// Target users at the stage's end (closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_users: Option<u32>,
+    /// Target arrivals per second at the stage's end (open model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_rate: Option<f64>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub duration_s: f64,
+    /// Most users (closed) or requests in flight (open) seen.
+    pub users_max: u32,
+    /// Open-model arrivals not sent because `max_in_flight` were running.
+    pub dropped: u64,
+}
+
+/// One task in one stage, or every task together ([`TaskName::All`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub name: TaskName,
+    pub stage: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub rps: f64,
+    #[serde(flatten)]
+    pub latency: Percentiles,
+    pub histogram: EncodedHistogram,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SteadyRecord {
+    pub stages: Vec<String>,
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub rps: f64,
+    #[serde(flatten)]
+    pub latency: Percentiles,
+    pub histogram: EncodedHistogram,
+}
+
+/// What an SLO asks: `metric op bound` over some stages, for one task or all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloSpec {
+    pub id: String,
+    pub metric: Metric,
+    pub op: Op,
+    pub bound: f64,
+    pub stages: Vec<String>,
+    pub task: Option<String>,
+}
+
+impl SloSpec {
+    /// `p95 < 2000`, with ` (task)` when limited to one task.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} {} {}", self.metric, self.op, self.bound);
+        if let Some(t) = &self.task {
+            s.push_str(&format!(" ({t})"));
+        }
+        s
+    }
+}
+
+/// An SLO and what was observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloRecord {
+    #[serde(flatten)]
+    pub spec: SloSpec,
+    pub observed: f64,
+    pub passed: bool,
+}
+
+impl SloRecord {
+    pub fn describe(&self) -> String {
+        self.spec.describe()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointRecord {
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondRecord {
+    /// Seconds since the run's start.
+    pub t: u32,
+    pub users: u32,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    /// The same, per task name.
+    pub tasks: BTreeMap<String, PointRecord>,
+}
+
+/// What a task sends: its method and path template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskTemplate {
+    pub method: String,
+    pub path: String,
+}
+
+/// One task's client latency beside its server route's, steady window.
+#[derive(Debug, Clone)]
+pub struct ClientVsServer<'a> {
+    pub task: String,
+    pub client: Percentiles,
+    /// The route's name and window; `None` when no route matches.
+    pub route: Option<(&'a str, &'a crate::server::RouteWindow)>,
+}
+
+/// A run, as written to disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub scenario: String,
+    pub requirement: Requirement,
+    pub target: String,
+    pub label: Option<String>,
+    pub seed: u64,
+    pub duration_scale: f64,
+    pub started_at: String,
+    pub ended_at: String,
+    pub interrupted: bool,
+    pub verdict: Verdict,
+    /// Each task's method and path template, by task name.
+    #[serde(default)]
+    pub task_templates: BTreeMap<String, TaskTemplate>,
+    pub stages: Vec<StageRecord>,
+    pub tasks: Vec<TaskRecord>,
+    pub steady: SteadyRecord,
+    pub slos: Vec<SloRecord>,
+    pub errors: BTreeMap<ErrorClass, u64>,
+    pub error_samples: BTreeMap<ErrorClass, Vec<String>>,
+    pub timeseries: Vec<SecondRecord>,
+    /// The server's own measurements, when the target reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerRecord>,
+}
+
+impl RunRecord {
+    /// The row of `task` (`None`: every task together) in `stage`.
+    pub fn task(&self, stage: &str, task: Option<&str>) -> Option<&TaskRecord> {
+        self.tasks
+            .iter()
+            .find(|t| t.stage == stage && t.name.is(task))
+    }
+
+    /// Whether the stage named `stage` is steady.
+    pub fn is_steady(&self, stage: &str) -> bool {
+        self.stages.iter().any(|s| s.name == stage && s.steady)
+    }
+
+    /// A task's latency over the steady stages (their histograms merged).
+    pub fn steady_task_percentiles(&self, task: &str) -> Percentiles {
+        let rows = self
+            .tasks
+            .iter()
+            .filter(|t| t.name.is(Some(task)) && self.steady.stages.contains(&t.stage));
+        Percentiles::of(&merged(rows.map(|r| &r.histogram.0)))
+    }
+
+    /// Task names in scenario order (without the aggregate).
+    pub fn task_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for t in self.tasks.iter().filter_map(|t| t.name.task()) {
+            if !names.iter().any(|n| n == t) {
+                names.push(t.to_owned());
+            }
+        }
+        names
+    }
+
+    /// Per task, the client's steady percentiles beside the server route
+    /// that served it (same method, matching path pattern), if any.
+    pub fn client_vs_server(&self) -> Vec<ClientVsServer<'_>> {
+        let Some(server) = &self.server else {
+            return Vec::new();
+        };
+        self.task_names()
+            .into_iter()
+            .filter_map(|task| {
+                let template = self.task_templates.get(&task)?;
+                let route = crate::server::route_for(server, &template.method, &template.path);
+                Some(ClientVsServer {
+                    client: self.steady_task_percentiles(&task),
+                    task,
+                    route,
+                })
+            })
+            .collect()
+    }
+
+    /// The bound of the record's first p95 SLO, if it has one.
+    pub fn p95_bound(&self) -> Option<f64> {
+        self.slos
+            .iter()
+            .find(|s| s.spec.metric == Metric::P95)
+            .map(|s| s.spec.bound)
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), Error> {
+        let json = serde_json::to_vec_pretty(self).expect("a record always serializes");
+        crate::error::write_file(path, &json)
+    }
+
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let text = crate::error::read_file(path)?;
+        let at = || path.to_owned();
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| Error::NotJson { path: at(), source })?;
+        match value.get("schema_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(found) => return Err(Error::SchemaVersion { path: at(), found }),
+            None => return Err(Error::NotARecord { path: at() }),
+        }
+        serde_json::from_value(value).map_err(|source| Error::BadRecord { path: at(), source })
+    }
+}

@@ -1,0 +1,78 @@
+//! The verdict. In: SLO specs and a record's stage and task rows (fresh, or
+//! read from disk). Out: each SLO's observed value and result, and the
+//! run's [`Verdict`]: pass when every SLO holds.
+
+use crate::histogram::{merged, Percentiles};
+use crate::record::{RunRecord, SloRecord, SloSpec, StageRecord, TaskRecord, Verdict};
+use crate::scenario::Metric;
+
+/// A record judged again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub slos: Vec<SloRecord>,
+    pub verdict: Verdict,
+}
+
+/// Judges a record on its own SLOs, from its histograms and counts: a
+/// record read from disk is judged as the run that made it was.
+pub fn judge(record: &RunRecord) -> Judgement {
+    let specs = record.slos.iter().map(|s| s.spec.clone());
+    let slos = evaluate(specs, &record.stages, &record.tasks);
+    Judgement {
+        verdict: Verdict::of(&slos),
+        slos,
+    }
+}
+
+/// Each SLO observed over its stages (and task) and compared with its bound.
+pub fn evaluate(
+    specs: impl IntoIterator<Item = SloSpec>,
+    stages: &[StageRecord],
+    tasks: &[TaskRecord],
+) -> Vec<SloRecord> {
+    specs
+        .into_iter()
+        .map(|spec| {
+            let observed = observe(stages, tasks, &spec);
+            SloRecord {
+                observed: (observed * 1000.0).round() / 1000.0,
+                passed: spec.op.holds(observed, spec.bound),
+                spec,
+            }
+        })
+        .collect()
+}
+
+/// The observed value of one SLO's metric over its stages and task (or
+/// all tasks together).
+pub fn observe(stages: &[StageRecord], tasks: &[TaskRecord], spec: &SloSpec) -> f64 {
+    let rows: Vec<&TaskRecord> = tasks
+        .iter()
+        .filter(|t| spec.stages.contains(&t.stage) && t.name.is(spec.task.as_deref()))
+        .collect();
+    let requests: u64 = rows.iter().map(|r| r.requests).sum();
+    let errors: u64 = rows.iter().map(|r| r.errors).sum();
+    let seconds: f64 = stages
+        .iter()
+        .filter(|s| spec.stages.contains(&s.name))
+        .map(|s| s.duration_s)
+        .sum();
+    let latency = || Percentiles::of(&merged(rows.iter().map(|r| &r.histogram.0)));
+    match spec.metric {
+        Metric::P50 => latency().p50_ms,
+        Metric::P95 => latency().p95_ms,
+        Metric::P99 => latency().p99_ms,
+        Metric::Max => latency().max_ms,
+        Metric::Errors => errors as f64,
+        Metric::ErrorRate => ratio(errors as f64, requests as f64),
+        Metric::Rps => ratio(requests as f64, seconds),
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}

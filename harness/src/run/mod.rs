@@ -1,0 +1,225 @@
+//! `harness run` (and `demo`, in [`demo`]): the pipeline end to end. In:
+//! options from flags. Out: the run record on disk (and the HTML report
+//! and JUnit file when asked), the summary on stdout, and the verdict.
+//!
+//! scenario → plan → engine (with progress and Ctrl-C) → the server's
+//! truth over the run and the steady window → record (judged as it is
+//! built) → files → summary.
+
+#[cfg(feature = "demo")]
+pub mod demo;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::error::{write_file, Error};
+use crate::load::collector::Live;
+use crate::load::endpoint::{check_reachable, parse_target};
+use crate::load::engine::{self, RunOutput, StageChange};
+use crate::output::progress::{self, Mode};
+use crate::output::{self, report};
+use crate::record::{RunMeta, RunRecord};
+use crate::scenario::Scenario;
+use crate::server::source::StatsSource;
+use crate::server::{self, ServerRecord, StatsSnapshot};
+
+/// What a run needs, from flags.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub target: String,
+    pub scenario: Option<PathBuf>,
+    pub duration_scale: f64,
+    pub seed: u64,
+    pub out: Option<PathBuf>,
+    pub label: Option<String>,
+    pub quiet: bool,
+    /// Skip the target's `/__admin/stats` even if it answers.
+    pub no_server_stats: bool,
+    /// Write the HTML report here (empty: beside the record).
+    pub report: Option<PathBuf>,
+    /// Write JUnit XML (one test case per SLO) here.
+    pub junit: Option<PathBuf>,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunResult {
+    pub record: RunRecord,
+    pub path: PathBuf,
+    /// Every SLO held.
+    pub passed: bool,
+}
+
+/// `results/20261126T230512Z-req-perf-401.json`.
+pub fn default_record_path(scenario: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let safe: String = scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Path::new("results").join(format!("{stamp}-{safe}.json"))
+}
+
+/// The scenario to run: the file's, or the built-in one; scaled.
+fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
+    let scenario = match &opts.scenario {
+        Some(path) => Scenario::from_file(path)?,
+        None => Scenario::builtin(),
+    };
+    if !(opts.duration_scale.is_finite() && opts.duration_scale > 0.0) {
+        return Err(Error::Usage(format!(
+            "--duration-scale must be a number above 0, got {}",
+            opts.duration_scale
+        )));
+    }
+    Ok(scenario.scaled(opts.duration_scale))
+}
+
+/// Runs a scenario and writes its record; an SLO failure is a verdict
+/// (`passed` false), not an error.
+pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
+    let scenario = scenario(opts)?;
+    let url = parse_target(&opts.target)?;
+    check_reachable(&url).await?;
+    let mode = Mode::detect(opts.quiet);
+    if mode != Mode::Quiet {
+        eprintln!(
+            "harness: {} ({}) against {}: {} stages, {:.0} s, seed {}",
+            scenario.name,
+            scenario.requirement.id,
+            opts.target,
+            scenario.stages.len(),
+            scenario.total_duration().as_secs_f64(),
+            opts.seed
+        );
+    }
+    let stats = match opts.no_server_stats {
+        true => None,
+        false => StatsSource::probe(&opts.target).await,
+    };
+    let (output, server) = measure(&scenario, &url, opts.seed, mode, stats).await;
+    let meta = RunMeta {
+        target: opts.target.clone(),
+        label: opts.label.clone(),
+        seed: opts.seed,
+        duration_scale: opts.duration_scale,
+    };
+    let record = RunRecord::build(&scenario, &meta, &output, server);
+    let path = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_record_path(&scenario.name));
+    record.write(&path)?;
+    // `--report` without a path: beside the record.
+    let report = opts
+        .report
+        .as_ref()
+        .map(|r| match r.as_os_str().is_empty() {
+            true => path.with_extension("html"),
+            false => r.clone(),
+        });
+    if let Some(report) = &report {
+        write_file(report, report::html(&record, None, None))?;
+    }
+    if let Some(junit) = &opts.junit {
+        write_file(junit, report::junit(&record))?;
+    }
+    let _ = output::run(
+        &mut std::io::stdout().lock(),
+        &record,
+        &path,
+        report.as_deref(),
+    );
+    Ok(RunResult {
+        passed: record.verdict.passed(),
+        record,
+        path,
+    })
+}
+
+/// Runs the engine with progress and Ctrl-C, and reads the server's truth
+/// around the run and its steady window.
+async fn measure(
+    scenario: &Scenario,
+    url: &reqwest::Url,
+    seed: u64,
+    mode: Mode,
+    stats: Option<StatsSource>,
+) -> (RunOutput, Option<ServerRecord>) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop_tx.send(true);
+        }
+    });
+    let run_start = snapshot(&stats).await;
+    let (changes_tx, changes_rx) = mpsc::unbounded_channel();
+    let steady = tokio::spawn(steady_window(
+        stats.clone(),
+        steady_bounds(scenario),
+        changes_rx,
+    ));
+    let live = Arc::new(Mutex::new(Live::default()));
+    let stages: Vec<String> = scenario.stages.iter().map(|s| s.name.clone()).collect();
+    let shown = progress::spawn(mode, Arc::clone(&live), stages, scenario.total_duration());
+    let output = engine::run(scenario, url, seed, stop_rx, live, Some(changes_tx)).await;
+    shown.stop();
+    ctrl_c.abort();
+    let (steady_start, steady_end) = steady.await.unwrap_or((None, None));
+    let run_end = snapshot(&stats).await;
+    let server = match (&stats, &run_start, &run_end) {
+        (Some(src), Some(start), Some(end)) => Some(server::record(
+            src.url(),
+            start,
+            steady_start.as_ref(),
+            steady_end.as_ref(),
+            end,
+        )),
+        _ => None,
+    };
+    (output, server)
+}
+
+async fn snapshot(stats: &Option<StatsSource>) -> Option<StatsSnapshot> {
+    match stats {
+        Some(s) => s.snapshot().await,
+        None => None,
+    }
+}
+
+/// The first and last steady stage.
+fn steady_bounds(s: &Scenario) -> Option<(usize, usize)> {
+    let first = s.stages.iter().position(|st| st.steady)?;
+    let last = s.stages.iter().rposition(|st| st.steady)?;
+    Some((first, last))
+}
+
+/// Snapshots the target's statistics when the steady window opens and closes.
+async fn steady_window(
+    stats: Option<StatsSource>,
+    bounds: Option<(usize, usize)>,
+    mut changes: mpsc::UnboundedReceiver<StageChange>,
+) -> (Option<StatsSnapshot>, Option<StatsSnapshot>) {
+    let (Some(stats), Some((first, last))) = (stats, bounds) else {
+        while changes.recv().await.is_some() {}
+        return (None, None);
+    };
+    let (mut start, mut end) = (None, None);
+    while let Some(change) = changes.recv().await {
+        if change.to == Some(first) && start.is_none() {
+            start = stats.snapshot().await;
+        }
+        if change.from == Some(last) && end.is_none() {
+            end = stats.snapshot().await;
+        }
+    }
+    (start, end)
+}

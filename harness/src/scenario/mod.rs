@@ -1,0 +1,490 @@
+//! Scenarios. In: a TOML file (or the built-in REQ-PERF-401 text). Out: a
+//! validated [`Scenario`], checked before any request is sent; every error
+//! names the file, the line and the field ([`ScenarioError`]).
+//!
+//! - [`source`]: byte spans to file, line, column and dotted field.
+//! - [`raw`]: the TOML shapes as written.
+//! - [`validate`]: raw shapes to a [`Scenario`], one function per section.
+//! - [`template`]: keys (uniform, zipf), path and body templates.
+
+mod raw;
+mod source;
+pub mod template;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use source::ScenarioError;
+use template::{BodyTemplate, KeySpec, PathTemplate};
+
+use crate::error::Error;
+
+/// The name under which records report a stage's requests over all tasks
+/// together; no task may be called this.
+pub const AGGREGATE: &str = "ALL";
+
+/// The built-in scenario's source.
+pub const BUILTIN_SOURCE: &str = include_str!("../../scenarios/req-perf-401.toml");
+/// The name under which the built-in scenario is reported.
+pub const BUILTIN_FILE: &str = "<built-in req-perf-401.toml>";
+
+/// The requirement a scenario traces to.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+pub struct Requirement {
+    pub id: String,
+    pub text: String,
+}
+
+/// Time a virtual user waits between iterations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ThinkTime {
+    /// No wait.
+    None,
+    /// The same wait after every request.
+    Constant(Duration),
+    /// A uniform random wait in `[min, max]` (Locust's `between`).
+    Between(Duration, Duration),
+    /// Start an iteration every `period`, whatever the request took
+    /// (Locust's `constant_pacing`).
+    ConstantPacing(Duration),
+}
+
+/// How a stage drives load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Load {
+    /// Closed model: virtual users, ramped linearly from `from` to `to`.
+    Users { from: u32, to: u32 },
+    /// Open model: arrivals per second, ramped linearly from `from` to `to`.
+    Rate { from: f64, to: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub name: String,
+    pub load: Load,
+    pub duration: Duration,
+    pub steady: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub name: String,
+    pub weight: u32,
+    pub method: hyper::Method,
+    pub path: PathTemplate,
+    pub body: Option<BodyTemplate>,
+    /// The status a success has.
+    pub expect: u16,
+}
+
+/// What an SLO measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    P50,
+    P95,
+    P99,
+    Max,
+    ErrorRate,
+    Errors,
+    Rps,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 7] = [
+        Metric::P50,
+        Metric::P95,
+        Metric::P99,
+        Metric::Max,
+        Metric::ErrorRate,
+        Metric::Errors,
+        Metric::Rps,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::P50 => "p50",
+            Metric::P95 => "p95",
+            Metric::P99 => "p99",
+            Metric::Max => "max",
+            Metric::ErrorRate => "error_rate",
+            Metric::Errors => "errors",
+            Metric::Rps => "rps",
+        }
+    }
+
+    /// The comparison used when the scenario names none: latencies and
+    /// errors are upper bounds, throughput a lower one.
+    pub fn default_op(self) -> Op {
+        match self {
+            Metric::P50 | Metric::P95 | Metric::P99 | Metric::Max => Op::Lt,
+            Metric::ErrorRate | Metric::Errors => Op::Le,
+            Metric::Rps => Op::Ge,
+        }
+    }
+
+    /// The unit of the bound and the observed value.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::P50 | Metric::P95 | Metric::P99 | Metric::Max => "ms",
+            Metric::ErrorRate | Metric::Errors => "",
+            Metric::Rps => "req/s",
+        }
+    }
+
+    /// Whether the metric is a latency (milliseconds).
+    pub fn is_latency(self) -> bool {
+        self.unit() == "ms"
+    }
+}
+
+impl FromStr for Metric {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown metric {s:?}; expected p50, p95, p99, max, error_rate, errors or rps"
+                )
+            })
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A latency percentile a history is judged on (`harness analyze --metric`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+#[derive(clap::ValueEnum)]
+pub enum Percentile {
+    P50,
+    P95,
+    P99,
+}
+
+impl Percentile {
+    pub const ALL: [Percentile; 3] = [Percentile::P50, Percentile::P95, Percentile::P99];
+
+    pub fn as_str(self) -> &'static str {
+        Metric::from(self).as_str()
+    }
+}
+
+impl From<Percentile> for Metric {
+    fn from(p: Percentile) -> Metric {
+        match p {
+            Percentile::P50 => Metric::P50,
+            Percentile::P95 => Metric::P95,
+            Percentile::P99 => Metric::P99,
+        }
+    }
+}
+
+impl fmt::Display for Percentile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An SLO's comparison: `observed OP bound` must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+}
+
+impl Op {
+    pub fn holds(self, observed: f64, bound: f64) -> bool {
+        match self {
+            Op::Lt => observed < bound,
+            Op::Le => observed <= bound,
+            Op::Gt => observed > bound,
+            Op::Ge => observed >= bound,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+}
+
+impl FromStr for Op {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Op::Lt, Op::Le, Op::Gt, Op::Ge]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown comparison {s:?}; expected <, <=, > or >="))
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    pub id: String,
+    pub metric: Metric,
+    pub op: Op,
+    pub bound: f64,
+    /// Indexes of the stages it applies to.
+    pub stages: Vec<usize>,
+    /// Index of the task it is limited to, if any.
+    pub task: Option<usize>,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    pub requirement: Requirement,
+    pub keys: BTreeMap<String, KeySpec>,
+    pub think_time: ThinkTime,
+    pub tasks: Vec<Task>,
+    pub stages: Vec<Stage>,
+    pub slos: Vec<Slo>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Most requests in flight at once in open-model stages; an arrival
+    /// that finds none free is counted as dropped.
+    pub max_in_flight: usize,
+}
+
+impl Scenario {
+    /// The seed document's scenario.
+    pub fn builtin() -> Self {
+        Self::parse(BUILTIN_FILE, BUILTIN_SOURCE).expect("the built-in scenario is valid")
+    }
+
+    /// Reads and validates a scenario file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ScenarioFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses and validates scenario text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, Error> {
+        let src = source::Source { file, text };
+        let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let field = src.field_at(span.start);
+            src.error(span, field, e.message().to_owned())
+        })?;
+        Ok(validate::scenario(raw, &src)?)
+    }
+
+    /// The same scenario with every stage's duration multiplied by `scale`
+    /// (think time and user counts unchanged).
+    pub fn scaled(&self, scale: f64) -> Self {
+        let mut s = self.clone();
+        for st in &mut s.stages {
+            st.duration = st.duration.mul_f64(scale).max(Duration::from_millis(1));
+        }
+        s
+    }
+
+    pub fn total_duration(&self) -> Duration {
+        self.stages.iter().map(|s| s.duration).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template::KeyDistribution;
+    use super::*;
+
+    #[test]
+    fn the_builtin_scenario_is_the_seed_documents() {
+        let s = Scenario::builtin();
+        assert_eq!(s.requirement.id, "REQ-PERF-401");
+        let stages: Vec<_> = s
+            .stages
+            .iter()
+            .map(|s| (s.name.as_str(), s.load, s.duration.as_secs(), s.steady))
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                ("ramp-up", Load::Users { from: 0, to: 500 }, 300, false),
+                ("sustained", Load::Users { from: 500, to: 500 }, 1800, true),
+                ("spike-ramp", Load::Users { from: 500, to: 750 }, 60, false),
+                ("spike", Load::Users { from: 750, to: 750 }, 120, false),
+                ("ramp-down", Load::Users { from: 750, to: 0 }, 120, false),
+            ]
+        );
+        let weights: Vec<_> = s
+            .tasks
+            .iter()
+            .map(|t| (t.name.as_str(), t.weight))
+            .collect();
+        assert_eq!(
+            weights,
+            [
+                ("get mission", 6),
+                ("update waypoint", 2),
+                ("search missions", 2)
+            ]
+        );
+        assert_eq!(
+            s.think_time,
+            ThinkTime::Between(Duration::from_secs(1), Duration::from_secs(3))
+        );
+        assert_eq!(s.slos.len(), 2);
+        assert_eq!(
+            (s.slos[0].metric, s.slos[0].op, s.slos[0].bound),
+            (Metric::P95, Op::Lt, 2000.0)
+        );
+        assert_eq!(
+            (s.slos[1].metric, s.slos[1].op, s.slos[1].bound),
+            (Metric::Errors, Op::Le, 0.0)
+        );
+        assert_eq!(s.slos[0].stages, [1]);
+        assert!(matches!(
+            s.keys["mission_id"].distribution,
+            KeyDistribution::Zipf { .. }
+        ));
+        assert_eq!(s.keys["mission_id"].n, 1000);
+    }
+
+    fn err(text: &str) -> ScenarioError {
+        match Scenario::parse("bad.toml", text) {
+            Err(Error::Scenario(e)) => *e,
+            other => panic!("expected a scenario error, got {other:?}"),
+        }
+    }
+
+    fn with(replace: &str, by: &str) -> String {
+        assert!(BUILTIN_SOURCE.contains(replace), "{replace}");
+        BUILTIN_SOURCE.replacen(replace, by, 1)
+    }
+
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let text = with("weight = 2", "weight = \"two\"");
+        let e = err(&text);
+        assert_eq!(e.file, "bad.toml");
+        assert_eq!(e.line, line_of(&text, "weight = \"two\""));
+        assert_eq!(e.field, "tasks[1].weight");
+
+        let text = with("metric = \"p95\"", "metric = \"p96\"");
+        let e = err(&text);
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (line_of(&text, "p96"), "slos[0].metric")
+        );
+
+        let text = with("duration = \"30m\"", "duration = \"thirty\"");
+        let e = err(&text);
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (line_of(&text, "thirty"), "stages[1].duration")
+        );
+
+        let text = with(
+            "path = \"/api/missions/{mission_id}\"",
+            "path = \"/api/missions/{mision_id}\"",
+        );
+        let e = err(&text);
+        assert_eq!(e.field, "tasks[0].path");
+        assert!(e.message.contains("mision_id"), "{}", e.message);
+
+        let text = with("kind = \"between\"", "kind = \"sometimes\"");
+        assert_eq!(err(&text).field, "think_time.kind");
+
+        let text = with("steady = true", "steady = false");
+        assert_eq!(err(&text).field, "stages.steady");
+
+        let text = with(
+            "users = 750\nduration = \"1m\"",
+            "users = 750\nusers_typo = 3\nduration = \"1m\"",
+        );
+        let e = err(&text);
+        assert_eq!(e.line, line_of(&text, "users_typo"));
+        assert!(e.message.contains("users_typo"), "{}", e.message);
+    }
+
+    #[test]
+    fn open_model_stages_ramp_from_the_previous_rate() {
+        let s = Scenario::parse(
+            "open.toml",
+            r#"
+name = "open"
+[requirement]
+id = "R-1"
+text = "t"
+[[tasks]]
+name = "health"
+path = "/healthz"
+[[stages]]
+name = "warm"
+rate = 100
+duration = "10s"
+[[stages]]
+name = "hold"
+rate = 200
+duration = "10s"
+steady = true
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.stages[0].load,
+            Load::Rate {
+                from: 100.0,
+                to: 100.0
+            }
+        );
+        assert_eq!(
+            s.stages[1].load,
+            Load::Rate {
+                from: 100.0,
+                to: 200.0
+            }
+        );
+        assert_eq!(s.think_time, ThinkTime::None);
+        assert!(s.slos.is_empty());
+    }
+
+    #[test]
+    fn scaling_shortens_stages_only() {
+        let s = Scenario::builtin().scaled(0.02);
+        assert_eq!(s.stages[1].duration, Duration::from_secs(36));
+        assert_eq!(s.think_time, Scenario::builtin().think_time);
+        assert_eq!(s.total_duration(), Duration::from_secs(48));
+    }
+}

@@ -1,0 +1,409 @@
+//! Raw TOML shapes to a validated [`Scenario`], one function per section
+//! (keys, think time, tasks, stages, SLOs, limits). Each error names the
+//! field and points at its span.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::raw::{RawKey, RawScenario, RawSlo, RawStage, RawTask, RawThink};
+use super::source::{ScenarioError, Source};
+use super::template::{BodyTemplate, IdFormat, KeyDistribution, KeySpec, PathTemplate};
+use super::{Load, Metric, Op, Scenario, Slo, Stage, Task, ThinkTime, AGGREGATE};
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// Requests in flight at once in open-model stages, unless the scenario says.
+const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
+/// Per-request timeout, unless the scenario says.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(super) fn scenario(raw: RawScenario, src: &Source<'_>) -> Result<Scenario> {
+    if raw.name.trim().is_empty() {
+        return Err(src.error(0..0, "name", "must not be empty"));
+    }
+    if raw.requirement.id.trim().is_empty() {
+        return Err(src.error(0..0, "requirement.id", "must not be empty"));
+    }
+    let keys = keys(&raw.keys, src)?;
+    let think_time = match &raw.think_time {
+        None => ThinkTime::None,
+        Some(t) => think_time(t, src)?,
+    };
+    let tasks = tasks(&raw.tasks, &keys, src)?;
+    let stages = stages(&raw.stages, src)?;
+    let slos = raw
+        .slos
+        .iter()
+        .enumerate()
+        .map(|(i, s)| slo(i, s.get_ref(), &raw.requirement.id, &stages, &tasks, src))
+        .collect::<Result<Vec<_>>>()?;
+    let timeout = match &raw.timeout {
+        Some(t) => src.duration(t, "timeout")?,
+        None => DEFAULT_TIMEOUT,
+    };
+    let max_in_flight = match &raw.max_in_flight {
+        Some(m) if *m.get_ref() == 0 => {
+            return Err(src.error(m.span(), "max_in_flight", "must be at least 1"))
+        }
+        Some(m) => *m.get_ref() as usize,
+        None => DEFAULT_MAX_IN_FLIGHT,
+    };
+    Ok(Scenario {
+        name: raw.name.trim().to_owned(),
+        description: raw.description,
+        requirement: raw.requirement,
+        keys,
+        think_time,
+        tasks,
+        stages,
+        slos,
+        timeout,
+        max_in_flight,
+    })
+}
+
+fn keys(
+    raw: &BTreeMap<String, Spanned<RawKey>>,
+    src: &Source<'_>,
+) -> Result<BTreeMap<String, KeySpec>> {
+    raw.iter()
+        .map(|(name, key)| Ok((name.clone(), key_spec(name, key, src)?)))
+        .collect()
+}
+
+fn key_spec(name: &str, key: &Spanned<RawKey>, src: &Source<'_>) -> Result<KeySpec> {
+    let field = |f: &str| format!("keys.{name}.{f}");
+    let k = key.get_ref();
+    let n = *k.n.get_ref();
+    if n == 0 {
+        return Err(src.error(k.n.span(), field("n"), "must be at least 1"));
+    }
+    let distribution = match k.distribution.get_ref().as_str() {
+        "uniform" => KeyDistribution::Uniform,
+        "zipf" => {
+            let s = k.s.as_ref().map_or(1.0, |s| *s.get_ref());
+            if !(s.is_finite() && s > 0.0) {
+                let span = k.s.as_ref().map_or(key.span(), |s| s.span());
+                return Err(src.error(span, field("s"), "zipf exponent must be a number above 0"));
+            }
+            KeyDistribution::Zipf { s }
+        }
+        other => {
+            return Err(src.error(
+                k.distribution.span(),
+                field("distribution"),
+                format!("unknown distribution {other:?}; expected \"uniform\" or \"zipf\""),
+            ))
+        }
+    };
+    let format = match &k.format {
+        Some(f) => {
+            IdFormat::parse(f.get_ref()).map_err(|m| src.error(f.span(), field("format"), m))?
+        }
+        None => IdFormat::plain(),
+    };
+    Ok(KeySpec {
+        distribution,
+        n,
+        start: k.start.unwrap_or(1),
+        format,
+    })
+}
+
+fn think_time(t: &Spanned<RawThink>, src: &Source<'_>) -> Result<ThinkTime> {
+    let r = t.get_ref();
+    let need = |v: &Option<Spanned<String>>, name: &str| -> Result<Duration> {
+        let field = format!("think_time.{name}");
+        match v {
+            Some(s) => src.duration(s, &field),
+            None => Err(src.error(
+                t.span(),
+                field,
+                format!("think_time of kind {:?} needs {name}", r.kind.get_ref()),
+            )),
+        }
+    };
+    Ok(match r.kind.get_ref().as_str() {
+        "none" => ThinkTime::None,
+        "constant" => ThinkTime::Constant(need(&r.value, "value")?),
+        "constant_pacing" => ThinkTime::ConstantPacing(need(&r.value, "value")?),
+        "between" => {
+            let (min, max) = (need(&r.min, "min")?, need(&r.max, "max")?);
+            if min > max {
+                let span = r.max.as_ref().map_or(t.span(), |m| m.span());
+                return Err(src.error(
+                    span,
+                    "think_time.max",
+                    "must not be below think_time.min",
+                ));
+            }
+            ThinkTime::Between(min, max)
+        }
+        other => {
+            return Err(src.error(
+                r.kind.span(),
+                "think_time.kind",
+                format!("unknown kind {other:?}; expected \"between\", \"constant\", \"constant_pacing\" or \"none\""),
+            ))
+        }
+    })
+}
+
+fn tasks(
+    raw: &Spanned<Vec<Spanned<RawTask>>>,
+    keys: &BTreeMap<String, KeySpec>,
+    src: &Source<'_>,
+) -> Result<Vec<Task>> {
+    if raw.get_ref().is_empty() {
+        return Err(src.error(raw.span(), "tasks", "at least one task is needed"));
+    }
+    let mut tasks: Vec<Task> = Vec::new();
+    for (i, t) in raw.get_ref().iter().enumerate() {
+        let name = t.get_ref().name.get_ref().trim();
+        if name != AGGREGATE && tasks.iter().any(|x| x.name == name) {
+            return Err(src.error(
+                t.get_ref().name.span(),
+                format!("tasks[{i}].name"),
+                format!("duplicate task name {name:?}"),
+            ));
+        }
+        tasks.push(task(i, t.get_ref(), keys, src)?);
+    }
+    if tasks.iter().all(|t| t.weight == 0) {
+        return Err(src.error(
+            raw.span(),
+            "tasks.weight",
+            "at least one task needs a weight above 0",
+        ));
+    }
+    Ok(tasks)
+}
+
+fn task(i: usize, t: &RawTask, keys: &BTreeMap<String, KeySpec>, src: &Source<'_>) -> Result<Task> {
+    let field = |f: &str| format!("tasks[{i}].{f}");
+    let name = t.name.get_ref().trim().to_owned();
+    if name.is_empty() || name == AGGREGATE {
+        return Err(src.error(
+            t.name.span(),
+            field("name"),
+            format!("must be non-empty and not {AGGREGATE:?}"),
+        ));
+    }
+    let method = hyper::Method::from_bytes(t.method.get_ref().to_ascii_uppercase().as_bytes())
+        .map_err(|_| {
+            src.error(
+                t.method.span(),
+                field("method"),
+                format!("{:?} is not an HTTP method", t.method.get_ref()),
+            )
+        })?;
+    let path = PathTemplate::parse(t.path.get_ref(), keys)
+        .map_err(|m| src.error(t.path.span(), field("path"), m))?;
+    let body = t
+        .body
+        .as_ref()
+        .map(|b| {
+            BodyTemplate::parse(b.get_ref(), keys)
+                .map_err(|m| src.error(b.span(), field("body"), m))
+        })
+        .transpose()?;
+    let expect = *t.expect.get_ref();
+    if !(100..=599).contains(&expect) {
+        return Err(src.error(
+            t.expect.span(),
+            field("expect"),
+            "must be an HTTP status (100-599)",
+        ));
+    }
+    Ok(Task {
+        name,
+        weight: *t.weight.get_ref(),
+        method,
+        path,
+        body,
+        expect,
+    })
+}
+
+fn stages(raw: &Spanned<Vec<Spanned<RawStage>>>, src: &Source<'_>) -> Result<Vec<Stage>> {
+    if raw.get_ref().is_empty() {
+        return Err(src.error(raw.span(), "stages", "at least one stage is needed"));
+    }
+    let mut stages: Vec<Stage> = Vec::new();
+    for (i, s) in raw.get_ref().iter().enumerate() {
+        let field = |f: &str| format!("stages[{i}].{f}");
+        let r = s.get_ref();
+        let name = r.name.get_ref().trim().to_owned();
+        if name.is_empty() || stages.iter().any(|x| x.name == name) {
+            return Err(src.error(
+                r.name.span(),
+                field("name"),
+                format!("stage names must be non-empty and unique: {name:?}"),
+            ));
+        }
+        let duration = src.duration(&r.duration, &field("duration"))?;
+        if duration.is_zero() {
+            return Err(src.error(r.duration.span(), field("duration"), "must be above 0"));
+        }
+        let previous = stages.last().map(|p| p.load);
+        stages.push(Stage {
+            name,
+            load: stage_load(i, s, previous, src)?,
+            duration,
+            steady: r.steady,
+        });
+    }
+    if !stages.iter().any(|s| s.steady) {
+        return Err(src.error(
+            raw.span(),
+            "stages.steady",
+            "mark at least one stage steady = true (SLOs apply to steady stages by default)",
+        ));
+    }
+    Ok(stages)
+}
+
+/// Users (closed model) or arrivals per second (open model), each ramping
+/// from where the previous stage of the same model ended.
+fn stage_load(
+    i: usize,
+    s: &Spanned<RawStage>,
+    previous: Option<Load>,
+    src: &Source<'_>,
+) -> Result<Load> {
+    let field = |f: &str| format!("stages[{i}].{f}");
+    let r = s.get_ref();
+    match (&r.users, &r.rate) {
+        (Some(u), None) => {
+            if r.from_rate.is_some() {
+                return Err(src.error(
+                    s.span(),
+                    field("from_rate"),
+                    "from_rate only applies to open-model stages (rate)",
+                ));
+            }
+            let from = match previous {
+                Some(Load::Users { to, .. }) => to,
+                _ => 0,
+            };
+            Ok(Load::Users {
+                from,
+                to: *u.get_ref(),
+            })
+        }
+        (None, Some(rate)) => {
+            let to = non_negative(
+                rate,
+                &field("rate"),
+                src,
+                "must be a number of requests per second, 0 or more",
+            )?;
+            let from = match (&r.from_rate, previous) {
+                (Some(f), _) => non_negative(f, &field("from_rate"), src, "must be 0 or more")?,
+                (None, Some(Load::Rate { to: prev_to, .. })) => prev_to,
+                (None, _) => to,
+            };
+            Ok(Load::Rate { from, to })
+        }
+        (Some(_), Some(rate)) => Err(src.error(
+            rate.span(),
+            field("rate"),
+            "a stage has either users (closed model) or rate (open model), not both",
+        )),
+        (None, None) => Err(src.error(
+            s.span(),
+            field("users"),
+            "a stage needs users (closed model) or rate (open model)",
+        )),
+    }
+}
+
+fn non_negative(v: &Spanned<f64>, field: &str, src: &Source<'_>, why: &str) -> Result<f64> {
+    let x = *v.get_ref();
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        Err(src.error(v.span(), field, why))
+    }
+}
+
+fn slo(
+    i: usize,
+    s: &RawSlo,
+    requirement: &str,
+    stages: &[Stage],
+    tasks: &[Task],
+    src: &Source<'_>,
+) -> Result<Slo> {
+    let field = |f: &str| format!("slos[{i}].{f}");
+    let metric: Metric = s
+        .metric
+        .get_ref()
+        .parse()
+        .map_err(|m| src.error(s.metric.span(), field("metric"), m))?;
+    let op = match &s.op {
+        None => metric.default_op(),
+        Some(o) => o
+            .get_ref()
+            .parse::<Op>()
+            .map_err(|m| src.error(o.span(), field("op"), m))?,
+    };
+    let bound = *s.bound.get_ref();
+    if !bound.is_finite() || bound < 0.0 || (metric == Metric::ErrorRate && bound > 1.0) {
+        return Err(src.error(
+            s.bound.span(),
+            field("bound"),
+            "must be a finite number, 0 or more (error_rate: a fraction from 0 to 1)",
+        ));
+    }
+    let stage_ids = match &s.stages {
+        None => (0..stages.len()).filter(|&i| stages[i].steady).collect(),
+        Some(names) => names
+            .get_ref()
+            .iter()
+            .map(|n| {
+                stages.iter().position(|st| &st.name == n).ok_or_else(|| {
+                    src.error(
+                        names.span(),
+                        field("stages"),
+                        format!("no stage named {n:?}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+    };
+    let task = s
+        .task
+        .as_ref()
+        .map(|t| {
+            tasks
+                .iter()
+                .position(|x| &x.name == t.get_ref())
+                .ok_or_else(|| {
+                    src.error(
+                        t.span(),
+                        field("task"),
+                        format!("no task named {:?}", t.get_ref()),
+                    )
+                })
+        })
+        .transpose()?;
+    let id = s.id.clone().unwrap_or_else(|| {
+        let mut id = format!("{requirement}.{metric}");
+        if let Some(t) = task {
+            id.push('.');
+            id.push_str(&tasks[t].name.replace(' ', "_"));
+        }
+        id
+    });
+    Ok(Slo {
+        id,
+        metric,
+        op,
+        bound,
+        stages: stage_ids,
+        task,
+    })
+}

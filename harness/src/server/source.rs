@@ -1,0 +1,41 @@
+//! Reading a target's statistics over HTTP. In: the target's base URL.
+//! Out: [`StatsSnapshot`]s of its `/__admin/stats`, or nothing when it
+//! offers none.
+
+use std::time::Duration;
+
+use super::StatsSnapshot;
+
+/// Reads a target's statistics endpoint.
+#[derive(Debug, Clone)]
+pub struct StatsSource {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl StatsSource {
+    /// The target's `/__admin/stats`, if it answers with statistics.
+    pub async fn probe(base: &str) -> Option<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .ok()?;
+        let src = Self {
+            client,
+            url: format!("{}/__admin/stats", base.trim_end_matches('/')),
+        };
+        src.snapshot().await.map(|_| src)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub async fn snapshot(&self) -> Option<StatsSnapshot> {
+        let res = self.client.get(&self.url).send().await.ok()?;
+        if !res.status().is_success() {
+            return None;
+        }
+        res.json().await.ok()
+    }
+}
