@@ -3,9 +3,30 @@
 //! verdict (exit 1). Variants keep their cause as a `source`, and their
 //! message names the flag, file or line at fault.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use crate::scenario::ScenarioError;
+/// A scenario file that does not validate: where, which field, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.field, self.message
+        )
+    }
+}
+
+impl std::error::Error for ScenarioError {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -65,8 +86,12 @@ pub enum Error {
     #[error("{}: not a run record (no schema_version)", path.display())]
     NotARecord { path: PathBuf },
     /// A record of a version this harness does not read.
-    #[error("{}: schema_version {found} is not supported (this harness reads {})", path.display(), crate::record::SCHEMA_VERSION)]
-    SchemaVersion { path: PathBuf, found: u64 },
+    #[error("{}: schema_version {found} is not supported (this harness reads {supported})", path.display())]
+    SchemaVersion {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+    },
     /// A record whose fields do not match the schema.
     #[error("{}: {source}", path.display())]
     BadRecord {

@@ -317,4 +317,4 @@ pub fn analyze(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

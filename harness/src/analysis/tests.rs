@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 
 use super::history::{parse_text_history, RouteCost};
 use super::*;
-use crate::output::text::render_analysis;
 use rand::{Rng, SeedableRng};
 
-const SEED_DOC: &str = "Run 1 (baseline):  p50=150ms, p95=450ms, p99=800ms
+pub(crate) const SEED_DOC: &str = "Run 1 (baseline):  p50=150ms, p95=450ms, p99=800ms
 Run 2 (+1 week):   p50=155ms, p95=460ms, p99=810ms
 Run 3 (+2 weeks):  p50=165ms, p95=520ms, p99=950ms
 Run 4 (+3 weeks):  p50=180ms, p95=600ms, p99=1100ms
@@ -40,13 +39,6 @@ fn the_seed_documents_five_runs() {
         .likely_causes
         .iter()
         .all(|c| c.confidence == Confidence::Guess));
-    let text = render_analysis(&a);
-    assert!(text.starts_with("PERFORMANCE REGRESSION DETECTED"));
-    assert!(
-        text.contains("p95 increased 67% (450ms -> 750ms)"),
-        "{text}"
-    );
-    assert!(text.contains("Severity: MEDIUM"), "{text}");
 }
 
 #[test]

@@ -187,3 +187,24 @@ pub fn render_comparison(c: &Comparison) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::history::parse_text_history;
+    use crate::analysis::tests::SEED_DOC;
+    use crate::scenario::Percentile;
+
+    #[test]
+    fn the_seed_documents_five_runs_read_as_the_document_does() {
+        let runs = parse_text_history("doc.txt", SEED_DOC).unwrap();
+        let a = crate::analysis::analyze(&runs, Percentile::P95, None).unwrap();
+        let text = render_analysis(&a);
+        assert!(text.starts_with("PERFORMANCE REGRESSION DETECTED"));
+        assert!(
+            text.contains("p95 increased 67% (450ms -> 750ms)"),
+            "{text}"
+        );
+        assert!(text.contains("Severity: MEDIUM"), "{text}");
+    }
+}

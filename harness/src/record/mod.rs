@@ -360,7 +360,13 @@ impl RunRecord {
             serde_json::from_str(&text).map_err(|source| Error::NotJson { path: at(), source })?;
         match value.get("schema_version").and_then(|v| v.as_u64()) {
             Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-            Some(found) => return Err(Error::SchemaVersion { path: at(), found }),
+            Some(found) => {
+                return Err(Error::SchemaVersion {
+                    path: at(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                })
+            }
             None => return Err(Error::NotARecord { path: at() }),
         }
         serde_json::from_value(value).map_err(|source| Error::BadRecord { path: at(), source })

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use source::ScenarioError;
+pub use crate::error::ScenarioError;
 use template::{BodyTemplate, KeySpec, PathTemplate};
 
 use crate::error::Error;

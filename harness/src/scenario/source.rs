@@ -2,33 +2,12 @@
 //! line, column and the dotted field (`tasks[1].weight`).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
 
 use toml::Spanned;
 
-/// A scenario file that does not validate: where, which field, and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScenarioError {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.file, self.line, self.column, self.field, self.message
-        )
-    }
-}
-
-impl std::error::Error for ScenarioError {}
+use crate::error::ScenarioError;
 
 /// A scenario's text and the name it is reported under.
 pub(super) struct Source<'a> {

@@ -8,9 +8,10 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::raw::{RawKey, RawScenario, RawSlo, RawStage, RawTask, RawThink};
-use super::source::{ScenarioError, Source};
+use super::source::Source;
 use super::template::{BodyTemplate, IdFormat, KeyDistribution, KeySpec, PathTemplate};
 use super::{Load, Metric, Op, Scenario, Slo, Stage, Task, ThinkTime, AGGREGATE};
+use crate::error::ScenarioError;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
