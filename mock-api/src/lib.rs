@@ -26,6 +26,7 @@ pub mod error;
 pub mod extract;
 pub mod listener;
 pub mod middleware;
+pub mod route;
 pub mod routes;
 pub mod startup;
 pub mod state;

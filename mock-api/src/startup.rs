@@ -16,27 +16,24 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::behaviour::{Leak, SharedBehaviour};
 use crate::config::Config;
 use crate::delay::Delayer;
 use crate::error::{Error, Problem};
 use crate::listener::{ConnReset, ResettableListener};
-use crate::state::{AppState, AppStateInner, SharedBehaviour};
+use crate::routes;
+use crate::state::{AppState, AppStateInner};
 use crate::store::{database_path, Store};
-use crate::truth::{Leak, Truth};
+use crate::truth::Truth;
 use crate::upstream::Upstream;
-use crate::{middleware, routes};
 
 /// Largest request body accepted (413 past it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The whole API as a router.
 pub fn app(state: AppState) -> Router {
-    let api = routes::missions::router().route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        middleware::behaviour_and_truth,
-    ));
     Router::new()
-        .merge(api)
+        .merge(routes::api_router(&state))
         .merge(routes::health::router())
         .merge(routes::openapi::router())
         .merge(routes::admin::router())

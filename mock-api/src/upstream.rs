@@ -13,9 +13,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use crate::behaviour::SharedBehaviour;
 use crate::delay::Delayer;
 use crate::error::Error;
-use crate::state::SharedBehaviour;
 use crate::truth;
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,12 @@
-//! Behaviour the user sets: added latency and faults per route, and the
-//! emulated regression causes. Set at start-up (`--behaviour FILE.toml`
-//! and flags) and replaced at run time (`PUT /__admin/behaviour`).
+//! Behaviour the user sets. In: the behaviour file, flags, or the admin
+//! API's JSON. Out: for each request, a [`Decision`]: its added latency,
+//! its fault, and the emulated causes' [`Effects`]. Set at start-up
+//! (`--behaviour FILE.toml` and flags) and replaced at run time (`PUT
+//! /__admin/behaviour`).
+//!
+//! - [`dist`]: latency distributions. [`fault`]: faults and their
+//!   responses. [`cause`]: emulated regression causes, decided here and
+//!   applied each in one place. [`shared`]: the behaviour in force.
 //!
 //! Every random draw is seeded: the k-th request to a route draws from a
 //! generator seeded with (behaviour seed, route, k), so a replay with the
@@ -8,340 +14,51 @@
 //! whatever the interleaving of routes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-/// The routes behaviour can be set for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Route {
-    GetMission,
-    UpdateWaypoint,
-    SearchMissions,
-    CreateMission,
-    DeleteMission,
-}
-
-impl Route {
-    pub const ALL: [Route; 5] = [
-        Route::GetMission,
-        Route::UpdateWaypoint,
-        Route::SearchMissions,
-        Route::CreateMission,
-        Route::DeleteMission,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Route::GetMission => "get_mission",
-            Route::UpdateWaypoint => "update_waypoint",
-            Route::SearchMissions => "search_missions",
-            Route::CreateMission => "create_mission",
-            Route::DeleteMission => "delete_mission",
-        }
-    }
-
-    /// The method and path pattern the route serves.
-    pub fn pattern(self) -> (&'static str, &'static str) {
-        match self {
-            Route::GetMission => ("GET", "/api/missions/{id}"),
-            Route::UpdateWaypoint => ("PUT", "/api/missions/{id}/waypoints/{wp_id}"),
-            Route::SearchMissions => ("GET", "/api/missions"),
-            Route::CreateMission => ("POST", "/api/missions"),
-            Route::DeleteMission => ("DELETE", "/api/missions/{id}"),
-        }
-    }
-
-    /// The route serving `method` on the matched path pattern, if any.
-    pub fn from_pattern(method: &str, path: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.pattern() == (method, path))
-    }
-
-    fn index(self) -> u64 {
-        self as u64
-    }
-}
-
-/// A route name in flags and files: one route, or `all`.
-fn parse_routes(s: &str) -> Result<Vec<Route>, String> {
-    if s == "all" {
-        return Ok(Route::ALL.to_vec());
-    }
-    Route::ALL
-        .into_iter()
-        .find(|r| r.as_str() == s)
-        .map(|r| vec![r])
-        .ok_or_else(|| {
-            format!("unknown route {s:?}; expected get_mission, update_waypoint, search_missions, create_mission, delete_mission or all")
-        })
-}
-
-/// A latency distribution, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Dist {
-    Fixed(f64),
-    Uniform(f64, f64),
-    Normal(f64, f64),
-    /// Median and 99th percentile.
-    LogNormal(f64, f64),
-    Exponential(f64),
-}
-
-/// The standard normal's 99th percentile.
-const Z99: f64 = 2.326_347_874_040_841;
-
-fn standard_normal<R: Rng>(rng: &mut R) -> f64 {
-    let u1: f64 = 1.0 - rng.random::<f64>();
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
-impl Dist {
-    /// One draw, in milliseconds, never below 0.
-    pub fn sample<R: Rng>(&self, rng: &mut R) -> f64 {
-        let ms = match *self {
-            Dist::Fixed(ms) => ms,
-            Dist::Uniform(a, b) => a + (b - a) * rng.random::<f64>(),
-            Dist::Normal(mean, sd) => mean + sd * standard_normal(rng),
-            Dist::LogNormal(median, p99) => {
-                let sigma = (p99 / median).ln() / Z99;
-                median * (sigma * standard_normal(rng)).exp()
-            }
-            Dist::Exponential(mean) => -mean * (1.0 - rng.random::<f64>()).ln(),
-        };
-        ms.max(0.0)
-    }
-
-    /// The distribution's true quantile `q` (0..1), in milliseconds, where
-    /// it has a closed form (all but `normal` clipped at 0, which is treated as unclipped).
-    pub fn quantile(&self, q: f64) -> f64 {
-        let z = inverse_normal(q);
-        match *self {
-            Dist::Fixed(ms) => ms,
-            Dist::Uniform(a, b) => a + (b - a) * q,
-            Dist::Normal(mean, sd) => (mean + sd * z).max(0.0),
-            Dist::LogNormal(median, p99) => median * ((p99 / median).ln() / Z99 * z).exp(),
-            Dist::Exponential(mean) => -mean * (1.0 - q).ln(),
-        }
-    }
-}
-
-/// The standard normal's quantile (Acklam's rational approximation, error < 1.2e-9).
-pub fn inverse_normal(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    let p = p.clamp(1e-12, 1.0 - 1e-12);
-    let low = 0.02425;
-    if p < low {
-        let q = (-2.0 * p.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    } else if p <= 1.0 - low {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    } else {
-        let q = (-2.0 * (1.0 - p).ln()).sqrt();
-        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    }
-}
-
-fn args<const N: usize>(s: &str, name: &str) -> Option<[f64; N]> {
-    let inner = s.strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')')?;
-    let nums: Vec<f64> = inner
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let arr: [f64; N] = nums.try_into().ok()?;
-    arr.iter()
-        .all(|x| x.is_finite() && *x >= 0.0)
-        .then_some(arr)
-}
-
-impl FromStr for Dist {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let d = if let Some([ms]) = args::<1>(s, "fixed") {
-            Dist::Fixed(ms)
-        } else if let Some([a, b]) = args::<2>(s, "uniform") {
-            if a > b {
-                return Err(format!("{s}: uniform(min,max) needs min <= max"));
-            }
-            Dist::Uniform(a, b)
-        } else if let Some([m, sd]) = args::<2>(s, "normal") {
-            Dist::Normal(m, sd)
-        } else if let Some([median, p99]) = args::<2>(s, "lognormal") {
-            if !(median > 0.0 && p99 > median) {
-                return Err(format!("{s}: lognormal(median,p99) needs 0 < median < p99"));
-            }
-            Dist::LogNormal(median, p99)
-        } else if let Some([mean]) = args::<1>(s, "exponential") {
-            Dist::Exponential(mean)
-        } else {
-            return Err(format!(
-                "{s:?} is not a distribution; expected fixed(MS), uniform(MIN,MAX), normal(MEAN,SD), lognormal(MEDIAN,P99) or exponential(MEAN), in ms, not negative"
-            ));
-        };
-        Ok(d)
-    }
-}
-
-impl fmt::Display for Dist {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Dist::Fixed(a) => write!(f, "fixed({a})"),
-            Dist::Uniform(a, b) => write!(f, "uniform({a},{b})"),
-            Dist::Normal(a, b) => write!(f, "normal({a},{b})"),
-            Dist::LogNormal(a, b) => write!(f, "lognormal({a},{b})"),
-            Dist::Exponential(a) => write!(f, "exponential({a})"),
-        }
-    }
-}
-
+/// Serde through `Display` and `FromStr`: `"fixed(50)"`, `"503"`.
 macro_rules! string_serde {
     ($t:ty) => {
-        impl Serialize for $t {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(self)
             }
         }
-        impl<'de> Deserialize<'de> for $t {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                String::deserialize(d)?
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <String as serde::Deserialize>::deserialize(d)?
                     .parse()
                     .map_err(serde::de::Error::custom)
             }
         }
     };
 }
-string_serde!(Dist);
 
-/// What a fault does instead of (or to) the response.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FaultKind {
-    /// 500 problem+json, the handler not run.
-    Status500,
-    /// 503 problem+json with `Retry-After: 1`, the handler not run.
-    Status503,
-    /// The connection is reset (TCP RST) before any byte of a response.
-    Reset,
-    /// No answer until the client gives up (at most 5 minutes, or shutdown).
-    Hang,
-    /// The real response, its body dribbled out over this many milliseconds.
-    Dribble(u64),
-}
+pub mod cause;
+pub mod dist;
+pub mod fault;
+pub mod shared;
 
-impl FromStr for FaultKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s.trim() {
-            "500" => FaultKind::Status500,
-            "503" => FaultKind::Status503,
-            "reset" => FaultKind::Reset,
-            "hang" => FaultKind::Hang,
-            other => {
-                match other
-                    .strip_prefix("dribble(")
-                    .and_then(|r| r.strip_suffix(')'))
-                    .and_then(|n| n.trim().parse().ok())
-                {
-                    Some(ms) => FaultKind::Dribble(ms),
-                    None => {
-                        return Err(format!(
-                        "unknown fault {other:?}; expected 500, 503, reset, hang or dribble(MS)"
-                    ))
-                    }
-                }
-            }
-        })
+pub use cause::{Cause, Effects, Leak};
+pub use dist::Dist;
+pub use fault::{FaultKind, FaultRule};
+pub use shared::SharedBehaviour;
+
+use crate::route::Route;
+
+/// A route name in flags and files: one route, or `all`.
+fn parse_routes(s: &str) -> Result<Vec<Route>, String> {
+    if s == "all" {
+        return Ok(Route::ALL.to_vec());
     }
-}
-
-impl fmt::Display for FaultKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FaultKind::Status500 => f.write_str("500"),
-            FaultKind::Status503 => f.write_str("503"),
-            FaultKind::Reset => f.write_str("reset"),
-            FaultKind::Hang => f.write_str("hang"),
-            FaultKind::Dribble(ms) => write!(f, "dribble({ms})"),
-        }
-    }
-}
-string_serde!(FaultKind);
-
-/// An emulated regression cause: a switch that changes what the server really does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cause {
-    /// Search and waypoint lookups run without their indexes (`NOT INDEXED`).
-    MissingIndex,
-    /// A mission read loads its waypoints one query each.
-    NPlusOne,
-    /// Each request retains `leak_bytes` that are never freed (up to the cap).
-    MemoryLeak,
-    /// Each mission read calls the emulated upstream service over loopback.
-    SlowDependency,
-}
-
-impl FromStr for Cause {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s.trim() {
-            "missing-index" => Cause::MissingIndex,
-            "n-plus-one" => Cause::NPlusOne,
-            "memory-leak" => Cause::MemoryLeak,
-            "slow-dependency" => Cause::SlowDependency,
-            other => return Err(format!("unknown cause {other:?}; expected missing-index, n-plus-one, memory-leak or slow-dependency")),
-        })
-    }
-}
-
-/// A fault with its probability, on a route.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultRule {
-    /// A route name or `all`.
-    pub route: String,
-    pub kind: FaultKind,
-    pub probability: f64,
+    Route::named(s).map(|r| vec![r]).ok_or_else(|| {
+        let names: Vec<&str> = Route::ALL.iter().map(|r| r.name()).collect();
+        format!("unknown route {s:?}; expected {} or all", names.join(", "))
+    })
 }
 
 /// Default bytes retained per request by `memory-leak`.
@@ -384,6 +101,7 @@ impl Default for Behaviour {
 pub struct Decision {
     pub delay: Option<Duration>,
     pub fault: Option<FaultKind>,
+    pub effects: Effects,
 }
 
 fn mix(mut x: u64) -> u64 {
@@ -458,23 +176,27 @@ impl Behaviour {
 
     fn latency_for(&self, route: Route) -> Option<Dist> {
         self.latency
-            .get(route.as_str())
+            .get(route.name())
             .or_else(|| self.latency.get("all"))
             .copied()
     }
 
     /// The decision for the `k`-th request (0-based) to `route`.
     pub fn decide(&self, route: Route, k: u64) -> Decision {
+        let effects = Effects::of(self, route);
         let latency = self.latency_for(route);
         let faults: Vec<&FaultRule> = self
             .faults
             .iter()
-            .filter(|f| f.route == "all" || f.route == route.as_str())
+            .filter(|f| f.route == "all" || f.route == route.name())
             .collect();
         if latency.is_none() && faults.is_empty() {
-            return Decision::default();
+            return Decision {
+                effects,
+                ..Decision::default()
+            };
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed ^ mix(route.index() + 1)));
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed ^ mix(route.index() as u64 + 1)));
         rng.set_stream(k);
         let delay = latency.map(|d| Duration::from_secs_f64(d.sample(&mut rng) / 1000.0));
         let mut fault = None;
@@ -485,7 +207,11 @@ impl Behaviour {
                 fault = Some(f.kind);
             }
         }
-        Decision { delay, fault }
+        Decision {
+            delay,
+            fault,
+            effects,
+        }
     }
 
     /// One draw of the upstream service's latency, for its `k`-th call.

@@ -1,16 +1,17 @@
 //! `/api/missions`: read, search, create and delete missions; move waypoints.
+//! In: a request (and the emulated causes' [`Effects`] the request layer
+//! decided). Out: a response or an [`Error`].
 //!
 //! Handlers parse raw input into domain values (errors become 422 naming the
 //! field), call the store, and shape the response (status, `ETag`,
-//! `Location`). No SQL here.
+//! `Location`). No SQL here. Their routes are in [`crate::route`].
 
 use std::fmt;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use seed_data::{
     parse_text, Altitude, Latitude, Longitude, Mission, MissionId, MissionSummary, Priority,
     Region, Status, Waypoint, WaypointId,
@@ -18,7 +19,7 @@ use seed_data::{
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::behaviour::Cause;
+use crate::behaviour::Effects;
 use crate::error::{Error, Problem};
 use crate::extract::{etag, if_match, ApiPath, ApiQuery, AppJson};
 use crate::state::AppState;
@@ -29,16 +30,6 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 /// Most waypoints a created mission may have.
 pub const MAX_WAYPOINTS: usize = 1000;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/missions", get(search_missions).post(create_mission))
-        .route(
-            "/api/missions/{id}",
-            get(get_mission).delete(delete_mission),
-        )
-        .route("/api/missions/{id}/waypoints/{wp_id}", put(update_waypoint))
-}
 
 fn mission_id(raw: &str) -> Result<MissionId, Error> {
     MissionId::parse(raw).map_err(|e| Error::NotFound(format!("no mission {raw:?}: {e}")))
@@ -79,15 +70,16 @@ fn with_etag(mut res: Response, version: i64) -> Response {
     ))]
 pub async fn get_mission(
     State(state): State<AppState>,
+    effects: Effects,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, Error> {
     let id = mission_id(&id)?;
     let mission = state
         .store
-        .mission(id, state.behaviour.query_plan())
+        .mission(id, effects.plan)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no mission {id}")))?;
-    if state.behaviour.current().is_on(Cause::SlowDependency) {
+    if effects.upstream {
         state.upstream.deconflict(&id.to_string()).await?;
     }
     let version = mission.version;
@@ -189,6 +181,7 @@ impl WaypointUpdate {
     ))]
 pub async fn update_waypoint(
     State(state): State<AppState>,
+    effects: Effects,
     ApiPath((id, wp_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     AppJson(body): AppJson<WaypointUpdate>,
@@ -200,7 +193,7 @@ pub async fn update_waypoint(
     let change = body.parse()?;
     let (waypoint, version) = state
         .store
-        .update_waypoint(id, wp, change, expected, state.behaviour.query_plan())
+        .update_waypoint(id, wp, change, expected, effects.plan)
         .await?;
     Ok(with_etag(Json(waypoint).into_response(), version))
 }
@@ -277,13 +270,11 @@ pub struct MissionPage {
     ))]
 pub async fn search_missions(
     State(state): State<AppState>,
+    effects: Effects,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<MissionPage>, Error> {
     let query = params.parse()?;
-    let page = state
-        .store
-        .search(&query, state.behaviour.query_plan())
-        .await?;
+    let page = state.store.search(&query, effects.plan).await?;
     Ok(Json(MissionPage {
         missions: page.missions,
         next_cursor: page.next.map(|id| id.to_string()),

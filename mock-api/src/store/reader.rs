@@ -18,25 +18,35 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 use seed_data::{Mission, MissionId, MissionSummary};
 use tokio::sync::Semaphore;
 
-use super::{MissionRow, QueryPlan, WaypointRow};
+use super::rows::{self, mission_columns, waypoint_columns};
+use super::QueryPlan;
 use crate::error::Error;
 
 /// A mission row.
-const MISSION_SQL: &str = "SELECT id, name, status, region, priority, commander, unit, \
-     created_at, updated_at, version, waypoint_count FROM missions WHERE id = ?1";
+const MISSION_SQL: &str = concat!(
+    "SELECT ",
+    mission_columns!(),
+    " FROM missions WHERE id = ?1"
+);
 
 /// A mission's waypoints in route order (a range of the covering index
 /// `waypoints_for_read`).
-const WAYPOINTS_SQL: &str =
-    "SELECT seq, name, lat, lon, alt_m FROM waypoints WHERE mission_id = ?1 ORDER BY seq";
+const WAYPOINTS_SQL: &str = concat!(
+    "SELECT ",
+    waypoint_columns!(),
+    " FROM waypoints WHERE mission_id = ?1 ORDER BY seq"
+);
 
 /// One waypoint of a mission (the N+1 path).
-const WAYPOINT_SQL: &str = "SELECT seq, name, lat, lon, alt_m FROM waypoints \
-     WHERE mission_id = ?1 AND seq = ?2";
+const WAYPOINT_SQL: &str = concat!(
+    "SELECT ",
+    waypoint_columns!(),
+    " FROM waypoints WHERE mission_id = ?1 AND seq = ?2"
+);
 
 /// Idle read connections, opened on demand and kept up to a bound.
 #[derive(Debug)]
@@ -170,11 +180,9 @@ fn snapshot<T>(
 
 /// The mission row alone.
 fn read_summary(conn: &Connection, id: MissionId) -> Result<Option<MissionSummary>, Error> {
-    conn.prepare_cached(MISSION_SQL)?
-        .query_row([i64::from(id.number())], mission_row)
-        .optional()?
-        .map(MissionRow::into_summary)
-        .transpose()
+    let mut stmt = conn.prepare_cached(MISSION_SQL)?;
+    let mut found = stmt.query([i64::from(id.number())])?;
+    found.next()?.map(rows::summary).transpose()
 }
 
 /// The mission row, then its waypoints with `waypoints_sql`.
@@ -190,7 +198,7 @@ fn read_mission(
     let mut stmt = conn.prepare_cached(waypoints_sql)?;
     let mut rows = stmt.query([i64::from(id.number())])?;
     while let Some(row) = rows.next()? {
-        waypoints.push(waypoint_row(row)?.into_waypoint()?);
+        waypoints.push(rows::waypoint(row)?);
     }
     Ok(Some(summary.with_waypoints(waypoints)))
 }
@@ -209,36 +217,10 @@ fn n_plus_one(
     let mut queries = 1;
     for seq in 1..=i64::from(summary.waypoint_count) {
         queries += 1;
-        let row = stmt.query_row([number, seq], waypoint_row).optional()?;
-        if let Some(w) = row {
-            waypoints.push(w.into_waypoint()?);
+        let mut found = stmt.query([number, seq])?;
+        if let Some(row) = found.next()? {
+            waypoints.push(rows::waypoint(row)?);
         }
     }
     Ok((Some(summary.with_waypoints(waypoints)), queries))
-}
-
-fn mission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MissionRow> {
-    Ok(MissionRow {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        status: r.get(2)?,
-        region: r.get(3)?,
-        priority: r.get(4)?,
-        commander: r.get(5)?,
-        unit: r.get(6)?,
-        created_at: r.get(7)?,
-        updated_at: r.get(8)?,
-        version: r.get(9)?,
-        waypoint_count: r.get(10)?,
-    })
-}
-
-fn waypoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WaypointRow> {
-    Ok(WaypointRow {
-        seq: r.get(0)?,
-        name: r.get(1)?,
-        lat: r.get(2)?,
-        lon: r.get(3)?,
-        alt_m: r.get(4)?,
-    })
 }

@@ -5,9 +5,10 @@
 //! (Prometheus text) and `/__admin/stats` (exact JSON, histograms included
 //! so that two snapshots subtract to any window).
 
+mod prometheus;
+
 use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,16 @@ use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::behaviour::Route;
+use crate::route::Route;
+
+/// The database and upstream work done for one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    pub db_queries: u64,
+    pub db_us: u64,
+    pub upstream_calls: u64,
+    pub upstream_us: u64,
+}
 
 /// Per-request counters, kept in a task-local while the request is served.
 #[derive(Debug, Default)]
@@ -25,6 +35,18 @@ pub struct RequestCounters {
     pub db_us: Cell<u64>,
     pub upstream_calls: Cell<u64>,
     pub upstream_us: Cell<u64>,
+}
+
+impl RequestCounters {
+    /// The work counted so far.
+    pub fn get(&self) -> Work {
+        Work {
+            db_queries: self.db_queries.get(),
+            db_us: self.db_us.get(),
+            upstream_calls: self.upstream_calls.get(),
+            upstream_us: self.upstream_us.get(),
+        }
+    }
 }
 
 tokio::task_local! {
@@ -98,16 +120,13 @@ pub struct Observation {
     pub route: Route,
     pub status: u16,
     pub elapsed: Duration,
-    pub db_queries: u64,
-    pub db_us: u64,
-    pub upstream_calls: u64,
-    pub upstream_us: u64,
+    pub work: Work,
 }
 
 /// Statistics since start or the last reset.
 #[derive(Debug)]
 pub struct Truth {
-    routes: [Mutex<RouteStats>; 5],
+    routes: [Mutex<RouteStats>; Route::COUNT],
     since: Mutex<chrono::DateTime<chrono::Utc>>,
     started: Instant,
 }
@@ -120,10 +139,6 @@ impl Default for Truth {
             started: Instant::now(),
         }
     }
-}
-
-fn slot(route: Route) -> usize {
-    Route::ALL.iter().position(|r| *r == route).unwrap_or(0)
 }
 
 /// One route in `/__admin/stats`.
@@ -176,16 +191,16 @@ fn per(total: f64, n: u64) -> f64 {
 
 impl Truth {
     pub fn record(&self, o: Observation) {
-        let Ok(mut s) = self.routes[slot(o.route)].lock() else {
+        let Ok(mut s) = self.routes[o.route.index()].lock() else {
             return;
         };
         s.histogram
             .saturating_record((o.elapsed.as_micros() as u64).max(1));
         *s.statuses.entry(o.status).or_default() += 1;
-        s.db_queries += o.db_queries;
-        s.db_us += o.db_us;
-        s.upstream_calls += o.upstream_calls;
-        s.upstream_us += o.upstream_us;
+        s.db_queries += o.work.db_queries;
+        s.db_us += o.work.db_us;
+        s.upstream_calls += o.work.upstream_calls;
+        s.upstream_us += o.work.upstream_us;
     }
 
     pub fn reset(&self) {
@@ -199,11 +214,12 @@ impl Truth {
         }
     }
 
+    /// Each route's statistics, copied out of their locks.
     fn routes(&self) -> Vec<(Route, RouteStats)> {
         Route::ALL
             .iter()
             .map(|&r| {
-                let s = self.routes[slot(r)]
+                let s = self.routes[r.index()]
                     .lock()
                     .map(|s| s.clone())
                     .unwrap_or_default();
@@ -228,12 +244,11 @@ impl Truth {
                 let count = h.len();
                 let mut buf = Vec::new();
                 let _ = V2Serializer::new().serialize(h, &mut buf);
-                let (method, path) = r.pattern();
                 (
-                    r.as_str().to_owned(),
+                    r.name().to_owned(),
                     RouteSnapshot {
-                        method: method.to_owned(),
-                        path: path.to_owned(),
+                        method: r.method().to_string(),
+                        path: r.path().to_owned(),
                         count,
                         p50_ms: q(0.5),
                         p95_ms: q(0.95),
@@ -271,122 +286,6 @@ impl Truth {
             routes,
         }
     }
-
-    /// Prometheus text exposition (format 0.0.4).
-    pub fn prometheus(&self, rss_bytes: u64, leaked_bytes: u64, missions: u64) -> String {
-        const BUCKETS: [f64; 16] = [
-            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-            30.0, 60.0,
-        ];
-        let routes = self.routes();
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP mockapi_http_requests_total Requests served, by route and status."
-        );
-        let _ = writeln!(out, "# TYPE mockapi_http_requests_total counter");
-        for (r, s) in &routes {
-            for (status, n) in &s.statuses {
-                let _ = writeln!(
-                    out,
-                    "mockapi_http_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
-                    r.as_str()
-                );
-            }
-        }
-        let _ = writeln!(out, "# HELP mockapi_http_request_duration_seconds Service time: request head received to response body complete.");
-        let _ = writeln!(
-            out,
-            "# TYPE mockapi_http_request_duration_seconds histogram"
-        );
-        for (r, s) in &routes {
-            let h = &s.histogram;
-            for b in BUCKETS {
-                let upto = (b * 1e6) as u64;
-                let n: u64 = if h.is_empty() {
-                    0
-                } else {
-                    h.iter_recorded()
-                        .filter(|v| v.value_iterated_to() <= upto)
-                        .map(|v| v.count_at_value())
-                        .sum()
-                };
-                let _ = writeln!(
-                    out,
-                    "mockapi_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{b}\"}} {n}",
-                    r.as_str()
-                );
-            }
-            let sum: f64 = h
-                .iter_recorded()
-                .map(|v| v.value_iterated_to() as f64 * v.count_at_value() as f64)
-                .sum::<f64>()
-                / 1e6;
-            let _ = writeln!(
-                out,
-                "mockapi_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}",
-                r.as_str(),
-                h.len()
-            );
-            let _ = writeln!(
-                out,
-                "mockapi_http_request_duration_seconds_sum{{route=\"{}\"}} {sum}",
-                r.as_str()
-            );
-            let _ = writeln!(
-                out,
-                "mockapi_http_request_duration_seconds_count{{route=\"{}\"}} {}",
-                r.as_str(),
-                h.len()
-            );
-        }
-        for (name, help, get) in [
-            (
-                "mockapi_db_queries_total",
-                "Database queries made while serving requests.",
-                (|s: &RouteStats| s.db_queries as f64) as fn(&RouteStats) -> f64,
-            ),
-            (
-                "mockapi_db_query_seconds_total",
-                "Time spent in database queries.",
-                |s: &RouteStats| s.db_us as f64 / 1e6,
-            ),
-            (
-                "mockapi_upstream_calls_total",
-                "Calls to the emulated upstream service.",
-                |s: &RouteStats| s.upstream_calls as f64,
-            ),
-            (
-                "mockapi_upstream_seconds_total",
-                "Time spent waiting for the upstream service.",
-                |s: &RouteStats| s.upstream_us as f64 / 1e6,
-            ),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            for (r, s) in &routes {
-                let _ = writeln!(out, "{name}{{route=\"{}\"}} {}", r.as_str(), get(s));
-            }
-        }
-        for (name, help, v) in [
-            (
-                "mockapi_process_resident_memory_bytes",
-                "Resident set size of the process.",
-                rss_bytes,
-            ),
-            (
-                "mockapi_leaked_bytes",
-                "Bytes retained by the memory-leak emulation.",
-                leaked_bytes,
-            ),
-            ("mockapi_missions", "Missions in the database.", missions),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} gauge");
-            let _ = writeln!(out, "{name} {v}");
-        }
-        out
-    }
 }
 
 /// The process's resident set size, from `/proc/self/status` (0 where unavailable).
@@ -399,39 +298,4 @@ pub fn rss_bytes() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
-}
-
-/// Bytes retained on purpose by the `memory-leak` emulation; never freed.
-#[derive(Debug, Default)]
-pub struct Leak {
-    kept: Mutex<Vec<Box<[u8]>>>,
-    total: std::sync::atomic::AtomicU64,
-}
-
-impl Leak {
-    /// Retains `bytes` more (written to, so they are resident), up to `cap` in all.
-    pub fn leak(&self, bytes: u64, cap: u64) {
-        use std::sync::atomic::Ordering;
-        let total = self.total.load(Ordering::Relaxed);
-        let n = bytes.min(cap.saturating_sub(total));
-        if n == 0 {
-            return;
-        }
-        // A size the machine cannot give is skipped, not a crash.
-        let mut block = Vec::new();
-        if block.try_reserve_exact(n as usize).is_err() {
-            tracing::warn!(bytes = n, "memory-leak emulation: allocation refused");
-            return;
-        }
-        block.resize(n as usize, 0xA5u8);
-        let block = block.into_boxed_slice();
-        if let Ok(mut kept) = self.kept.lock() {
-            kept.push(block);
-            self.total.fetch_add(n, Ordering::Relaxed);
-        }
-    }
-
-    pub fn total(&self) -> u64 {
-        self.total.load(std::sync::atomic::Ordering::Relaxed)
-    }
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod known_target;
 mod load;
 mod missions;
+mod oneshot;
 mod openapi;
 mod search;
 mod waypoints;
