@@ -19,6 +19,7 @@ fn requests(missions: u32) -> Vec<(&'static str, &'static str, String, Option<&'
     let heavy = Generator::new(42, 1000.min(missions))
         .max_by_key(|m| m.waypoints.len())
         .expect("missions")
+        .summary
         .id;
     vec![
         (

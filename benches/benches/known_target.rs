@@ -61,6 +61,7 @@ fn causes(c: &mut Criterion) {
         let heavy = Generator::new(42, 1000.min(missions))
             .max_by_key(|m| m.waypoints.len())
             .expect("missions")
+            .summary
             .id;
         let typical = MissionId::new(1).expect("id");
         let mut g = c.benchmark_group(format!("mission read at {missions} missions"));

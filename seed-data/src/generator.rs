@@ -15,8 +15,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::{
-    Altitude, Latitude, Longitude, Mission, MissionId, Priority, Region, Status, Timestamp,
-    Waypoint, WaypointId,
+    Altitude, Latitude, Longitude, Mission, MissionId, MissionSummary, Priority, Region, Status,
+    Timestamp, Waypoint, WaypointId,
 };
 
 /// The instant the generated history ends at: 2026-01-01T00:00:00Z. Fixed, so
@@ -229,14 +229,34 @@ pub fn mission(seed: u64, n: u32) -> Mission {
     let edits = (-(1.0 - rng.random::<f64>()).ln() * 3.0) as i64;
 
     let count = waypoint_count(&mut rng);
+    let waypoints = route(&mut rng, region, count);
+    MissionSummary {
+        id,
+        name,
+        status,
+        region,
+        priority,
+        commander,
+        unit,
+        created_at: Timestamp::from_millis(created / 1000 * 1000),
+        updated_at: Timestamp::from_millis(updated / 1000 * 1000),
+        version: 1 + edits,
+        waypoint_count: count,
+    }
+    .with_waypoints(waypoints)
+}
+
+/// `count` waypoints: a random walk (0.15 degree steps) from near the
+/// region's theatre, aloft for most missions and for every space mission.
+fn route<R: Rng>(rng: &mut R, region: Region, count: u32) -> Vec<Waypoint> {
     let (clat, clon, spread) = theatre(region);
-    let mut lat = clat + normal(&mut rng) * spread / 2.0;
-    let mut lon = clon + normal(&mut rng) * spread;
+    let mut lat = clat + normal(rng) * spread / 2.0;
+    let mut lon = clon + normal(rng) * spread;
     let aloft = region == Region::Spacecom || rng.random_bool(0.6);
-    let waypoints = (1..=count)
+    (1..=count)
         .map(|seq| {
-            lat = (lat + normal(&mut rng) * 0.15).clamp(-89.9, 89.9);
-            lon += normal(&mut rng) * 0.15;
+            lat = (lat + normal(rng) * 0.15).clamp(-89.9, 89.9);
+            lon += normal(rng) * 0.15;
             if lon > 180.0 {
                 lon -= 360.0;
             } else if lon < -180.0 {
@@ -259,21 +279,7 @@ pub fn mission(seed: u64, n: u32) -> Mission {
                 alt_m: alt,
             }
         })
-        .collect();
-
-    Mission {
-        id,
-        name,
-        status,
-        region,
-        priority,
-        commander,
-        unit,
-        created_at: Timestamp::from_millis(created / 1000 * 1000),
-        updated_at: Timestamp::from_millis(updated / 1000 * 1000),
-        version: 1 + edits,
-        waypoints,
-    }
+        .collect()
 }
 
 fn ordinal(n: u32) -> String {
@@ -308,9 +314,10 @@ mod tests {
             for (i, wp) in m.waypoints.iter().enumerate() {
                 assert_eq!(wp.id.seq() as usize, i + 1);
             }
-            assert!(m.updated_at >= m.created_at);
-            assert!(m.created_at.millis() >= REFERENCE_MILLIS - HISTORY_MILLIS);
-            assert!(m.version >= 1);
+            let s = &m.summary;
+            assert!(s.updated_at >= s.created_at);
+            assert!(s.created_at.millis() >= REFERENCE_MILLIS - HISTORY_MILLIS);
+            assert!(s.version >= 1);
         }
     }
 

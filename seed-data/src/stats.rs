@@ -23,9 +23,10 @@ impl Stats {
     pub fn add(&mut self, m: &Mission) {
         self.missions += 1;
         self.waypoints += m.waypoints.len() as u64;
-        *self.by_region.entry(m.region).or_default() += 1;
-        *self.by_status.entry(m.status).or_default() += 1;
-        if m.region == Region::Centcom && m.status == Status::Active {
+        let (region, status) = (m.summary.region, m.summary.status);
+        *self.by_region.entry(region).or_default() += 1;
+        *self.by_status.entry(status).or_default() += 1;
+        if region == Region::Centcom && status == Status::Active {
             self.active_centcom += 1;
         }
         *self

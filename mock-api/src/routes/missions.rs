@@ -82,7 +82,7 @@ pub async fn get_mission(
     if effects.upstream {
         state.upstream.deconflict(&id.to_string()).await?;
     }
-    let version = mission.version;
+    let version = mission.summary.version;
     Ok(with_etag(mission_json(&mission)?, version))
 }
 
@@ -366,8 +366,8 @@ pub async fn create_mission(
     AppJson(body): AppJson<NewMissionBody>,
 ) -> Result<Response, Error> {
     let mission = state.store.create(body.parse()?).await?;
-    let location = format!("/api/missions/{}", mission.id);
-    let version = mission.version;
+    let location = format!("/api/missions/{}", mission.summary.id);
+    let version = mission.summary.version;
     let mut res = (StatusCode::CREATED, Json(mission)).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, v);

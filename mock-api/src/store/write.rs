@@ -2,7 +2,7 @@
 //! bulk loading, moving a waypoint, creating and deleting missions. Every
 //! statement is timed and counted as the request's database work.
 
-use seed_data::{Altitude, Mission, MissionId, Timestamp, Waypoint, WaypointId};
+use seed_data::{Altitude, Mission, MissionId, MissionSummary, Timestamp, Waypoint, WaypointId};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::rows::{self, waypoint_columns};
@@ -30,7 +30,8 @@ impl Store {
                     "INSERT INTO missions (id, name, status, region, priority, commander, unit, \
                      created_at, updated_at, version, waypoint_count) ",
                 );
-                q.push_values(chunk, |mut b, m| {
+                q.push_values(chunk, |mut b, mission| {
+                    let m = &mission.summary;
                     b.push_bind(i64::from(m.id.number()))
                         .push_bind(&m.name)
                         .push_bind(m.status.as_str())
@@ -41,13 +42,13 @@ impl Store {
                         .push_bind(m.created_at.to_string())
                         .push_bind(m.updated_at.to_string())
                         .push_bind(m.version)
-                        .push_bind(m.waypoints.len() as i64);
+                        .push_bind(mission.waypoints.len() as i64);
                 });
                 q.build().execute(&mut *tx).await?;
             }
             let rows = batch
                 .iter()
-                .flat_map(|m| m.waypoints.iter().map(move |w| (m.id, w)));
+                .flat_map(|m| m.waypoints.iter().map(move |w| (m.summary.id, w)));
             insert_waypoints(&mut tx, rows).await?;
             tx.commit().await?;
             total += batch.len() as u64;
@@ -166,7 +167,7 @@ impl Store {
             .collect();
         insert_waypoints(&mut tx, waypoints.iter().map(|w| (mission_id, w))).await?;
         tx.commit().await?;
-        Ok(Mission {
+        let summary = MissionSummary {
             id: mission_id,
             name: new.name,
             status: new.status,
@@ -177,8 +178,9 @@ impl Store {
             created_at: now,
             updated_at: now,
             version: 1,
-            waypoints,
-        })
+            waypoint_count: 0,
+        };
+        Ok(summary.with_waypoints(waypoints))
     }
 
     /// Deletes a mission and its waypoints. With `expected_version`, only at

@@ -211,7 +211,10 @@ async fn missing_index_keeps_answers_the_same() {
         .await
         .unwrap();
     let expected = seed_data::Generator::new(42, 300)
-        .filter(|m| m.status == seed_data::Status::Active && m.region == seed_data::Region::Centcom)
+        .filter(|m| {
+            m.summary.status == seed_data::Status::Active
+                && m.summary.region == seed_data::Region::Centcom
+        })
         .count();
     assert_eq!(page["missions"].as_array().unwrap().len(), expected);
     assert_eq!(page["total"], expected);

@@ -13,7 +13,10 @@ async fn get_mission_returns_the_seeded_mission_with_ordered_waypoints_and_etag(
     let res = app.get("/api/missions/MISSION-0001").await;
 
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["etag"], format!("\"{}\"", expected.version));
+    assert_eq!(
+        res.headers()["etag"],
+        format!("\"{}\"", expected.summary.version)
+    );
     let body: seed_data::Mission = res.json().await.unwrap();
     assert_eq!(body, expected);
     assert_eq!(body.waypoints[0].id.to_string(), "wp-001");

@@ -54,6 +54,9 @@ async fn send(
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 
+/// A request (method, path, headers, body) and the status it must get.
+type Case<'a> = (Method, &'a str, Vec<(&'a str, &'a str)>, String, StatusCode);
+
 #[tokio::test]
 async fn every_error_is_problem_json_with_its_status() {
     let (r, _dir) = router(|_| {}).await;
@@ -62,7 +65,7 @@ async fn every_error_is_problem_json_with_its_status() {
         "{{\"lat\": 1, \"lon\": 1, \"pad\": \"{}\"}}",
         "x".repeat(70_000)
     );
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, String, StatusCode)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::GET, "/nowhere", vec![], String::new(), StatusCode::NOT_FOUND),
         (Method::PATCH, "/api/missions/MISSION-0001", vec![], String::new(), StatusCode::METHOD_NOT_ALLOWED),
         (Method::GET, "/api/missions/MISSION-9999", vec![], String::new(), StatusCode::NOT_FOUND),

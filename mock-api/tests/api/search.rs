@@ -18,8 +18,8 @@ async fn page(app: &crate::helpers::TestApp, query: &str) -> Value {
 async fn the_seed_documents_search_returns_every_active_centcom_mission_across_pages() {
     let app = spawn_app().await;
     let expected: Vec<String> = Generator::new(42, 1000)
-        .filter(|m| m.status == Status::Active && m.region == Region::Centcom)
-        .map(|m| m.id.to_string())
+        .filter(|m| m.summary.status == Status::Active && m.summary.region == Region::Centcom)
+        .map(|m| m.summary.id.to_string())
         .collect();
     assert!(expected.len() >= 30);
 
@@ -80,12 +80,12 @@ async fn single_filters_work_and_pages_do_not_overlap() {
         }
     }
     let expected = Generator::new(42, 1000)
-        .filter(|m| m.region == Region::Eucom)
+        .filter(|m| m.summary.region == Region::Eucom)
         .count();
     assert_eq!(total, expected);
     let body = page(&app, "status=draft&limit=500").await;
     let expected = Generator::new(42, 1000)
-        .filter(|m| m.status == Status::Draft)
+        .filter(|m| m.summary.status == Status::Draft)
         .count();
     assert_eq!(body["missions"].as_array().unwrap().len(), expected);
 }

@@ -31,8 +31,8 @@ fn the_same_seed_gives_byte_identical_files_and_another_seed_does_not() {
     assert_eq!(lines.len(), 1000);
     let first: seed_data::Mission = serde_json::from_str(lines[0]).unwrap();
     let last: seed_data::Mission = serde_json::from_str(lines[999]).unwrap();
-    assert_eq!(first.id.to_string(), "MISSION-0001");
-    assert_eq!(last.id.to_string(), "MISSION-1000");
+    assert_eq!(first.summary.id.to_string(), "MISSION-0001");
+    assert_eq!(last.summary.id.to_string(), "MISSION-1000");
 }
 
 #[test]
