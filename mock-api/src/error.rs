@@ -46,9 +46,9 @@ pub enum Error {
     /// 401: an admin endpoint without the right bearer token.
     #[error("this admin endpoint needs Authorization: Bearer <the --admin-token>")]
     Unauthorized,
-    /// 502: the upstream service failed.
+    /// 502: the upstream service failed; the cause is logged.
     #[error("the upstream deconfliction service failed")]
-    Upstream(String),
+    Upstream(#[source] reqwest::Error),
     /// 503: the database did not answer in time (pool exhausted).
     #[error("the database is busy; retry shortly")]
     Busy,
@@ -64,12 +64,25 @@ pub enum Error {
     /// Start-up only: a bad flag or behaviour file (exit 2).
     #[error("{0}")]
     Config(String),
+    /// 500 (start-up and shutdown): an I/O step failed; `what` says which.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// 500: a bug; the cause is logged, not returned.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl Error {
+    /// An I/O failure of the step `what` (e.g. "cannot listen on 127.0.0.1:80").
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::Io { what, source }
+    }
+
     pub fn invalid(field: impl Into<String>, source: DomainError) -> Self {
         Self::Invalid {
             field: field.into(),
@@ -101,6 +114,7 @@ impl Error {
             | Error::Sqlite(_)
             | Error::Migrate(_)
             | Error::Internal(_)
+            | Error::Io { .. }
             | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -115,7 +129,7 @@ impl Error {
             StatusCode::SERVICE_UNAVAILABLE => Error::Busy.to_string(),
             StatusCode::BAD_GATEWAY => {
                 if let Error::Upstream(cause) = self {
-                    tracing::warn!(%cause, "upstream call failed");
+                    tracing::warn!(error = %cause, "upstream call failed");
                 }
                 self.to_string()
             }

@@ -76,7 +76,7 @@ impl Application {
         let path = database_path(&config.database)?;
         if config.reset {
             Store::remove_files(&path)
-                .map_err(|e| Error::Internal(format!("cannot remove {}: {e}", path.display())))?;
+                .map_err(Error::io(format!("cannot remove {}", path.display())))?;
         }
         let store = Store::open(&path, config.read_connections).await?;
         let existing = store.mission_count().await?;
@@ -96,10 +96,10 @@ impl Application {
         }
         let listener = TcpListener::bind(config.listen)
             .await
-            .map_err(|e| Error::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
+            .map_err(Error::io(format!("cannot listen on {}", config.listen)))?;
         let local_addr = listener
             .local_addr()
-            .map_err(|e| Error::Internal(format!("no local address: {e}")))?;
+            .map_err(Error::io("no local address"))?;
         let behaviour = SharedBehaviour::new(behaviour);
         let delayer = Delayer::start();
         let upstream = Upstream::start(behaviour.clone(), delayer.clone()).await?;
@@ -160,7 +160,7 @@ impl Application {
             .await;
         store.close().await;
         tracing::info!("stopped; database closed");
-        served.map_err(|e| Error::Internal(format!("server error: {e}")))
+        served.map_err(Error::io("server error"))
     }
 }
 

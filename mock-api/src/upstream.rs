@@ -53,10 +53,10 @@ impl Upstream {
     pub async fn start(behaviour: SharedBehaviour, delayer: Delayer) -> Result<Self, Error> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
-            .map_err(|e| Error::Internal(format!("cannot start the upstream service: {e}")))?;
+            .map_err(Error::io("cannot start the upstream service"))?;
         let addr = listener
             .local_addr()
-            .map_err(|e| Error::Internal(format!("upstream address: {e}")))?;
+            .map_err(Error::io("upstream address"))?;
         let app = Router::new()
             .route("/deconflict", get(deconflict))
             .with_state(UpstreamState {
@@ -92,6 +92,6 @@ impl Upstream {
             Err(e) => Err(e),
         };
         truth::count_upstream(start.elapsed());
-        res.map_err(|e| Error::Upstream(e.to_string()))
+        res.map_err(Error::Upstream)
     }
 }

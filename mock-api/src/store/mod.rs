@@ -137,9 +137,10 @@ impl Store {
     /// Opens (creating if missing) the SQLite file at `path` and applies the migrations.
     pub async fn open(path: &Path, read_connections: u32) -> Result<Self, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::Internal(format!("cannot create directory {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir).map_err(Error::io(format!(
+                "cannot create directory {}",
+                dir.display()
+            )))?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
