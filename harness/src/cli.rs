@@ -120,21 +120,11 @@ pub struct RunArgs {
     /// Multiply every stage's duration by this (think time and users unchanged).
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub duration_scale: f64,
-    /// Seed of every random choice (task, key, think time, body values).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Where to write the run record [default: results/<UTC timestamp>-<scenario>.json].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: RecordArgs,
     /// A label stored in the record (build, commit, machine...).
     #[arg(long)]
     pub label: Option<String>,
-    /// No progress output.
-    #[arg(long)]
-    pub quiet: bool,
-    /// Do not read the target's /__admin/stats (read by default when it answers).
-    #[arg(long)]
-    pub no_server_stats: bool,
     /// Write the HTML report [default path: the record's, with .html].
     #[arg(long, num_args = 0..=1, default_missing_value = "")]
     pub report: Option<PathBuf>,
@@ -149,14 +139,24 @@ pub struct DemoArgs {
     /// Multiply the built-in scenario's stage durations by this.
     #[arg(long, default_value_t = DEMO_SCALE, allow_negative_numbers = true)]
     pub duration_scale: f64,
+    #[command(flatten)]
+    pub record: RecordArgs,
+}
+
+/// What `run` and `demo` share: the seed, where the record goes, and what
+/// is shown and read along the way.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// Seed of every random choice (task, key, think time, body values).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Where to write the run record [default: results/<UTC timestamp>-req-perf-401.json].
+    /// Where to write the run record [default: results/<UTC timestamp>-<scenario>.json].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// No progress output.
     #[arg(long)]
     pub quiet: bool,
-    /// Do not read the mock-api's /__admin/stats.
+    /// Do not read the target's /__admin/stats (read by default when it answers).
     #[arg(long)]
     pub no_server_stats: bool,
 }
@@ -169,10 +169,10 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Demo(a) => {
             run::demo::demo(&run::demo::DemoOptions {
                 duration_scale: a.duration_scale,
-                seed: a.seed,
-                out: a.out,
-                quiet: a.quiet,
-                no_server_stats: a.no_server_stats,
+                seed: a.record.seed,
+                out: a.record.out,
+                quiet: a.record.quiet,
+                no_server_stats: a.record.no_server_stats,
             })
             .await?
         }
@@ -191,11 +191,11 @@ impl From<RunArgs> for RunOptions {
             target: a.target,
             scenario: a.scenario,
             duration_scale: a.duration_scale,
-            seed: a.seed,
-            out: a.out,
+            seed: a.record.seed,
+            out: a.record.out,
             label: a.label,
-            quiet: a.quiet,
-            no_server_stats: a.no_server_stats,
+            quiet: a.record.quiet,
+            no_server_stats: a.record.no_server_stats,
             report: a.report,
             junit: a.junit,
         }

@@ -36,27 +36,6 @@ pub fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
-/// The median and tail of a histogram, in milliseconds (zeros when empty).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Quantiles {
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-}
-
-impl Quantiles {
-    pub fn of(h: &Histogram<u64>) -> Self {
-        if h.is_empty() {
-            return Self::default();
-        }
-        Self {
-            p50_ms: ms(h.value_at_quantile(0.50)),
-            p95_ms: ms(h.value_at_quantile(0.95)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
-        }
-    }
-}
-
 /// Latency percentiles of a histogram, in milliseconds, as records carry them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
@@ -72,11 +51,10 @@ impl Percentiles {
         if h.is_empty() {
             return Self::default();
         }
-        let q = Quantiles::of(h);
         Self {
-            p50_ms: q.p50_ms,
-            p95_ms: q.p95_ms,
-            p99_ms: q.p99_ms,
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p95_ms: ms(h.value_at_quantile(0.95)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
             max_ms: ms(h.max()),
             mean_ms: h.mean().round() / 1000.0,
         }
@@ -84,7 +62,8 @@ impl Percentiles {
 }
 
 /// A histogram (microseconds) that serializes as base64 HdrHistogram V2.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct EncodedHistogram(pub Histogram<u64>);
 
 /// Why a histogram's wire form did not decode.
@@ -129,10 +108,10 @@ impl Serialize for EncodedHistogram {
     }
 }
 
-impl<'de> Deserialize<'de> for EncodedHistogram {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::decode(&s).map_err(serde::de::Error::custom)
+impl TryFrom<String> for EncodedHistogram {
+    type Error = DecodeError;
+    fn try_from(text: String) -> Result<Self, DecodeError> {
+        Self::decode(&text)
     }
 }
 

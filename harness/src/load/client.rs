@@ -160,41 +160,33 @@ impl Connection {
         body: Option<String>,
         expect: u16,
     ) -> Outcome {
-        let timeout = self.endpoint.timeout;
-        match tokio::time::timeout(timeout, self.exchange(method, path, body, expect)).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                // The connection is mid-exchange: it cannot be reused.
-                self.open = None;
-                Outcome::Error(
-                    ErrorClass::Timeout,
-                    format!(
-                        "{method} {}{path}: no complete answer within {}",
-                        self.endpoint.origin,
-                        humantime::format_duration(timeout)
-                    ),
-                )
-            }
-        }
-    }
-
-    async fn exchange(
-        &mut self,
-        method: &Method,
-        path: &str,
-        body: Option<String>,
-        expect: u16,
-    ) -> Outcome {
         let ep = Arc::clone(&self.endpoint);
         let what = || format!("{method} {}{path}", ep.origin);
         let request = match request(&ep, method, path, body) {
             Ok(request) => request,
             Err(e) => return Outcome::Error(ErrorClass::Request, format!("{}: {e}", what())),
         };
-        let response = match self.send(request).await {
-            Ok(response) => response,
-            Err((class, msg)) => return Outcome::Error(class, format!("{}: {msg}", what())),
-        };
+        match tokio::time::timeout(ep.timeout, self.exchange(request, expect)).await {
+            Ok(Ok(())) => Outcome::Ok,
+            Ok(Err((class, msg))) => Outcome::Error(class, format!("{}: {msg}", what())),
+            Err(_) => {
+                // The connection is mid-exchange: it cannot be reused.
+                self.open = None;
+                let within = humantime::format_duration(ep.timeout);
+                let msg = format!("{}: no complete answer within {within}", what());
+                Outcome::Error(ErrorClass::Timeout, msg)
+            }
+        }
+    }
+
+    /// Sends the request and reads the whole body; an error is classed,
+    /// with its message.
+    async fn exchange(
+        &mut self,
+        request: Request<Full<Bytes>>,
+        expect: u16,
+    ) -> Result<(), (ErrorClass, String)> {
+        let response = self.send(request).await?;
         let status = response.status().as_u16();
         let mut body = response.into_body();
         let read = async {
@@ -206,17 +198,12 @@ impl Connection {
         tokio::pin!(read);
         if let Err(e) = self.finish(read).await {
             self.open = None;
-            return Outcome::Error(
-                ErrorClass::Body,
-                format!("{}: status {status}, body: {}", what(), describe(&e)),
-            );
+            let msg = format!("status {status}, body: {}", describe(&e));
+            return Err((ErrorClass::Body, msg));
         }
         match status_class(status, expect) {
-            None => Outcome::Ok,
-            Some(class) => Outcome::Error(
-                class,
-                format!("{}: status {status}, expected {expect}", what()),
-            ),
+            None => Ok(()),
+            Some(class) => Err((class, format!("status {status}, expected {expect}"))),
         }
     }
 

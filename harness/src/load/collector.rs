@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::histogram::{new_histogram, Quantiles, MAX_LATENCY_US};
+use crate::histogram::{new_histogram, Percentiles, MAX_LATENCY_US};
 use crate::load::client::ErrorClass;
 
 /// Sample messages kept per error class.
@@ -83,7 +83,7 @@ impl Tally {
     }
 
     fn point(&self) -> PointStats {
-        let q = Quantiles::of(&self.histogram);
+        let q = Percentiles::of(&self.histogram);
         PointStats {
             requests: self.requests,
             errors: self.errors,

@@ -22,6 +22,15 @@ use crate::analysis::Analysis;
 use crate::record::verdict::Judgement;
 use crate::record::RunRecord;
 
+/// `v` with 0 decimals from `whole` up, 1 from `tenths` up, else 2.
+pub(crate) fn decimals(v: f64, whole: f64, tenths: f64) -> String {
+    match v.abs() {
+        a if a >= whole => format!("{v:.0}"),
+        a if a >= tenths => format!("{v:.1}"),
+        _ => format!("{v:.2}"),
+    }
+}
+
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

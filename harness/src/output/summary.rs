@@ -9,13 +9,7 @@ use crate::scenario::Metric;
 
 /// Milliseconds with as many decimals as they deserve.
 pub fn fmt_ms(v: f64) -> String {
-    if v.abs() >= 1000.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
+    super::decimals(v, 1000.0, 10.0)
 }
 
 fn fmt_value(metric: Metric, v: f64) -> String {

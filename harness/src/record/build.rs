@@ -6,8 +6,8 @@ use crate::histogram::{merged, EncodedHistogram, Percentiles};
 use crate::load::collector::Collected;
 use crate::load::engine::RunOutput;
 use crate::record::{
-    verdict, Model, PointRecord, RunRecord, SecondRecord, SloSpec, StageRecord, SteadyRecord,
-    TaskName, TaskRecord, TaskTemplate, Tool, Verdict, SCHEMA_VERSION,
+    verdict, Model, PointRecord, RunRecord, SecondRecord, StageRecord, SteadyRecord, TaskName,
+    TaskRecord, TaskTemplate, Tool, Verdict, SCHEMA_VERSION,
 };
 use crate::scenario::{Load, Scenario};
 use crate::server::ServerRecord;
@@ -45,7 +45,7 @@ impl RunRecord {
         let stages = stage_records(scenario, run);
         let tasks = task_records(scenario, &run.collected, &stages);
         let steady = steady_record(&run.collected, &stages);
-        let slos = verdict::evaluate(slo_specs(scenario), &stages, &tasks);
+        let slos = verdict::evaluate(scenario.slos.iter().cloned(), &stages, &tasks);
         let c = &run.collected;
         RunRecord {
             schema_version: SCHEMA_VERSION,
@@ -167,26 +167,6 @@ fn steady_record(c: &Collected, stages: &[StageRecord]) -> SteadyRecord {
         latency: Percentiles::of(&histogram),
         histogram: EncodedHistogram(histogram),
     }
-}
-
-/// The scenario's SLOs with stage and task indexes turned into names.
-fn slo_specs(scenario: &Scenario) -> Vec<SloSpec> {
-    scenario
-        .slos
-        .iter()
-        .map(|slo| SloSpec {
-            id: slo.id.clone(),
-            metric: slo.metric,
-            op: slo.op,
-            bound: slo.bound,
-            stages: slo
-                .stages
-                .iter()
-                .map(|&i| scenario.stages[i].name.clone())
-                .collect(),
-            task: slo.task.map(|i| scenario.tasks[i].name.clone()),
-        })
-        .collect()
 }
 
 fn timeseries(scenario: &Scenario, c: &Collected) -> Vec<SecondRecord> {

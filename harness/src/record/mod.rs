@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::histogram::merged;
 pub use crate::histogram::{EncodedHistogram, Percentiles};
 use crate::load::client::ErrorClass;
-use crate::scenario::{Metric, Op, Requirement, AGGREGATE};
+use crate::scenario::{Metric, Requirement, AGGREGATE};
 use crate::server::ServerRecord;
 pub use build::RunMeta;
 
@@ -181,27 +181,8 @@ pub struct SteadyRecord {
     pub histogram: EncodedHistogram,
 }
 
-/// What an SLO asks: `metric op bound` over some stages, for one task or all.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SloSpec {
-    pub id: String,
-    pub metric: Metric,
-    pub op: Op,
-    pub bound: f64,
-    pub stages: Vec<String>,
-    pub task: Option<String>,
-}
-
-impl SloSpec {
-    /// `p95 < 2000`, with ` (task)` when limited to one task.
-    pub fn describe(&self) -> String {
-        let mut s = format!("{} {} {}", self.metric, self.op, self.bound);
-        if let Some(t) = &self.task {
-            s.push_str(&format!(" ({t})"));
-        }
-        s
-    }
-}
+/// An SLO as records carry it: the scenario's, with stages and task by name.
+pub use crate::scenario::Slo as SloSpec;
 
 /// An SLO and what was observed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -248,16 +248,29 @@ impl fmt::Display for Op {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// What an SLO asks: `metric op bound` over some stages, for one task or
+/// all. Records carry it as it is, so they can be judged again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct Slo {
     pub id: String,
     pub metric: Metric,
     pub op: Op,
     pub bound: f64,
-    /// Indexes of the stages it applies to.
-    pub stages: Vec<usize>,
-    /// Index of the task it is limited to, if any.
-    pub task: Option<usize>,
+    /// The stages it applies to (the steady ones unless named).
+    pub stages: Vec<String>,
+    /// The task it is limited to, if any.
+    pub task: Option<String>,
+}
+
+impl Slo {
+    /// `p95 < 2000`, with ` (task)` when limited to one task.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} {} {}", self.metric, self.op, self.bound);
+        if let Some(t) = &self.task {
+            s.push_str(&format!(" ({t})"));
+        }
+        s
+    }
 }
 
 /// A validated scenario.
@@ -369,7 +382,7 @@ mod tests {
             (s.slos[1].metric, s.slos[1].op, s.slos[1].bound),
             (Metric::Errors, Op::Le, 0.0)
         );
-        assert_eq!(s.slos[0].stages, [1]);
+        assert_eq!(s.slos[0].stages, ["sustained"]);
         assert!(matches!(
             s.keys["mission_id"].distribution,
             KeyDistribution::Zipf { .. }

@@ -359,43 +359,40 @@ fn slo(
             "must be a finite number, 0 or more (error_rate: a fraction from 0 to 1)",
         ));
     }
-    let stage_ids = match &s.stages {
-        None => (0..stages.len()).filter(|&i| stages[i].steady).collect(),
+    let stage_names = match &s.stages {
+        None => stages
+            .iter()
+            .filter(|st| st.steady)
+            .map(|st| st.name.clone())
+            .collect(),
         Some(names) => names
             .get_ref()
             .iter()
-            .map(|n| {
-                stages.iter().position(|st| &st.name == n).ok_or_else(|| {
-                    src.error(
-                        names.span(),
-                        field("stages"),
-                        format!("no stage named {n:?}"),
-                    )
-                })
+            .map(|n| match stages.iter().any(|st| &st.name == n) {
+                true => Ok(n.clone()),
+                false => Err(src.error(
+                    names.span(),
+                    field("stages"),
+                    format!("no stage named {n:?}"),
+                )),
             })
             .collect::<Result<Vec<_>>>()?,
     };
-    let task = s
-        .task
-        .as_ref()
-        .map(|t| {
-            tasks
-                .iter()
-                .position(|x| &x.name == t.get_ref())
-                .ok_or_else(|| {
-                    src.error(
-                        t.span(),
-                        field("task"),
-                        format!("no task named {:?}", t.get_ref()),
-                    )
-                })
-        })
-        .transpose()?;
+    let task = match &s.task {
+        Some(t) if !tasks.iter().any(|x| &x.name == t.get_ref()) => {
+            return Err(src.error(
+                t.span(),
+                field("task"),
+                format!("no task named {:?}", t.get_ref()),
+            ))
+        }
+        t => t.as_ref().map(|t| t.get_ref().clone()),
+    };
     let id = s.id.clone().unwrap_or_else(|| {
         let mut id = format!("{requirement}.{metric}");
-        if let Some(t) = task {
+        if let Some(t) = &task {
             id.push('.');
-            id.push_str(&tasks[t].name.replace(' ', "_"));
+            id.push_str(&t.replace(' ', "_"));
         }
         id
     });
@@ -404,7 +401,7 @@ fn slo(
         metric,
         op,
         bound,
-        stages: stage_ids,
+        stages: stage_names,
         task,
     })
 }

@@ -51,8 +51,7 @@ async fn set_behaviour(target: &Target, behaviour: Value) {
 /// Two runs against one target: a baseline, then with `behaviour` in force.
 async fn two_runs(behaviour: Value) -> (Target, String, String) {
     let target = spawn_target_with(|c| c.admin_token = Some(TOKEN.to_owned())).await;
-    let scenario = target.path("reads.toml");
-    std::fs::write(&scenario, SCENARIO).unwrap();
+    let scenario = target.scenario("reads.toml", SCENARIO);
     let mut paths = Vec::new();
     for (label, b) in [("base", json!({})), ("changed", behaviour)] {
         set_behaviour(&target, b).await;
@@ -63,7 +62,7 @@ async fn two_runs(behaviour: Value) -> (Target, String, String) {
             &out,
             &[
                 "--scenario",
-                scenario.to_str().unwrap(),
+                &scenario,
                 "--label",
                 label,
                 "--junit",

@@ -42,6 +42,14 @@ impl Target {
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    /// Writes a scenario file `name` holding `text` beside the target's
+    /// database; returns its path as an argument.
+    pub(crate) fn scenario(&self, name: &str, text: &str) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
 }
 
 /// Runs the harness binary (blocking, off the runtime's worker).

@@ -43,23 +43,15 @@ async fn judge(record: &std::path::Path, extra: &[&str]) -> std::process::Output
 async fn judge_agrees_with_run_and_re_evaluates_what_the_record_holds() {
     let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
-    let scenario = target.path("judged.toml");
-    std::fs::write(&scenario, SCENARIO).unwrap();
+    let scenario = target.scenario("judged.toml", SCENARIO);
     let passing = target.path("pass.json");
     let failing = target.path("fail.json");
-    let ran_pass = run_against(
-        &target,
-        &passing,
-        &["--scenario", scenario.to_str().unwrap()],
-    )
-    .await;
-    std::fs::write(&scenario, SCENARIO.replace("bound = 2000", "bound = 0.001")).unwrap();
-    let ran_fail = run_against(
-        &target,
-        &failing,
-        &["--scenario", scenario.to_str().unwrap()],
-    )
-    .await;
+    let ran_pass = run_against(&target, &passing, &["--scenario", &scenario]).await;
+    let scenario = target.scenario(
+        "judged.toml",
+        &SCENARIO.replace("bound = 2000", "bound = 0.001"),
+    );
+    let ran_fail = run_against(&target, &failing, &["--scenario", &scenario]).await;
     assert_eq!(ran_pass.status.code(), Some(0), "{}", stderr(&ran_pass));
     assert_eq!(ran_fail.status.code(), Some(1), "{}", stderr(&ran_fail));
 

@@ -48,8 +48,7 @@ task = "update waypoint"
 async fn records_validate_against_the_schema_and_merge_exactly() {
     let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
-    let scenario = target.path("short.toml");
-    std::fs::write(&scenario, SHORT).unwrap();
+    let scenario = target.scenario("short.toml", SHORT);
     let mut paths = Vec::new();
     for (i, seed) in ["1", "2"].iter().enumerate() {
         let out = target.path(&format!("short-{i}.json"));
@@ -58,7 +57,7 @@ async fn records_validate_against_the_schema_and_merge_exactly() {
             &out,
             &[
                 "--scenario",
-                scenario.to_str().unwrap(),
+                &scenario,
                 "--seed",
                 seed,
                 "--label",

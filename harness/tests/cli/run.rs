@@ -93,11 +93,10 @@ bound = 0
 async fn an_slo_that_cannot_hold_exits_1_with_that_slo_failed() {
     let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
-    let scenario = target.path("impossible.toml");
-    std::fs::write(&scenario, IMPOSSIBLE).unwrap();
+    let scenario = target.scenario("impossible.toml", IMPOSSIBLE);
     let out = target.path("impossible.json");
 
-    let o = run_against(&target, &out, &["--scenario", scenario.to_str().unwrap()]).await;
+    let o = run_against(&target, &out, &["--scenario", &scenario]).await;
 
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let r = read_record(&out);
@@ -193,9 +192,8 @@ async fn bad_flags_exit_2_naming_the_flag() {
 async fn open_model_stages_send_at_the_planned_rate() {
     let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
     let target = spawn_target().await;
-    let scenario = target.path("open.toml");
-    std::fs::write(
-        &scenario,
+    let scenario = target.scenario(
+        "open.toml",
         r#"
 name = "open"
 [requirement]
@@ -218,11 +216,10 @@ steady = true
 metric = "errors"
 bound = 0
 "#,
-    )
-    .unwrap();
+    );
     let out = target.path("open.json");
 
-    let o = run_against(&target, &out, &["--scenario", scenario.to_str().unwrap()]).await;
+    let o = run_against(&target, &out, &["--scenario", &scenario]).await;
 
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = read_record(&out);

@@ -36,35 +36,27 @@ pub(super) trait Columns {
     fn text(&self, i: usize) -> Result<String, Error>;
 }
 
-impl Columns for sqlx::sqlite::SqliteRow {
-    fn int(&self, i: usize) -> Result<i64, Error> {
-        Ok(self.try_get(i)?)
-    }
-    fn real(&self, i: usize) -> Result<f64, Error> {
-        Ok(self.try_get(i)?)
-    }
-    fn maybe_real(&self, i: usize) -> Result<Option<f64>, Error> {
-        Ok(self.try_get(i)?)
-    }
-    fn text(&self, i: usize) -> Result<String, Error> {
-        Ok(self.try_get(i)?)
-    }
+/// `Columns` for a driver's row type, through its getter by index.
+macro_rules! columns {
+    ($row:ty, $get:ident) => {
+        impl Columns for $row {
+            fn int(&self, i: usize) -> Result<i64, Error> {
+                Ok(self.$get(i)?)
+            }
+            fn real(&self, i: usize) -> Result<f64, Error> {
+                Ok(self.$get(i)?)
+            }
+            fn maybe_real(&self, i: usize) -> Result<Option<f64>, Error> {
+                Ok(self.$get(i)?)
+            }
+            fn text(&self, i: usize) -> Result<String, Error> {
+                Ok(self.$get(i)?)
+            }
+        }
+    };
 }
-
-impl Columns for rusqlite::Row<'_> {
-    fn int(&self, i: usize) -> Result<i64, Error> {
-        Ok(self.get(i)?)
-    }
-    fn real(&self, i: usize) -> Result<f64, Error> {
-        Ok(self.get(i)?)
-    }
-    fn maybe_real(&self, i: usize) -> Result<Option<f64>, Error> {
-        Ok(self.get(i)?)
-    }
-    fn text(&self, i: usize) -> Result<String, Error> {
-        Ok(self.get(i)?)
-    }
-}
+columns!(sqlx::sqlite::SqliteRow, try_get);
+columns!(rusqlite::Row<'_>, get);
 
 /// A stored value that does not parse back means the file was edited by
 /// hand or is corrupt: a server error, with the reason logged.
@@ -76,15 +68,19 @@ fn parsed<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, Err
     r.map_err(|e| corrupt(what, e))
 }
 
+/// A stored number that must make an id (1 or more, within `u32`).
+fn id<T>(what: &str, n: i64, new: fn(u32) -> Option<T>) -> Result<T, Error> {
+    u32::try_from(n)
+        .ok()
+        .and_then(new)
+        .ok_or_else(|| corrupt(what, n))
+}
+
 /// A mission row ([`mission_columns!`]).
 pub(super) fn summary(r: &impl Columns) -> Result<MissionSummary, Error> {
-    let id = r.int(0)?;
     let count = r.int(10)?;
     Ok(MissionSummary {
-        id: u32::try_from(id)
-            .ok()
-            .and_then(MissionId::new)
-            .ok_or_else(|| corrupt("mission id", id))?,
+        id: id("mission id", r.int(0)?, MissionId::new)?,
         name: r.text(1)?,
         status: parsed("status", Status::from_str(&r.text(2)?))?,
         region: parsed("region", Region::from_str(&r.text(3)?))?,
@@ -100,12 +96,8 @@ pub(super) fn summary(r: &impl Columns) -> Result<MissionSummary, Error> {
 
 /// A waypoint row ([`waypoint_columns!`]).
 pub(super) fn waypoint(r: &impl Columns) -> Result<Waypoint, Error> {
-    let seq = r.int(0)?;
     Ok(Waypoint {
-        id: u32::try_from(seq)
-            .ok()
-            .and_then(WaypointId::new)
-            .ok_or_else(|| corrupt("waypoint seq", seq))?,
+        id: id("waypoint seq", r.int(0)?, WaypointId::new)?,
         name: r.text(1)?,
         lat: parsed("lat", Latitude::parse(r.real(2)?))?,
         lon: parsed("lon", Longitude::parse(r.real(3)?))?,

@@ -100,35 +100,46 @@ fn durations(out: &mut String, routes: &[(Route, RouteStats)]) {
     }
 }
 
+/// The database and upstream counters, and each one's value for a route.
+const WORK: [(&str, &str); 4] = [
+    (
+        "mockapi_db_queries_total",
+        "Database queries made while serving requests.",
+    ),
+    (
+        "mockapi_db_query_seconds_total",
+        "Time spent in database queries.",
+    ),
+    (
+        "mockapi_upstream_calls_total",
+        "Calls to the emulated upstream service.",
+    ),
+    (
+        "mockapi_upstream_seconds_total",
+        "Time spent waiting for the upstream service.",
+    ),
+];
+
+fn work_values(s: &RouteStats) -> [f64; 4] {
+    [
+        s.db_queries as f64,
+        s.db_us as f64 / 1e6,
+        s.upstream_calls as f64,
+        s.upstream_us as f64 / 1e6,
+    ]
+}
+
 /// Database and upstream work per route.
 fn work(out: &mut String, routes: &[(Route, RouteStats)]) {
-    type Get = fn(&RouteStats) -> f64;
-    let counters: [(&str, &str, Get); 4] = [
-        (
-            "mockapi_db_queries_total",
-            "Database queries made while serving requests.",
-            |s| s.db_queries as f64,
-        ),
-        (
-            "mockapi_db_query_seconds_total",
-            "Time spent in database queries.",
-            |s| s.db_us as f64 / 1e6,
-        ),
-        (
-            "mockapi_upstream_calls_total",
-            "Calls to the emulated upstream service.",
-            |s| s.upstream_calls as f64,
-        ),
-        (
-            "mockapi_upstream_seconds_total",
-            "Time spent waiting for the upstream service.",
-            |s| s.upstream_us as f64 / 1e6,
-        ),
-    ];
-    for (name, help, get) in counters {
+    for (i, (name, help)) in WORK.into_iter().enumerate() {
         header(out, name, help, "counter");
         for (r, s) in routes {
-            let _ = writeln!(out, "{name}{{route=\"{}\"}} {}", r.name(), get(s));
+            let _ = writeln!(
+                out,
+                "{name}{{route=\"{}\"}} {}",
+                r.name(),
+                work_values(s)[i]
+            );
         }
     }
 }

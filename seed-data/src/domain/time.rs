@@ -5,13 +5,14 @@
 use std::fmt;
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::{DomainError, Short};
 
 /// A point in time, always written as RFC 3339 UTC with milliseconds
 /// (`2026-01-01T00:00:00.000Z`) so that output is byte-stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
@@ -75,10 +76,10 @@ impl Serialize for Timestamp {
     }
 }
 
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
+impl TryFrom<String> for Timestamp {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, DomainError> {
+        Self::parse(&s)
     }
 }
 

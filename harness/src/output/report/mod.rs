@@ -61,14 +61,9 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Numbers on charts and in tables.
 fn fmt_num(v: f64) -> String {
-    if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 1.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
+    super::decimals(v, 100.0, 1.0)
 }
 
 fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
