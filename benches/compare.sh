@@ -17,8 +17,15 @@
 # missing in one line; a missing tool's rows say so. Not part of CI.
 #
 # To measure a part only: SECTIONS (default "generators routes idle") and
-# TOOLS (default "harness wrk oha locust"), e.g.
+# TOOLS (default "harness wrk oha locust") and ROUTES (default "healthz
+# mission-read search waypoint-update"; keep healthz for the ratios), e.g.
 #   SECTIONS=generators TOOLS="harness wrk" bash benches/compare.sh 10 3
+#
+# Before and after a change, in the same run: BASELINE=DIR names another
+# checkout of this repository (e.g. `git worktree add ../base HEAD~3`); its
+# release harness and mock-api are built and measured beside this tree's,
+# interleaved: "harness (baseline)" among the generators (against this
+# tree's server) and each route under wrk against the baseline's server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -26,6 +33,7 @@ ROUNDS=${2:-3}
 CONNS=50
 SECTIONS=${SECTIONS:-generators routes idle}
 TOOLS=${TOOLS:-harness wrk oha locust}
+ROUTES=${ROUTES:-healthz mission-read search waypoint-update}
 section() { [[ " $SECTIONS " == *" $1 "* ]]; }
 tool() { [[ " $TOOLS " == *" $1 "* ]]; }
 work=$(mktemp -d)
@@ -49,10 +57,24 @@ cargo build --release -q -p mock-api -p harness
 MOCK=target/release/mock-api
 HARNESS=target/release/harness
 
-taskset -c 0 "$MOCK" --listen 127.0.0.1:0 --database "sqlite://$work/bench.db" --reset >"$work/server.out" 2>"$work/server.err" &
-SERVER_PID=$!
-for _ in $(seq 200); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-BASE=$(sed -n 's/^listening on //p' "$work/server.out")
+# Starts a mock-api binary on CPU 0 over a fresh database in the
+# background; waits for it and sets URL to its address.
+start_server() {
+  local bin=$1 name=$2
+  taskset -c 0 "$bin" --listen 127.0.0.1:0 --database "sqlite://$work/$name.db" --reset >"$work/$name.out" 2>"$work/$name.err" &
+  for _ in $(seq 200); do grep -q "listening on" "$work/$name.out" 2>/dev/null && break; sleep 0.1; done
+  URL=$(sed -n 's/^listening on //p' "$work/$name.out")
+}
+start_server "$MOCK" server
+BASE=$URL
+BASELINE_URL=""
+if [ -n "${BASELINE:-}" ]; then
+  (cd "$BASELINE" && cargo build --release -q -p mock-api -p harness)
+  BASELINE_HARNESS="$BASELINE/target/release/harness"
+  start_server "$BASELINE/target/release/mock-api" baseline
+  BASELINE_URL=$URL
+  say "baseline: $BASELINE (its server: $BASELINE_URL, also on CPU 0)"
+fi
 say "server: $BASE (CPU 0); generators on CPU 1; $CONNS connections, ${SECS}s each, $ROUNDS rounds interleaved"
 
 # CPU seconds (user+sys) a command used, from /usr/bin/time -f.
@@ -88,12 +110,15 @@ results="$work/results.tsv"   # tool \t rps \t p50_ms \t p99_ms \t cpu_s_per_100
 for r in $(seq "$ROUNDS"); do
   section generators || break
   if tool harness; then
-  /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" >/dev/null
-  python3 - "$work/h.json" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
+    for h in "harness|$HARNESS" ${BASELINE_URL:+"harness (baseline)|$BASELINE_HARNESS"}; do
+      IFS='|' read -r label bin <<<"$h"
+      /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$bin" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" >/dev/null
+      python3 - "$work/h.json" "$(cpu_of "$work/t")" "$label" >>"$results" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1])); s = r["steady"]
-print(f"harness\t{s['rps']}\t{s['p50_ms']}\t{s['p99_ms']}\t{float(sys.argv[2]) / s['requests'] * 1000:.4f}")
+print(f"{sys.argv[3]}\t{s['rps']}\t{s['p50_ms']}\t{s['p99_ms']}\t{float(sys.argv[2]) / s['requests'] * 1000:.4f}")
 EOF
+    done
   fi
   if tool wrk && have wrk; then
     /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 wrk -t1 -c$CONNS -d${SECS}s --latency "$BASE/healthz" >"$work/w.txt"
@@ -154,10 +179,14 @@ EOF
   for r in $(seq "$ROUNDS"); do
     for route in "healthz|/healthz|" "mission read|/api/missions/MISSION-0001|" "search|/api/missions?status=active&region=CENTCOM|" "waypoint update|/api/missions/MISSION-0002/waypoints/wp-001|$work/put.lua"; do
       IFS='|' read -r name path script <<<"$route"
+      [[ " $ROUTES " == *" ${name// /-} "* ]] || continue
       args=(-t1 -c$CONNS -d${SECS}s)
       [ -n "$script" ] && args+=(-s "$script")
-      rps=$(taskset -c 1 wrk "${args[@]}" "$BASE$path" | awk '/Requests\/sec/ {print $2}')
-      printf '%s\t%s\n' "$name" "$rps" >>"$work/routes.tsv"
+      for server in "|$BASE" ${BASELINE_URL:+" (baseline)|$BASELINE_URL"}; do
+        IFS='|' read -r which url <<<"$server"
+        rps=$(taskset -c 1 wrk "${args[@]}" "$url$path" | awk '/Requests\/sec/ {print $2}')
+        printf '%s%s\t%s\n' "$name" "$which" "$rps" >>"$work/routes.tsv"
+      done
     done
   done
   python3 - "$work/routes.tsv" <<'EOF'
@@ -165,11 +194,12 @@ import sys, statistics as st
 by = {}
 for l in open(sys.argv[1]):
     name, rps = l.rstrip("\n").split("\t"); by.setdefault(name, []).append(float(rps))
-h = st.median(by["healthz"])
+def healthz(name):
+    return st.median(by["healthz (baseline)" if name.endswith("(baseline)") else "healthz"])
 print("\n| mock-api route under wrk | req/s median (min-max) | ratio to /healthz |")
 print("|---|---|---|")
 for name, v in by.items():
-    print(f"| {name} | {st.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f}) | {st.median(v) / h:.2f} |")
+    print(f"| {name} | {st.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f}) | {st.median(v) / healthz(name):.2f} |")
 EOF
 fi
 
@@ -221,4 +251,4 @@ for n in ${IDLE_USERS:-10000 $most 100000}; do
   kb=$(idle_rss "$n")
   python3 -c "import sys; b,k,n=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'| {n} | {k//1024} MiB | {(k-b)/(n-100):.1f} KiB |')" "$base_kb" "$kb" "$n"
 done
-kill "$SERVER_PID" 2>/dev/null || true
+kill $(jobs -p) 2>/dev/null || true

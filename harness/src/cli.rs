@@ -260,6 +260,6 @@ fn report(a: &ReportArgs) -> Result<u8, Error> {
     };
     let history = history.as_ref().map(|(r, a)| (r.as_slice(), a));
     write_file(&a.out, report::html(&record, baseline.as_ref(), history))?;
-    println!("report: {}", a.out.display());
+    let _ = output::report_written(&mut std::io::stdout().lock(), &a.out);
     Ok(0)
 }

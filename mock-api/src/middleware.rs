@@ -80,18 +80,20 @@ impl http_body::Body for TimedBody {
 
 pub async fn behaviour_and_truth(
     State(layer): State<RouteLayer>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
     let start = Instant::now();
     let RouteLayer { state, route } = layer;
     let behaviour = state.behaviour.current();
     let decision = behaviour.decide(route, state.behaviour.next_draw(route));
-    req.extensions_mut().insert(decision.effects);
     let truth = Arc::clone(&state.truth);
     let (res, counters) = COUNTERS
         .scope(RequestCounters::default(), async move {
-            let res = serve(&state, decision, start, req, next).await;
+            let res = decision
+                .effects
+                .scope(serve(&state, decision, start, req, next))
+                .await;
             (res, COUNTERS.with(RequestCounters::get))
         })
         .await;

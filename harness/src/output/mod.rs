@@ -58,6 +58,11 @@ pub fn run(
     out.flush()
 }
 
+/// `harness report`: where the page went.
+pub fn report_written(out: &mut dyn Write, path: &Path) -> io::Result<()> {
+    writeln!(out, "report: {}", path.display())
+}
+
 /// `harness history`.
 pub fn history(out: &mut dyn Write, records: &[RunRecord], dir: &Path) -> io::Result<()> {
     out.write_all(text::render_history(records, dir).as_bytes())

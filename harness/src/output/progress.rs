@@ -47,6 +47,13 @@ fn line(live: &Live, stages: &[String], total: Duration) -> String {
     )
 }
 
+/// The line a run starts with, unless quiet (on stderr, like progress).
+pub fn announce(mode: Mode, line: std::fmt::Arguments<'_>) {
+    if mode != Mode::Quiet {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
 /// A running progress display; [`Progress::stop`] ends it and clears the line.
 #[derive(Debug)]
 pub struct Progress {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use super::{run, RunOptions, RunResult};
 use crate::error::Error;
+use crate::output::progress::{self, Mode};
 
 /// Options of `harness demo`.
 #[derive(Debug, Clone)]
@@ -31,14 +32,15 @@ pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
         .await
         .map_err(Error::Demo)?;
     let target = format!("http://{}", app.local_addr());
-    if !opts.quiet {
-        eprintln!(
+    progress::announce(
+        Mode::detect(opts.quiet),
+        format_args!(
             "demo: mock-api listening on {target} (fresh SQLite database in {}, {} missions, seed {})",
             dir.path().display(),
             config.missions,
             config.seed
-        );
-    }
+        ),
+    );
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = server_stopped.await;

@@ -90,8 +90,9 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     let url = parse_target(&opts.target)?;
     check_reachable(&url).await?;
     let mode = Mode::detect(opts.quiet);
-    if mode != Mode::Quiet {
-        eprintln!(
+    progress::announce(
+        mode,
+        format_args!(
             "harness: {} ({}) against {}: {} stages, {:.0} s, seed {}",
             scenario.name,
             scenario.requirement.id,
@@ -99,8 +100,8 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
             scenario.stages.len(),
             scenario.total_duration().as_secs_f64(),
             opts.seed
-        );
-    }
+        ),
+    );
     let stats = match opts.no_server_stats {
         true => None,
         false => StatsSource::probe(&opts.target).await,

@@ -80,17 +80,26 @@ impl Effects {
     }
 }
 
+tokio::task_local! {
+    /// The effects decided for the request being served.
+    static EFFECTS: Effects;
+}
+
+impl Effects {
+    /// Runs `f` (the rest of the request) with these effects in force.
+    pub async fn scope<F: std::future::Future>(self, f: F) -> F::Output {
+        EFFECTS.scope(self, f).await
+    }
+}
+
 /// Handlers read the effects the request layer decided (none when a
-/// handler runs without it).
+/// handler runs without it). A task-local rather than a request extension:
+/// nothing allocated per request.
 impl<S: Send + Sync> FromRequestParts<S> for Effects {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(parts
-            .extensions
-            .get::<Effects>()
-            .copied()
-            .unwrap_or_default())
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(EFFECTS.try_with(|e| *e).unwrap_or_default())
     }
 }
 
