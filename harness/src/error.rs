@@ -99,6 +99,14 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// Another tool's output that does not parse: the file (or stream) and
+    /// line at fault (0: the whole of it).
+    #[error("{file}:{line}: {message}")]
+    ToolOutput {
+        file: String,
+        line: usize,
+        message: String,
+    },
     /// Input that does not parse (a history line, ...), said in words with
     /// its file and line.
     #[error("{0}")]

@@ -17,6 +17,8 @@
 //!   text renderings, HTML and JUnit reports.
 //! - [`run`]: `harness run` end to end (and `demo`, behind the `demo`
 //!   feature); [`cli`]: flags → commands → exit codes.
+//! - [`adapters`]: other tools' output (wrk, oha, hey, Locust, our own
+//!   records) in one shape, beside the record.
 //! - [`histogram`]: the one histogram shape, merge and wire form;
 //!   [`error`]: the one error type.
 //!
@@ -24,6 +26,7 @@
 //! leaves, `histogram` and `error`). Only `demo` starts a mock-api
 //! (in-process); everything else talks HTTP.
 
+pub mod adapters;
 pub mod analysis;
 pub mod cli;
 pub mod error;

@@ -67,6 +67,11 @@ pub struct Config {
     #[arg(long, value_name = "DIST")]
     pub dependency_latency: Option<String>,
 
+    /// Stall windows, EVERY:FOR[:PHASE] (e.g. 10s:1s): requests reaching a
+    /// handler during the first FOR of every EVERY wait until it ends.
+    #[arg(long, value_name = "EVERY:FOR")]
+    pub stall: Option<String>,
+
     /// Seed of every latency and fault draw [default: 0].
     #[arg(long)]
     pub behaviour_seed: Option<u64>,
@@ -101,6 +106,7 @@ impl Config {
             leak_cap_bytes: None,
             dependency_latency: None,
             behaviour_seed: None,
+            stall: None,
             admin_token: None,
         }
     }
@@ -148,6 +154,9 @@ impl Config {
             b.dependency_latency = d
                 .parse()
                 .map_err(|e| bad(format!("--dependency-latency: {e}")))?;
+        }
+        if let Some(stall) = &self.stall {
+            b.stall = Some(stall.parse().map_err(bad)?);
         }
         if let Some(seed) = self.behaviour_seed {
             b.seed = seed;

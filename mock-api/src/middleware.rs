@@ -128,7 +128,10 @@ async fn serve(
         state.leak.leak(amount);
     }
     match decision.fault {
-        None => next.run(req).await,
+        None => {
+            stall(state, decision).await;
+            next.run(req).await
+        }
         Some(FaultKind::Status500) => {
             fault::problem(StatusCode::INTERNAL_SERVER_ERROR, "injected fault: 500")
         }
@@ -149,6 +152,19 @@ async fn serve(
                 "injected fault: hang ended",
             )
         }
-        Some(FaultKind::Dribble(ms)) => fault::dribble(next.run(req).await, ms).await,
+        Some(FaultKind::Dribble(ms)) => {
+            stall(state, decision).await;
+            fault::dribble(next.run(req).await, ms).await
+        }
+    }
+}
+
+/// Waits out the stall window the request is in, if any, before its handler.
+async fn stall(state: &AppState, decision: Decision) {
+    let Some(stall) = decision.stall else {
+        return;
+    };
+    if let Some(ends) = stall.ends(state.started.elapsed()) {
+        state.delayer.until(state.started + ends).await;
     }
 }

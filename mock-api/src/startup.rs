@@ -115,6 +115,7 @@ impl Application {
                 admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
                 shutdown: shutdown_rx,
                 delayer,
+                started: Instant::now(),
             }),
             local_addr,
             shutdown,

@@ -45,4 +45,6 @@ pub struct AppStateInner {
     pub shutdown: watch::Receiver<bool>,
     /// Precise timer for injected latency.
     pub delayer: Delayer,
+    /// When the server started (stall windows are counted from it).
+    pub started: std::time::Instant,
 }

@@ -42,11 +42,13 @@ pub mod cause;
 pub mod dist;
 pub mod fault;
 pub mod shared;
+pub mod stall;
 
 pub use cause::{Cause, Effects, Leak};
 pub use dist::Dist;
 pub use fault::{FaultKind, FaultRule};
 pub use shared::SharedBehaviour;
+pub use stall::Stall;
 
 use crate::route::Route;
 
@@ -80,6 +82,9 @@ pub struct Behaviour {
     pub leak_cap_bytes: u64,
     /// Latency of the emulated upstream service.
     pub dependency_latency: Dist,
+    /// Stall windows: requests reaching a handler in one wait until it ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stall: Option<Stall>,
 }
 
 impl Default for Behaviour {
@@ -92,6 +97,7 @@ impl Default for Behaviour {
             leak_bytes: DEFAULT_LEAK_BYTES,
             leak_cap_bytes: DEFAULT_LEAK_CAP,
             dependency_latency: Dist::Fixed(20.0),
+            stall: None,
         }
     }
 }
@@ -102,6 +108,9 @@ pub struct Decision {
     pub delay: Option<Duration>,
     pub fault: Option<FaultKind>,
     pub effects: Effects,
+    /// The stall windows in force (whether this request waits depends on
+    /// when it reaches its handler).
+    pub stall: Option<Stall>,
 }
 
 fn mix(mut x: u64) -> u64 {
@@ -125,6 +134,9 @@ impl Behaviour {
                     f.probability
                 ));
             }
+        }
+        if let Some(stall) = &self.stall {
+            stall.validate()?;
         }
         Ok(())
     }
@@ -193,6 +205,7 @@ impl Behaviour {
         if latency.is_none() && faults.is_empty() {
             return Decision {
                 effects,
+                stall: self.stall,
                 ..Decision::default()
             };
         }
@@ -211,6 +224,7 @@ impl Behaviour {
             delay,
             fault,
             effects,
+            stall: self.stall,
         }
     }
 

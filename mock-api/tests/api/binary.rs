@@ -213,6 +213,8 @@ fn bad_behaviour_flags_and_files_name_the_flag_or_the_file_and_line() {
         (vec!["--fault", "all=418:0.1"], "--fault"),
         (vec!["--emulate", "gremlins"], "--emulate"),
         (vec!["--dependency-latency", "soon"], "--dependency-latency"),
+        (vec!["--stall", "10s"], "--stall"),
+        (vec!["--stall", "1s:2s"], "--stall"),
     ] {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -8,4 +8,5 @@ mod missions;
 mod oneshot;
 mod openapi;
 mod search;
+mod stall;
 mod waypoints;

@@ -1,0 +1,239 @@
+//! Locust's CSV files (`--csv PREFIX`). In: `PREFIX_stats.csv` (one row
+//! per request name and an `Aggregated` row) and `PREFIX_stats_history.csv`
+//! (one row per interval). Out: the aggregated requests, failures, the
+//! percentile columns (50% ... 99.99%) and the exact maximum; the history
+//! as rows.
+//!
+//! Locust rounds response times before it sorts them into percentiles:
+//! whole milliseconds under 100 ms, then to about two significant digits
+//! (10 ms steps from 100 ms, 100 ms steps from 1 s), so its percentiles are
+//! steps, and its `100%` can differ from its exact `Max Response Time`. It
+//! counts a request when it completes: requests still in flight when the
+//! run stops are not counted, though the server served them. Users wait
+//! for each answer: a closed model.
+
+use std::collections::BTreeMap;
+
+use super::{At, LoadModel, Reported, Tool, ToolReport};
+use crate::error::Error;
+
+/// The percentile columns Locust writes, as quantiles.
+const COLUMNS: [(&str, f64); 11] = [
+    ("50%", 0.5),
+    ("66%", 0.66),
+    ("75%", 0.75),
+    ("80%", 0.8),
+    ("90%", 0.9),
+    ("95%", 0.95),
+    ("98%", 0.98),
+    ("99%", 0.99),
+    ("99.9%", 0.999),
+    ("99.99%", 0.9999),
+    ("100%", 1.0),
+];
+
+/// One row of a Locust CSV file, by column name, with its line.
+struct Row {
+    line: usize,
+    cells: BTreeMap<String, String>,
+}
+
+impl Row {
+    fn get<'a>(&'a self, file: &str, column: &str) -> Result<&'a str, Error> {
+        self.cells.get(column).map(String::as_str).ok_or_else(|| {
+            At {
+                file,
+                line: self.line,
+            }
+            .error(format!("no {column:?} column"))
+        })
+    }
+
+    /// A number in `column`; `None` for Locust's `N/A`.
+    fn number(&self, file: &str, column: &str) -> Result<Option<f64>, Error> {
+        let text = self.get(file, column)?.trim();
+        if text == "N/A" {
+            return Ok(None);
+        }
+        text.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(Some)
+            .ok_or_else(|| {
+                At {
+                    file,
+                    line: self.line,
+                }
+                .error(format!("{column}: {text:?} is not a number"))
+            })
+    }
+
+    fn count(&self, file: &str, column: &str) -> Result<u64, Error> {
+        let v = self.number(file, column)?.unwrap_or(0.0);
+        if v.fract() != 0.0 {
+            let at = At {
+                file,
+                line: self.line,
+            };
+            return Err(at.error(format!("{column}: {v} is not a count")));
+        }
+        Ok(v as u64)
+    }
+}
+
+fn rows(file: &str, text: &str) -> Result<Vec<Row>, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| At { file, line: 1 }.error(format!("not a CSV header: {e}")))?
+        .clone();
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            At { file, line }.error(format!("malformed CSV: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let cells = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, v)| (h.to_owned(), v.to_owned()))
+            .collect();
+        out.push(Row { line, cells });
+    }
+    Ok(out)
+}
+
+/// Reads `PREFIX_stats.csv`; `file` names it in errors.
+pub fn parse_stats(file: &str, text: &str) -> Result<ToolReport, Error> {
+    let rows = rows(file, text)?;
+    let Some(all) = rows
+        .iter()
+        .find(|r| r.cells.get("Name").is_some_and(|n| n == "Aggregated"))
+    else {
+        return Err(
+            At { file, line: 0 }.error("no Aggregated row: not Locust's _stats.csv, or cut short")
+        );
+    };
+    let mut report = ToolReport::new(Tool::Locust, LoadModel::Closed);
+    report.requests = Some(all.count(file, "Request Count")?);
+    let failures = all.count(file, "Failure Count")?;
+    report.errors = Some(failures);
+    if failures > 0 {
+        report.error_kinds.insert("failures".into(), failures);
+    }
+    for (column, q) in COLUMNS {
+        let Some(ms) = all.number(file, column)? else {
+            continue;
+        };
+        // The exact maximum stands for 100%; the rounded column is dropped.
+        if q < 1.0 {
+            report.percentiles.push(Reported { q, ms });
+        }
+    }
+    if let Some(max) = all.number(file, "Max Response Time")? {
+        report.percentiles.push(Reported { q: 1.0, ms: max });
+    }
+    report.notes.push(
+        "Locust rounds response times to about two significant digits before its percentiles, and does not count requests still in flight when it stops".into(),
+    );
+    Ok(report)
+}
+
+/// One interval of `PREFIX_stats_history.csv` (the aggregated row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    /// Unix seconds.
+    pub timestamp: u64,
+    pub users: u64,
+    pub requests_per_s: f64,
+    pub failures_per_s: f64,
+    /// The interval's percentiles (Locust's window), where it had any.
+    pub percentiles: Vec<Reported>,
+    /// Requests and failures since the start.
+    pub total_requests: u64,
+    pub total_failures: u64,
+}
+
+/// Reads `PREFIX_stats_history.csv`: its aggregated rows, in order.
+pub fn parse_history(file: &str, text: &str) -> Result<Vec<HistoryRow>, Error> {
+    let mut out = Vec::new();
+    for row in rows(file, text)? {
+        if row.get(file, "Name")? != "Aggregated" {
+            continue;
+        }
+        let mut percentiles = Vec::new();
+        for (column, q) in COLUMNS {
+            if let Some(ms) = row.number(file, column)? {
+                percentiles.push(Reported { q, ms });
+            }
+        }
+        out.push(HistoryRow {
+            timestamp: row.count(file, "Timestamp")?,
+            users: row.count(file, "User Count")?,
+            requests_per_s: row.number(file, "Requests/s")?.unwrap_or(0.0),
+            failures_per_s: row.number(file, "Failures/s")?.unwrap_or(0.0),
+            percentiles,
+            total_requests: row.count(file, "Total Request Count")?,
+            total_failures: row.count(file, "Total Failure Count")?,
+        });
+    }
+    if out.is_empty() {
+        return Err(
+            At { file, line: 0 }.error("no Aggregated rows: not Locust's _stats_history.csv")
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATS: &str = include_str!("../../tests/fixtures/locust_stats.csv");
+    const HISTORY: &str = include_str!("../../tests/fixtures/locust_stats_history.csv");
+
+    #[test]
+    fn the_aggregated_row_with_its_rounded_percentiles_and_exact_max() {
+        let r = parse_stats("l_stats.csv", STATS).unwrap();
+        assert_eq!((r.requests, r.errors), (Some(1204), Some(67)));
+        assert_eq!(r.quantile(0.5), Some(20.0));
+        assert_eq!(r.quantile(0.9), Some(71.0));
+        assert_eq!(r.quantile(0.95), Some(110.0));
+        assert_eq!(r.quantile(0.99), Some(180.0));
+        assert_eq!(r.quantile(1.0), Some(475.94978000051924));
+        assert_eq!(r.model, LoadModel::Closed);
+    }
+
+    #[test]
+    fn the_history_in_order_with_n_a_intervals() {
+        let h = parse_history("l_hist.csv", HISTORY).unwrap();
+        assert_eq!(h.len(), 5);
+        assert!(
+            h[0].percentiles.is_empty(),
+            "the first interval had no requests"
+        );
+        assert_eq!((h[4].total_requests, h[4].total_failures), (1204, 67));
+        assert_eq!(h[4].users, 10);
+        assert!(h.windows(2).all(|w| w[0].timestamp < w[1].timestamp));
+    }
+
+    #[test]
+    fn malformed_files_name_the_file_and_line() {
+        let bad = STATS.replace(",Aggregated,1204,", ",Aggregated,12x4,");
+        let e = parse_stats("l.csv", &bad).unwrap_err().to_string();
+        assert!(e.starts_with("l.csv:") && e.contains("12x4"), "{e}");
+        let cut: String = STATS.lines().take(2).collect::<Vec<_>>().join("\n");
+        let e = parse_stats("l.csv", &cut).unwrap_err().to_string();
+        assert!(e.contains("l.csv") && e.contains("Aggregated"), "{e}");
+        let ragged = format!("{}\nGET,/x,1\n", STATS.lines().next().unwrap());
+        let e = parse_stats("l.csv", &ragged).unwrap_err().to_string();
+        assert!(e.starts_with("l.csv:2:"), "{e}");
+        let e = parse_history("h.csv", "Timestamp,User Count\n1,2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("h.csv"), "{e}");
+    }
+}
