@@ -32,6 +32,9 @@ struct Summary {
     slowest: Option<f64>,
 }
 
+/// How oha names a request it cancelled at the end of a `-z` run.
+const DEADLINE: &str = "aborted due to deadline";
+
 /// The percentile keys oha writes, as quantiles.
 const KEYS: [(&str, f64); 9] = [
     ("p10", 0.1),
@@ -69,10 +72,20 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
             report.error_kinds.insert(format!("status_{status}"), *n);
         }
     }
+    // Requests oha itself cancelled when its time was up are neither
+    // answered nor failed: oha leaves them out of its success rate, and so
+    // does this report (a note says how many).
+    let mut transport = 0;
     for (message, n) in &raw.error_distribution {
+        if message == DEADLINE {
+            report.notes.push(format!(
+                "{n} requests in flight when oha's time was up were cancelled and are not counted"
+            ));
+            continue;
+        }
         report.error_kinds.insert(message.clone(), *n);
+        transport += n;
     }
-    let transport: u64 = raw.error_distribution.values().sum();
     report.requests = Some(statuses.values().sum::<u64>() + transport);
     report.errors = Some(report.error_kinds.values().sum());
     report.statuses = Some(statuses);
@@ -95,4 +108,49 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
         LoadModel::Closed => "oha measured from when each request was sent (closed model)".into(),
     });
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_run_with_faults() {
+        let text = include_str!("../../tests/fixtures/oha-faults.json");
+        let r = parse("o.json", text, LoadModel::Closed).unwrap();
+        assert_eq!(r.requests, Some(4096 + 242 + 41));
+        assert_eq!(r.errors, Some(242 + 41));
+        assert_eq!(r.error_kinds["status_503"], 242);
+        assert_eq!(
+            r.error_kinds["connection closed before message completed"],
+            41
+        );
+        assert!(!r.error_kinds.contains_key(DEADLINE));
+        assert!(r
+            .notes
+            .iter()
+            .any(|n| n.starts_with("8 requests in flight")));
+        assert_eq!(r.quantile(0.5), Some(0.002367816 * 1000.0));
+        assert_eq!(r.quantile(0.99), Some(0.01897876 * 1000.0));
+        assert_eq!(r.quantile(1.0), Some(0.076683007 * 1000.0));
+        assert_eq!(r.statuses.as_ref().unwrap()[&503], 242);
+    }
+
+    #[test]
+    fn an_open_run_and_malformed_reports() {
+        let text = include_str!("../../tests/fixtures/oha-open.json");
+        let r = parse("o.json", text, LoadModel::Open).unwrap();
+        assert_eq!((r.requests, r.errors), (Some(400), Some(20)));
+        assert_eq!(r.model, LoadModel::Open);
+        let e = parse("o.json", "{\n  \"summary\": ", LoadModel::Closed)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("o.json:2:"), "{e}");
+        let e = parse("o.json", "[1, 2]", LoadModel::Closed)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("o.json") && e.contains("oha"), "{e}");
+        let bad = text.replace("\"503\"", "\"5x3\"");
+        assert!(parse("o.json", &bad, LoadModel::Closed).is_err());
+    }
 }
