@@ -117,6 +117,20 @@ pub struct RunArgs {
     /// Scenario file (TOML); the built-in REQ-PERF-401 scenario when absent.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
+    /// Instead of a scenario, GET this path (e.g. /healthz) for --duration,
+    /// with --users (closed model, default 50) or at --rate (open model).
+    #[arg(long, conflicts_with = "scenario")]
+    pub path: Option<String>,
+    /// With --path: this many users, each sending its next request when
+    /// the last is answered.
+    #[arg(long, requires = "path", conflicts_with = "rate")]
+    pub users: Option<u32>,
+    /// With --path: this many arrivals per second, whatever the answers.
+    #[arg(long, requires = "path")]
+    pub rate: Option<f64>,
+    /// With --path: how long (e.g. 30s).
+    #[arg(long, requires = "path", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub duration: std::time::Duration,
     /// Multiply every stage's duration by this (think time and users unchanged).
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub duration_scale: f64,
@@ -189,7 +203,20 @@ impl From<RunArgs> for RunOptions {
     fn from(a: RunArgs) -> Self {
         RunOptions {
             target: a.target,
-            scenario: a.scenario,
+            scenario: match a.path {
+                Some(path) => run::ScenarioSource::AdHoc {
+                    path,
+                    load: match a.rate {
+                        Some(rate) => run::AdHocLoad::Rate(rate),
+                        None => run::AdHocLoad::Users(a.users.unwrap_or(50)),
+                    },
+                    duration: a.duration,
+                },
+                None => match a.scenario {
+                    Some(file) => run::ScenarioSource::File(file),
+                    None => run::ScenarioSource::Builtin,
+                },
+            },
             duration_scale: a.duration_scale,
             seed: a.record.seed,
             out: a.record.out,

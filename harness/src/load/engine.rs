@@ -196,24 +196,52 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
     sh.active.fetch_sub(1, Ordering::Relaxed);
 }
 
+/// The arrival times of open stage `stage` (offsets from the run's start),
+/// sent as each comes due. They are timed on a thread of their own with
+/// the operating system's sleep (tens of microseconds late) rather than
+/// Tokio's timer, which wakes on the next millisecond and would add up to
+/// a millisecond or two to every latency measured from its intended start.
+/// The thread ends with the stage, or when nobody listens any more.
+fn arrivals(sh: &Arc<Shared>, stage: usize) -> mpsc::UnboundedReceiver<Duration> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (plan, start) = (sh.plan.clone(), sh.start.into_std());
+    let (from, to) = plan.stage_window(stage);
+    let spawned = std::thread::Builder::new()
+        .name(format!("arrivals-{stage}"))
+        .spawn(move || {
+            let mut next = from;
+            while next < to {
+                let rate = match plan.target_at(next) {
+                    Some((_, Target::Rate(r))) => r,
+                    _ => break,
+                };
+                if rate <= 0.0 {
+                    next += Duration::from_millis(10);
+                    continue;
+                }
+                let due = start + next;
+                let now = std::time::Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
+                }
+                if tx.send(next).is_err() {
+                    break;
+                }
+                next += Duration::from_secs_f64(1.0 / rate);
+            }
+        });
+    if spawned.is_err() {
+        tracing::warn!(stage, "could not start the arrivals thread: the stage sends nothing");
+    }
+    rx
+}
+
 async fn open_stage(sh: Arc<Shared>, stage: usize, pool: Arc<ConnectionPool>) {
-    let (from, to) = sh.plan.stage_window(stage);
     let permits = Arc::new(Semaphore::new(sh.scenario.max_in_flight));
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream((1 << 40) + stage as u64);
-    let mut next = from;
-    while next < to {
-        let rate = match sh.plan.target_at(next) {
-            Some((_, Target::Rate(r))) => r,
-            _ => break,
-        };
-        if rate <= 0.0 {
-            next += Duration::from_millis(10);
-            continue;
-        }
-        tokio::time::sleep_until(sh.start + next).await;
-        let intended = next;
-        next += Duration::from_secs_f64(1.0 / rate);
+    let mut due = arrivals(&sh, stage);
+    while let Some(intended) = due.recv().await {
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
             let _ = sh.tx.send(Msg::Dropped { stage });
             continue;

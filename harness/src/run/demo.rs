@@ -47,7 +47,7 @@ pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
     }));
     let result = run(&RunOptions {
         target,
-        scenario: None,
+        scenario: super::ScenarioSource::Builtin,
         duration_scale: opts.duration_scale,
         seed: opts.seed,
         out: opts.out.clone(),

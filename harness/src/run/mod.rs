@@ -25,11 +25,33 @@ use crate::scenario::Scenario;
 use crate::server::source::StatsSource;
 use crate::server::{self, ServerRecord, StatsSnapshot};
 
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScenarioSource {
+    /// The seed document's REQ-PERF-401.
+    Builtin,
+    /// A scenario file.
+    File(PathBuf),
+    /// One GET path, one steady stage (`harness run --path`).
+    AdHoc {
+        path: String,
+        load: AdHocLoad,
+        duration: std::time::Duration,
+    },
+}
+
+/// How an ad-hoc run drives load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AdHocLoad {
+    Users(u32),
+    Rate(f64),
+}
+
 /// What a run needs, from flags.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub target: String,
-    pub scenario: Option<PathBuf>,
+    pub scenario: ScenarioSource,
     pub duration_scale: f64,
     pub seed: u64,
     pub out: Option<PathBuf>,
@@ -71,8 +93,13 @@ pub fn default_record_path(scenario: &str) -> PathBuf {
 /// The scenario to run: the file's, or the built-in one; scaled.
 fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
     let scenario = match &opts.scenario {
-        Some(path) => Scenario::from_file(path)?,
-        None => Scenario::builtin(),
+        ScenarioSource::File(path) => Scenario::from_file(path)?,
+        ScenarioSource::Builtin => Scenario::builtin(),
+        ScenarioSource::AdHoc {
+            path,
+            load,
+            duration,
+        } => ad_hoc(path, *load, *duration)?,
     };
     if !(opts.duration_scale.is_finite() && opts.duration_scale > 0.0) {
         return Err(Error::Usage(format!(
@@ -81,6 +108,29 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
         )));
     }
     Ok(scenario.scaled(opts.duration_scale))
+}
+
+/// The scenario of `harness run --path`: GET `path`, one steady stage.
+fn ad_hoc(path: &str, load: AdHocLoad, duration: std::time::Duration) -> Result<Scenario, Error> {
+    let (limit, load) = match load {
+        AdHocLoad::Users(n) => (String::new(), format!("users = {n}")),
+        AdHocLoad::Rate(r) if r.is_finite() && r > 0.0 => {
+            // Room in flight for a minute of arrivals (a long stall).
+            let in_flight = (r * 60.0).ceil().max(1000.0);
+            (format!("max_in_flight = {in_flight}\n"), format!("rate = {r}"))
+        }
+        AdHocLoad::Rate(r) => {
+            return Err(Error::Usage(format!("--rate must be above 0, got {r}")));
+        }
+    };
+    let quoted = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let text = format!(
+        "name = \"ad-hoc\"\n{limit}[requirement]\nid = \"AD-HOC\"\ntext = {}\n[[tasks]]\nname = \"GET\"\npath = {}\n[[stages]]\nname = \"hold\"\n{load}\nduration = \"{}ms\"\nsteady = true\n",
+        quoted(&format!("GET {path}")),
+        quoted(path),
+        duration.as_millis()
+    );
+    Ok(Scenario::parse("--path", &text)?)
 }
 
 /// Runs a scenario and writes its record; an SLO failure is a verdict
