@@ -231,7 +231,10 @@ fn arrivals(sh: &Arc<Shared>, stage: usize) -> mpsc::UnboundedReceiver<Duration>
             }
         });
     if spawned.is_err() {
-        tracing::warn!(stage, "could not start the arrivals thread: the stage sends nothing");
+        tracing::warn!(
+            stage,
+            "could not start the arrivals thread: the stage sends nothing"
+        );
     }
     rx
 }

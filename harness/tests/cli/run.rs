@@ -293,3 +293,31 @@ async fn ctrl_c_stops_the_run_and_still_writes_the_record_and_summary() {
     assert!(total > 0);
     assert!(String::from_utf8_lossy(&o.stdout).contains("INTERRUPTED"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_path_alone_runs_closed_or_open_without_a_scenario_file() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
+    let target = spawn_target().await;
+    for (load, model) in [(["--users", "3"], "closed"), (["--rate", "50"], "open")] {
+        let out = target.path(&format!("{model}.json"));
+        let mut extra = vec!["--path", "/api/missions/MISSION-0001", "--duration", "2s"];
+        extra.extend(load);
+        let o = run_against(&target, &out, &extra).await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let r = read_record(&out);
+        assert_eq!(r["stages"][0]["model"], model);
+        assert_eq!(
+            r["task_templates"]["GET"]["path"],
+            "/api/missions/MISSION-0001"
+        );
+        let n = r["steady"]["requests"].as_u64().unwrap();
+        if model == "open" {
+            assert!((90..=110).contains(&n), "{n} requests in 2 s at 50/s");
+        } else {
+            assert!(n > 50, "{n}");
+        }
+    }
+    let o = harness(args(&["run", "--rate", "5"])).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--path"), "{}", stderr(&o));
+}
