@@ -99,6 +99,9 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A tool under score could not start, failed or hung.
+    #[error("{command}: {why}")]
+    ToolFailed { command: String, why: String },
     /// Another tool's output that does not parse: the file (or stream) and
     /// line at fault (0: the whole of it).
     #[error("{file}:{line}: {message}")]

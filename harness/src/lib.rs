@@ -17,6 +17,9 @@
 //!   text renderings, HTML and JUnit reports.
 //! - [`run`]: `harness run` end to end (and `demo`, behind the `demo`
 //!   feature); [`cli`]: flags → commands → exit codes.
+//! - [`score`]: `harness score`: a trial's behaviour on the target, another
+//!   tool run against it, its output through its adapter, the server's
+//!   truth over the same window, a scorecard.
 //! - [`adapters`]: other tools' output (wrk, oha, hey, Locust, our own
 //!   records) in one shape, beside the record.
 //! - [`histogram`]: the one histogram shape, merge and wire form;
@@ -36,6 +39,7 @@ pub mod output;
 pub mod record;
 pub mod run;
 pub mod scenario;
+pub mod score;
 pub mod server;
 
 pub use error::Error;

@@ -5,10 +5,12 @@
 //! - [`summary`]: the end-of-run tables and verdict.
 //! - [`progress`]: the live line (terminal) or periodic lines (pipe).
 //! - [`text`]: `history`, `analyze` and `compare` as text.
-//! - [`report`]: HTML (inline SVG) and JUnit XML.
+//! - [`report`]: HTML (inline SVG) and JUnit XML, for runs and scorecards.
+//! - [`scorecard`]: `harness score` as text.
 
 pub mod progress;
 pub mod report;
+pub mod scorecard;
 pub mod summary;
 pub mod text;
 

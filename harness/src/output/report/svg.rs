@@ -182,3 +182,109 @@ fn line(svg: &mut String, f: &Frame, i: usize, name: &str, points: &[(f64, f64)]
         esc(name)
     );
 }
+
+/// Where a quantile sits on a percentile chart: its "nines"
+/// (-log10(1 - q)); the maximum one step past 99.99%.
+fn nines(q: f64) -> f64 {
+    if q >= 1.0 {
+        5.0
+    } else {
+        -(1.0 - q).log10()
+    }
+}
+
+/// Percentile curves (quantile, ms) on log scales: quantiles by their
+/// nines (50%, 90%, 99%, 99.9% equally spaced), latency by powers of ten.
+pub fn percentile_chart(title: &str, series: &[Series]) -> String {
+    let (w, h, l, r, t, b) = (760.0, 300.0, 60.0, 160.0, 30.0, 40.0);
+    let ys: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.1))
+        .filter(|v| *v > 0.0)
+        .collect();
+    let lo = ys
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .max(0.001)
+        .log10()
+        .floor();
+    let hi = ys
+        .iter()
+        .copied()
+        .fold(0.001, f64::max)
+        .log10()
+        .ceil()
+        .max(lo + 1.0);
+    let sx = |q: f64| l + nines(q) / 5.0 * (w - l - r);
+    let sy = |ms: f64| h - b - (ms.max(0.001).log10() - lo) / (hi - lo) * (h - t - b);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{0}"><text x="{l}" y="18" font-size="14" font-weight="bold">{0}</text><rect x="{l}" y="{t}" width="{1}" height="{2}" fill="none" stroke="#ccc"/>"##,
+        esc(title),
+        w - l - r,
+        h - t - b
+    );
+    let mut power = lo;
+    while power <= hi {
+        let y = sy(10f64.powf(power));
+        let _ = write!(
+            svg,
+            r##"<line x1="{l}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#eee"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end">{} ms</text>"##,
+            w - r,
+            l - 4.0,
+            y + 3.0,
+            fmt_num(10f64.powf(power))
+        );
+        power += 1.0;
+    }
+    for (q, label) in [
+        (0.5, "50%"),
+        (0.9, "90%"),
+        (0.99, "99%"),
+        (0.999, "99.9%"),
+        (0.9999, "99.99%"),
+        (1.0, "max"),
+    ] {
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle">{label}</text>"#,
+            sx(q),
+            h - b + 14.0
+        );
+    }
+    for (i, (name, points)) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let path: Vec<String> = points
+            .iter()
+            .filter(|(q, _)| *q >= 0.5)
+            .map(|(q, ms)| format!("{:.1},{:.1}", sx(*q), sy(*ms)))
+            .collect();
+        let _ = write!(
+            svg,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"/>"#,
+            path.join(" ")
+        );
+        for (q, ms) in points.iter().filter(|(q, _)| *q >= 0.5) {
+            let _ = write!(
+                svg,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{color}"/>"#,
+                sx(*q),
+                sy(*ms)
+            );
+        }
+        let ly = t + 14.0 + i as f64 * 16.0;
+        let _ = write!(
+            svg,
+            r#"<rect x="{}" y="{}" width="10" height="10" fill="{color}"/><text x="{}" y="{}" font-size="11">{}</text>"#,
+            w - r + 10.0,
+            ly - 9.0,
+            w - r + 24.0,
+            ly,
+            esc(name)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}

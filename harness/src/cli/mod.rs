@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::adapters::Tool;
 use crate::analysis::history::{parse_text_history, read_history, read_records};
 use crate::analysis::{self, compare, Run};
 use crate::error::{read_file, write_file, Error};
@@ -39,6 +40,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Judge a saved run record again on its SLOs; exits 0 or 1 as `run` did.
     Judge(JudgeArgs),
+    /// Score a load tool against the known target: what it reports beside the truth.
+    Score(ScoreArgs),
     /// List the run records in a folder, oldest first.
     History(HistoryArgs),
     /// Trend, change points, severity and likely causes across runs.
@@ -74,6 +77,60 @@ pub struct AnalyzeArgs {
     pub threshold_ms: Option<f64>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScoreArgs {
+    /// The tool under score (its adapter reads its output).
+    #[arg(long, value_enum, required_unless_present = "list_trials")]
+    pub tool: Option<Tool>,
+    /// A built-in trial (see --list-trials).
+    #[arg(long, conflicts_with = "behaviour")]
+    pub trial: Option<String>,
+    /// A behaviour file (mock-api's TOML) instead of a trial.
+    #[arg(long)]
+    pub behaviour: Option<PathBuf>,
+    /// A running mock-api to score against [default: one started in-process].
+    #[arg(long)]
+    pub target: Option<String>,
+    /// The target's admin token (its behaviour is set and its statistics reset).
+    #[arg(long, env = "MOCK_API_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// A figure is within tolerance when its error is at most this share of the truth...
+    #[arg(long, default_value_t = 5.0)]
+    pub tolerance_pct: f64,
+    /// ... or this many ms, whichever is larger.
+    #[arg(long, default_value_t = 1.0)]
+    pub tolerance_ms: f64,
+    /// Override the trial's duration (e.g. 10s).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Override the trial's connections.
+    #[arg(long)]
+    pub connections: Option<u32>,
+    /// Override (or give) the arrival rate, per second.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Where to write the JSON scorecard (with --suite: a folder)
+    /// [default: results/score-<tool>-<trial>-<UTC timestamp>.json].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write an HTML page [default path: the scorecard's, with .html].
+    #[arg(long, num_args = 0..=1)]
+    pub report: Option<Option<PathBuf>>,
+    /// Every built-in trial with the tool's default command.
+    #[arg(long, conflicts_with_all = ["trial", "behaviour"])]
+    pub suite: bool,
+    /// Where the tool's executable is [default: on PATH].
+    #[arg(long)]
+    pub tools_dir: Option<PathBuf>,
+    /// List the built-in trials and each tool's default command.
+    #[arg(long)]
+    pub list_trials: bool,
+    /// The tool's command, after `--`, with placeholders {url} {path} {rate}
+    /// {duration} {connections} {out} [default: the tool's own for the trial].
+    #[arg(last = true)]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,8 +197,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub label: Option<String>,
     /// Write the HTML report [default path: the record's, with .html].
-    #[arg(long, num_args = 0..=1, default_missing_value = "")]
-    pub report: Option<PathBuf>,
+    #[arg(long, num_args = 0..=1)]
+    pub report: Option<Option<PathBuf>>,
     /// Write JUnit XML, one test case per SLO.
     #[arg(long)]
     pub junit: Option<PathBuf>,
@@ -175,6 +232,8 @@ pub struct RecordArgs {
     pub no_server_stats: bool,
 }
 
+mod score;
+
 /// Runs a parsed command; returns the exit code.
 pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
     let result = match cli.command {
@@ -191,6 +250,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
             .await?
         }
         Command::Judge(a) => return judge(&a),
+        Command::Score(a) => return score::score(&a).await,
         Command::History(a) => return history(&a),
         Command::Analyze(a) => return analyze(&a),
         Command::Compare(a) => return compare(&a),
@@ -223,7 +283,7 @@ impl From<RunArgs> for RunOptions {
             label: a.label,
             quiet: a.record.quiet,
             no_server_stats: a.record.no_server_stats,
-            report: a.report,
+            report: a.report.map(Option::unwrap_or_default),
             junit: a.junit,
         }
     }

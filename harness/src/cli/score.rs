@@ -1,0 +1,110 @@
+//! `harness score`: flags to a score (or a suite of them), the scorecard
+//! written and printed, and the exit code: 0 every scored figure within
+//! tolerance, 1 some not, 2 usage, tool failure or unparseable output.
+
+use std::path::{Path, PathBuf};
+
+use super::ScoreArgs;
+use crate::error::{write_file, Error};
+use crate::output::report::scorecard as html;
+use crate::output::scorecard as text;
+use crate::score::card::{Scorecard, Tolerance};
+use crate::score::{self, trial, ScoreOptions};
+
+fn stamp() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+fn options(a: &ScoreArgs) -> Result<ScoreOptions, Error> {
+    for (flag, v) in [
+        ("--tolerance-pct", a.tolerance_pct),
+        ("--tolerance-ms", a.tolerance_ms),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(Error::Usage(format!("{flag} must be 0 or more, got {v}")));
+        }
+    }
+    if let Some(r) = a.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(Error::Usage(format!("--rate must be above 0, got {r}")));
+    }
+    let tool = a
+        .tool
+        .ok_or_else(|| Error::Usage("--tool is needed".into()))?;
+    Ok(ScoreOptions {
+        tool,
+        trial: a.trial.clone(),
+        behaviour: a.behaviour.clone(),
+        target: a.target.clone(),
+        admin_token: a.admin_token.clone(),
+        tolerance: Tolerance {
+            pct: a.tolerance_pct,
+            ms: a.tolerance_ms,
+        },
+        tools_dir: a.tools_dir.clone(),
+        duration: a.duration,
+        connections: a.connections,
+        rate: a.rate,
+        command: a.command.clone(),
+    })
+}
+
+/// Writes the scorecard's JSON, and its page when asked.
+fn write(
+    card: &Scorecard,
+    path: &Path,
+    report: Option<&Option<PathBuf>>,
+) -> Result<Option<PathBuf>, Error> {
+    let json = serde_json::to_vec_pretty(card).expect("a scorecard always serializes");
+    write_file(path, json)?;
+    let page = report.map(|r| r.clone().unwrap_or_else(|| path.with_extension("html")));
+    if let Some(page) = &page {
+        write_file(page, html::html(card))?;
+    }
+    Ok(page)
+}
+
+pub(super) async fn score(a: &ScoreArgs) -> Result<u8, Error> {
+    if a.list_trials {
+        print!("{}", text::trials());
+        return Ok(0);
+    }
+    let opts = options(a)?;
+    if a.suite {
+        return suite(a, opts).await;
+    }
+    let card = score::score(&opts).await?;
+    let trial = opts.trial.as_deref().unwrap_or("custom");
+    let path = a.out.clone().unwrap_or_else(|| {
+        Path::new("results").join(format!("score-{}-{trial}-{}.json", opts.tool, stamp()))
+    });
+    let page = write(&card, &path, a.report.as_ref())?;
+    print!("{}", text::render(&card));
+    println!("scorecard: {}", path.display());
+    if let Some(page) = page {
+        println!("report: {}", page.display());
+    }
+    Ok(card.exit_code())
+}
+
+/// Every built-in trial with the tool's default command.
+async fn suite(a: &ScoreArgs, opts: ScoreOptions) -> Result<u8, Error> {
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("score-{}-{}", opts.tool, stamp())));
+    let mut worst = 0;
+    for t in trial::all() {
+        let opts = ScoreOptions {
+            trial: Some(t.name.to_owned()),
+            ..opts.clone()
+        };
+        let card = score::score(&opts).await?;
+        let path = dir.join(format!("{}.json", t.name));
+        let report = a.report.as_ref().map(|_| Some(path.with_extension("html")));
+        write(&card, &path, report.as_ref())?;
+        println!("{}", text::suite_line(&card));
+        worst = worst.max(card.exit_code());
+    }
+    println!("scorecards: {}", dir.display());
+    Ok(worst)
+}

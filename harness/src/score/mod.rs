@@ -1,0 +1,207 @@
+//! `harness score`: judge a load tool against the known target. In: the
+//! tool, a trial (or a behaviour file), its command (or the tool's default
+//! one). Out: a [`card::Scorecard`]: what the tool reported beside what the
+//! server measured over exactly the same window, and, for an arrival rate
+//! with a stall, what users on that schedule experienced.
+//!
+//! trial behaviour → the target (in-process, or `--target` through its
+//! admin API) → the tool's command run with a time limit → its output
+//! through its adapter → the server's truth over the window → scorecard.
+//!
+//! - [`trial`]: the built-in trials and each tool's default command.
+//! - [`target`]: the target, its admin API and its truth.
+//! - [`command`]: placeholders, running the tool.
+//! - [`card`]: the scorecard and its arithmetic.
+
+pub mod card;
+pub mod command;
+pub mod target;
+pub mod trial;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::adapters::{self, LoadModel, Tool, ToolReport};
+use crate::error::{read_file, Error};
+use card::{Run, Scorecard, Tolerance};
+use target::Target;
+use trial::Trial;
+
+/// What a score needs, from flags.
+#[derive(Debug, Clone)]
+pub struct ScoreOptions {
+    pub tool: Tool,
+    pub trial: Option<String>,
+    pub behaviour: Option<PathBuf>,
+    pub target: Option<String>,
+    pub admin_token: Option<String>,
+    pub tolerance: Tolerance,
+    /// The tool's executable folder (default: found on PATH).
+    pub tools_dir: Option<PathBuf>,
+    /// Overrides of the trial's duration, connections and rate.
+    pub duration: Option<Duration>,
+    pub connections: Option<u32>,
+    pub rate: Option<f64>,
+    /// The command, with placeholders; empty: the tool's default one.
+    pub command: Vec<String>,
+}
+
+/// What to load the target with: a trial, or a behaviour file's.
+fn plan(opts: &ScoreOptions) -> Result<Trial, Error> {
+    match (&opts.trial, &opts.behaviour) {
+        (Some(name), None) => trial::named(name).ok_or_else(|| {
+            let names: Vec<&str> = trial::all().iter().map(|t| t.name).collect();
+            Error::Usage(format!(
+                "--trial {name:?}: no such trial; expected one of {}",
+                names.join(", ")
+            ))
+        }),
+        (None, Some(file)) => {
+            let text = read_file(file)?;
+            let value: toml::Value = toml::from_str(&text).map_err(|e| {
+                let line = e
+                    .span()
+                    .map_or(0, |s| text[..s.start].matches('\n').count() + 1);
+                Error::ToolOutput {
+                    file: file.display().to_string(),
+                    line,
+                    message: format!("not a behaviour file: {}", e.message()),
+                }
+            })?;
+            let behaviour = serde_json::to_value(value)
+                .map_err(|e| Error::Usage(format!("--behaviour {}: {e}", file.display())))?;
+            Ok(Trial {
+                name: "custom",
+                about: "the behaviour file's",
+                behaviour,
+                duration: Duration::from_secs(15),
+                connections: 50,
+                rate: None,
+                judge_latency: true,
+            })
+        }
+        (Some(_), Some(_)) => Err(Error::Usage("give --trial or --behaviour, not both".into())),
+        (None, None) => Err(Error::Usage(
+            "give --trial NAME (see --list-trials) or --behaviour FILE".into(),
+        )),
+    }
+}
+
+/// The tool's executable: in `--tools-dir`, on PATH, or this harness.
+fn program(tool: Tool, tools_dir: Option<&Path>) -> String {
+    match (tool, tools_dir) {
+        (Tool::Harness, _) => std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "harness".into()),
+        (_, Some(dir)) => dir.join(tool.name()).display().to_string(),
+        (_, None) => tool.name().to_owned(),
+    }
+}
+
+/// The (quoted) `stall` of a behaviour, as (every, for).
+fn stall_of(behaviour: &Value) -> Option<(Duration, Duration)> {
+    let stall = behaviour.get("stall")?;
+    let d = |k: &str| humantime::parse_duration(stall.get(k)?.as_str()?).ok();
+    Some((d("every")?, d("for")?))
+}
+
+/// Runs one score: the tool against the target under the trial.
+pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
+    let plan = plan(opts)?;
+    let target = match &opts.target {
+        Some(url) => Target::remote(url, opts.admin_token.as_deref()).await?,
+        None => in_process().await?,
+    };
+    let work = tempfile::tempdir().map_err(|source| Error::CreateDir {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let rate = opts.rate.or(plan.rate);
+    let values = command::Values {
+        url: target.url.clone(),
+        path: trial::PATH.to_owned(),
+        rate: rate.unwrap_or(0.0),
+        duration: opts.duration.unwrap_or(plan.duration),
+        connections: opts.connections.unwrap_or(plan.connections),
+        out: work.path().join("out").display().to_string(),
+        locustfile: work.path().join("locustfile.py").display().to_string(),
+    };
+    if opts.tool == Tool::Locust {
+        crate::error::write_file(
+            Path::new(&values.locustfile),
+            trial::locustfile(trial::PATH),
+        )?;
+    }
+    let template = if opts.command.is_empty() {
+        let program = program(opts.tool, opts.tools_dir.as_deref());
+        trial::default_command(opts.tool, &program, rate.is_some())
+    } else {
+        opts.command.clone()
+    };
+    let argv: Vec<String> = template.iter().map(|a| command::fill(a, &values)).collect();
+    target.configure(&plan.behaviour).await?;
+    let start = target.snapshot().await?;
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let limit = values.duration * 2 + Duration::from_secs(60);
+    let ran = command::run(&argv, work.path(), limit).await?;
+    let end = target.snapshot().await?;
+    let report = read_report(opts.tool, &argv, &ran, &values.out)?;
+    let truth = target::truth(&start, &end)?;
+    let run = Run {
+        trial: opts.trial.clone(),
+        stall: stall_of(&plan.behaviour),
+        behaviour: plan.behaviour,
+        target: target.url.clone(),
+        command: argv,
+        started_at,
+        duration: values.duration,
+        connections: values.connections,
+        rate,
+        tolerance: opts.tolerance,
+        judge_latency: plan.judge_latency,
+    };
+    Ok(card::build(run, &report, &truth))
+}
+
+#[cfg(feature = "demo")]
+async fn in_process() -> Result<Target, Error> {
+    Target::in_process().await
+}
+
+#[cfg(not(feature = "demo"))]
+async fn in_process() -> Result<Target, Error> {
+    Err(Error::Usage(
+        "this harness was built without the demo feature: give --target URL --admin-token T".into(),
+    ))
+}
+
+/// The tool's output through its adapter: stdout, or the file it wrote.
+fn read_report(
+    tool: Tool,
+    argv: &[String],
+    ran: &command::Ran,
+    out: &str,
+) -> Result<ToolReport, Error> {
+    let stdout = format!("{} (stdout)", argv.first().map_or("tool", String::as_str));
+    match tool {
+        Tool::Harness => adapters::harness::read(Path::new(out)),
+        Tool::Wrk => adapters::wrk::parse(&stdout, &ran.stdout),
+        Tool::Hey => adapters::hey::parse(&stdout, &ran.stdout),
+        Tool::Oha => {
+            let corrected = argv.iter().any(|a| a == "--latency-correction");
+            let rated = argv.iter().any(|a| a == "-q" || a == "--query-per-second");
+            let model = if corrected && rated {
+                LoadModel::Open
+            } else {
+                LoadModel::Closed
+            };
+            adapters::oha::parse(&stdout, &ran.stdout, model)
+        }
+        Tool::Locust => {
+            let file = format!("{out}_stats.csv");
+            adapters::locust::parse_stats(&file, &read_file(Path::new(&file))?)
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The known target of a score. In: `--target URL --admin-token T`, or
+//! nothing (a mock-api started in-process on 127.0.0.1 port 0 over a fresh
+//! seeded database, as `demo` does). Out: a [`Target`] whose behaviour is
+//! set and statistics reset through its admin API, and the server's truth
+//! over a window (`/__admin/stats` before and after, subtracted).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::histogram::merged;
+use crate::server::source::StatsSource;
+use crate::server::{subtract, StatsSnapshot};
+
+/// What the server saw over a window, all routes together.
+#[derive(Debug, Clone)]
+pub struct Truth {
+    pub requests: u64,
+    pub statuses: BTreeMap<u16, u64>,
+    /// Service times, µs.
+    pub histogram: Histogram<u64>,
+}
+
+impl Truth {
+    /// Answers other than 2xx.
+    pub fn errors(&self) -> u64 {
+        self.statuses
+            .iter()
+            .filter(|(s, _)| !(200..300).contains(*s))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// A target being scored against.
+#[derive(Debug)]
+pub struct Target {
+    pub url: String,
+    token: String,
+    client: reqwest::Client,
+    stats: StatsSource,
+    #[cfg(feature = "demo")]
+    _in_process: Option<InProcess>,
+}
+
+/// A mock-api this process runs, stopped when dropped.
+#[cfg(feature = "demo")]
+#[derive(Debug)]
+struct InProcess {
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+fn target_error(url: &str, what: &str) -> Error {
+    Error::Usage(format!("target {url}: {what}"))
+}
+
+impl Target {
+    /// The target at `url`, driven with `token`.
+    pub async fn remote(url: &str, token: Option<&str>) -> Result<Self, Error> {
+        let token = token.ok_or_else(|| {
+            Error::Usage("--target needs --admin-token: scoring sets the target's behaviour and resets its statistics".into())
+        })?;
+        let url = url.trim_end_matches('/').to_owned();
+        let stats = StatsSource::probe(&url).await.ok_or_else(|| {
+            target_error(&url, "no statistics at /__admin/stats (is it a mock-api?)")
+        })?;
+        Ok(Target {
+            client: client()?,
+            token: token.to_owned(),
+            url,
+            stats,
+            #[cfg(feature = "demo")]
+            _in_process: None,
+        })
+    }
+
+    /// A mock-api started here on 127.0.0.1 port 0, fresh database, seed 42.
+    #[cfg(feature = "demo")]
+    pub async fn in_process() -> Result<Self, Error> {
+        let dir = tempfile::tempdir().map_err(|source| Error::CreateDir {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        let token = format!("score-{}", std::process::id());
+        let mut config = mock_api::Config::ephemeral(&dir.path().join("score.db"));
+        config.admin_token = Some(token.clone());
+        let app = mock_api::Application::build(&config)
+            .await
+            .map_err(Error::Demo)?;
+        let url = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let stats = StatsSource::probe(&url)
+            .await
+            .ok_or_else(|| target_error(&url, "the in-process mock-api does not answer"))?;
+        Ok(Target {
+            client: client()?,
+            token,
+            url,
+            stats,
+            _in_process: Some(InProcess {
+                _stop: stop,
+                _dir: dir,
+            }),
+        })
+    }
+
+    /// Gives the target `behaviour` (the admin API's JSON) and resets its
+    /// statistics.
+    pub async fn configure(&self, behaviour: &Value) -> Result<(), Error> {
+        let put = self
+            .client
+            .put(format!("{}/__admin/behaviour", self.url))
+            .bearer_auth(&self.token)
+            .json(behaviour);
+        self.admin(put, "PUT /__admin/behaviour").await?;
+        let reset = self
+            .client
+            .post(format!("{}/__admin/reset", self.url))
+            .bearer_auth(&self.token);
+        self.admin(reset, "POST /__admin/reset").await
+    }
+
+    async fn admin(&self, req: reqwest::RequestBuilder, what: &str) -> Result<(), Error> {
+        let res = req
+            .send()
+            .await
+            .map_err(|e| target_error(&self.url, &format!("{what}: {e}")))?;
+        let status = res.status().as_u16();
+        let detail = || async {
+            let body: Value = res.json().await.unwrap_or_default();
+            body["detail"].as_str().unwrap_or("").to_owned()
+        };
+        match status {
+            200..=299 => Ok(()),
+            404 => Err(target_error(&self.url, &format!("{what}: 404, the target has no admin token configured (start mock-api with --admin-token)"))),
+            401 => Err(target_error(&self.url, &format!("{what}: 401, the admin token was refused"))),
+            _ => Err(target_error(&self.url, &format!("{what}: {status}: {}", detail().await))),
+        }
+    }
+
+    /// The server's cumulative statistics now.
+    pub async fn snapshot(&self) -> Result<StatsSnapshot, Error> {
+        self.stats
+            .snapshot()
+            .await
+            .ok_or_else(|| target_error(&self.url, "/__admin/stats stopped answering"))
+    }
+}
+
+fn client() -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot build an HTTP client: {e}")))
+}
+
+/// What the server saw between two snapshots, every route together.
+pub fn truth(start: &StatsSnapshot, end: &StatsSnapshot) -> Result<Truth, Error> {
+    let window = subtract(start, end).ok_or_else(|| {
+        Error::Usage("the target's statistics were reset during the run: the window is lost".into())
+    })?;
+    let mut statuses = BTreeMap::new();
+    for route in window.routes.values() {
+        for (code, n) in &route.statuses {
+            if let Ok(code) = code.parse::<u16>() {
+                *statuses.entry(code).or_insert(0) += n;
+            }
+        }
+    }
+    Ok(Truth {
+        requests: window.routes.values().map(|r| r.count).sum(),
+        statuses,
+        histogram: merged(window.routes.values().map(|r| &r.histogram.0)),
+    })
+}

@@ -1,0 +1,179 @@
+//! The built-in trials. In: a trial's name. Out: the behaviour the target
+//! is given (the admin API's JSON), how long and how hard to load it, and
+//! each tool's default command for it.
+//!
+//! Every trial loads one route, the mission read, on a target seeded as
+//! the demo's (1000 missions, seed 42) with its behaviour's draws seeded,
+//! and runs long enough for the percentiles it is scored on to be stable:
+//! tens of thousands of samples for the tail, three whole stall periods.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::adapters::Tool;
+
+/// The path every trial requests.
+pub const PATH: &str = "/api/missions/MISSION-0001";
+
+/// A known behaviour, and how to load it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    pub name: &'static str,
+    /// What it checks, in a line.
+    pub about: &'static str,
+    /// `PUT /__admin/behaviour`'s body.
+    pub behaviour: Value,
+    pub duration: Duration,
+    /// Connections (closed-model tools) or room for requests in flight.
+    pub connections: u32,
+    /// Arrivals per second for tools that can keep a rate (open model).
+    pub rate: Option<f64>,
+    /// Whether the percentiles are judged (the error trials judge counts:
+    /// at full speed with no added latency, what a client sees is mostly
+    /// its own machine's queueing).
+    pub judge_latency: bool,
+}
+
+/// Every built-in trial.
+pub fn all() -> Vec<Trial> {
+    let secs = Duration::from_secs;
+    vec![
+        Trial {
+            name: "fixed",
+            about: "every mission read takes 50 ms more: the percentiles must all read 50 ms and a little",
+            behaviour: json!({"seed": 1, "latency": {"get_mission": "fixed(50)"}}),
+            duration: secs(15),
+            connections: 50,
+            rate: None,
+            judge_latency: true,
+        },
+        Trial {
+            name: "tail",
+            about: "lognormal latency, median 20 ms and p99 200 ms: the tail must be measured, not smoothed",
+            behaviour: json!({"seed": 1, "latency": {"get_mission": "lognormal(20,200)"}}),
+            duration: secs(30),
+            connections: 50,
+            rate: None,
+            judge_latency: true,
+        },
+        Trial {
+            name: "errors",
+            about: "5% of mission reads answer 503: errors must be counted as the server counted them",
+            behaviour: json!({"seed": 1, "faults": [{"route": "get_mission", "kind": "503", "probability": 0.05}]}),
+            duration: secs(15),
+            connections: 50,
+            rate: None,
+            judge_latency: false,
+        },
+        Trial {
+            name: "resets",
+            about: "1% of mission reads get a TCP reset before any byte: counted as errors, not lost",
+            behaviour: json!({"seed": 1, "faults": [{"route": "get_mission", "kind": "reset", "probability": 0.01}]}),
+            duration: secs(15),
+            connections: 50,
+            rate: None,
+            judge_latency: false,
+        },
+        Trial {
+            name: "stall",
+            about: "the server stalls 1 s every 10 s at 200 arrivals/s: p95 about 500 ms, p99 about 900 ms for users arriving at that rate",
+            behaviour: json!({"seed": 1, "stall": {"every": "10s", "for": "1s", "phase": "0s"}}),
+            duration: secs(30),
+            connections: 50,
+            rate: Some(200.0),
+            judge_latency: true,
+        },
+    ]
+}
+
+/// The trial called `name`.
+pub fn named(name: &str) -> Option<Trial> {
+    all().into_iter().find(|t| t.name == name)
+}
+
+/// `tool`'s default command, with its placeholders (`{url}`, `{path}`,
+/// `{rate}`, `{duration}`, `{connections}`, `{out}`, `{locustfile}`).
+/// `program` is the tool's executable; `rate` says whether the trial has
+/// an arrival rate (tools that can keep one are then run open).
+pub fn default_command(tool: Tool, program: &str, rate: bool) -> Vec<String> {
+    let mut c: Vec<&str> = match tool {
+        Tool::Harness => vec![
+            program,
+            "run",
+            "--target",
+            "{url}",
+            "--path",
+            "{path}",
+            "--duration",
+            "{duration}",
+            "--quiet",
+            "--no-server-stats",
+            "--out",
+            "{out}",
+        ],
+        Tool::Wrk => vec![
+            program,
+            "-t1",
+            "-c{connections}",
+            "-d{duration}",
+            "--latency",
+            "{url}{path}",
+        ],
+        Tool::Oha => vec![
+            program,
+            "-c",
+            "{connections}",
+            "-z",
+            "{duration}",
+            "--no-tui",
+            "--output-format",
+            "json",
+            "{url}{path}",
+        ],
+        Tool::Hey => vec![
+            program,
+            "-z",
+            "{duration}",
+            "-c",
+            "{connections}",
+            "-o",
+            "csv",
+            "{url}{path}",
+        ],
+        Tool::Locust => vec![
+            program,
+            "-f",
+            "{locustfile}",
+            "--headless",
+            "-u",
+            "{connections}",
+            "-r",
+            "{connections}",
+            "-t",
+            "{duration}",
+            "--host",
+            "{url}",
+            "--csv",
+            "{out}",
+            "--only-summary",
+        ],
+    };
+    match (tool, rate) {
+        (Tool::Harness, true) => c.extend(["--rate", "{rate}"]),
+        (Tool::Harness, false) => c.extend(["--users", "{connections}"]),
+        (Tool::Oha, true) => c
+            .splice(1..1, ["-q", "{rate}", "--latency-correction"])
+            .for_each(drop),
+        _ => {}
+    }
+    c.into_iter().map(str::to_owned).collect()
+}
+
+/// The Locust file the default command runs: one user class reading the
+/// trial's path, with Locust's fast HTTP client.
+pub fn locustfile(path: &str) -> String {
+    format!(
+        "from locust import task\nfrom locust.contrib.fasthttp import FastHttpUser\n\n\nclass Reader(FastHttpUser):\n    @task\n    def read(self):\n        self.client.get({path:?})\n"
+    )
+}
