@@ -70,6 +70,7 @@ pub fn render(c: &Scorecard) -> String {
             within(l.within)
         );
     }
+    let _ = write!(out, "{}", statuses(c));
     for l in &c.percentiles {
         let tool = l.tool_ms.map_or("not reported".into(), fmt_ms);
         let expected = l.expected_ms.map_or(String::new(), fmt_ms);
@@ -101,6 +102,26 @@ pub fn render(c: &Scorecard) -> String {
             ScoreVerdict::Fail => "FAIL (some reported figures are off the truth)",
         }
     );
+    out
+}
+
+/// `code count, ...`, or `none`.
+fn list<K: std::fmt::Display>(m: &std::collections::BTreeMap<K, u64>) -> String {
+    if m.is_empty() {
+        return "none".into();
+    }
+    let items: Vec<String> = m.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    items.join(", ")
+}
+
+/// The answers by status (and the tool's failures by kind) side by side.
+fn statuses(c: &Scorecard) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "  server's statuses: {}", list(&c.server_statuses));
+    if let Some(s) = &c.tool_statuses {
+        let _ = writeln!(out, "  tool's statuses:   {}", list(s));
+    }
+    let _ = writeln!(out, "  tool's errors:     {}", list(&c.tool_error_kinds));
     out
 }
 

@@ -5,6 +5,7 @@
 //! reported it beside the reference, the signed error, and whether it is
 //! within tolerance.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -127,6 +128,13 @@ pub struct Scorecard {
     pub stall: Option<StallModel>,
     pub tolerance: Tolerance,
     pub counts: Vec<CountLine>,
+    /// The tool's failures by kind, as it names them (`status_503`, `read`).
+    pub tool_error_kinds: BTreeMap<String, u64>,
+    /// The tool's responses by status, when it reports them.
+    pub tool_statuses: Option<BTreeMap<u16, u64>>,
+    /// The server's answers by status over the window (a reset it injected
+    /// is counted as the 500 it would have been).
+    pub server_statuses: BTreeMap<u16, u64>,
     pub percentiles: Vec<PercentileLine>,
     /// The server's curve, for charts: (quantile, ms).
     pub server_curve: Vec<(f64, f64)>,
@@ -261,6 +269,9 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
         stall,
         tolerance: tol,
         counts,
+        tool_error_kinds: report.error_kinds.clone(),
+        tool_statuses: report.statuses.clone(),
+        server_statuses: truth.statuses.clone(),
         percentiles,
         server_curve: CURVE.iter().map(|&q| (q, server_ms(truth, q))).collect(),
         notes,

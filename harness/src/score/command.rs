@@ -54,7 +54,7 @@ pub struct Ran {
 }
 
 /// The last `n` lines of `text`, for an error message.
-fn tail(text: &str, n: usize) -> String {
+pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }

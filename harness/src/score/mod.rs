@@ -147,7 +147,8 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
     let limit = values.duration * 2 + Duration::from_secs(60);
     let ran = command::run(&argv, work.path(), limit).await?;
     let end = target.snapshot().await?;
-    let report = read_report(opts.tool, &argv, &ran, &values.out)?;
+    let report =
+        read_report(opts.tool, &argv, &ran, &values.out).map_err(|e| with_last_lines(e, &ran))?;
     let truth = target::truth(&start, &end)?;
     let run = Run {
         trial: opts.trial.clone(),
@@ -175,6 +176,25 @@ async fn in_process() -> Result<Target, Error> {
     Err(Error::Usage(
         "this harness was built without the demo feature: give --target URL --admin-token T".into(),
     ))
+}
+
+/// An unparseable report's error, with what the tool printed last.
+fn with_last_lines(e: Error, ran: &command::Ran) -> Error {
+    match e {
+        Error::ToolOutput {
+            file,
+            line,
+            message,
+        } => Error::ToolOutput {
+            file,
+            line,
+            message: format!(
+                "{message}\nthe tool's last lines:\n{}",
+                command::tail(&format!("{}\n{}", ran.stdout, ran.stderr), 8)
+            ),
+        },
+        other => other,
+    }
 }
 
 /// The tool's output through its adapter: stdout, or the file it wrote.

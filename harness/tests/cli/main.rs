@@ -7,3 +7,4 @@ mod judge;
 mod known_target;
 mod record;
 mod run;
+mod score;

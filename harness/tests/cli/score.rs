@@ -1,0 +1,394 @@
+//! `harness score` end to end: the harness itself and real external tools
+//! (wrk, hey: `.ci/run` installs them) against a real mock-api, the
+//! scorecard checked against the target's own `/__admin/stats` and against
+//! `docs/scorecard.schema.json`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::helpers::{args, harness, spawn_target_with, stderr, Target, EXCLUSIVE};
+
+const TOKEN: &str = "score-test-token";
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A target with an admin token, so that `score --target` can drive it.
+async fn scored_target() -> Target {
+    spawn_target_with(|c| c.admin_token = Some(TOKEN.into())).await
+}
+
+fn validate(card: &serde_json::Value) {
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scorecard.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(card)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "scorecard off its schema: {errors:#?}");
+}
+
+fn read_card(path: &Path) -> serde_json::Value {
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    validate(&card);
+    card
+}
+
+fn line<'a>(card: &'a serde_json::Value, section: &str, name: &str) -> &'a serde_json::Value {
+    card[section]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == name)
+        .unwrap_or_else(|| panic!("no {section} line {name} in {card}"))
+}
+
+/// The target's statistics now, every route together: (requests, non-2xx).
+async fn admin_stats(target: &Target) -> (u64, u64) {
+    let stats: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/__admin/stats", target.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let routes = stats["routes"].as_object().unwrap();
+    let count = routes.values().map(|r| r["count"].as_u64().unwrap()).sum();
+    let errors = routes
+        .values()
+        .flat_map(|r| r["statuses"].as_object().unwrap().iter())
+        .filter(|(code, _)| !code.starts_with('2'))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    (count, errors)
+}
+
+/// Whether `tool` can be run. CI sets `MISSION_LAB_REQUIRE_TOOLS=1` (its
+/// `.ci/run` installs wrk and hey), so a missing tool fails there; a
+/// developer's machine without it skips, saying so.
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("MISSION_LAB_REQUIRE_TOOLS").is_none(),
+            "{tool} is not installed, and MISSION_LAB_REQUIRE_TOOLS says it must be"
+        );
+        eprintln!("skipped: {tool} is not installed (apt-get install {tool})");
+    }
+    found
+}
+
+/// `harness score --target T --admin-token ... --tool TOOL --trial TRIAL`.
+async fn score(target: &Target, tool: &str, trial: &str, extra: &[&str]) -> (Output, String) {
+    let out = target.path(&format!("{tool}-{trial}.json"));
+    let mut a = args(&[
+        "score",
+        "--tool",
+        tool,
+        "--trial",
+        trial,
+        "--target",
+        &target.url,
+        "--admin-token",
+        TOKEN,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    a.extend(extra.iter().map(|s| s.to_string()));
+    (harness(a).await, out.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn the_harness_counts_the_errors_trial_as_the_server_does() {
+    let _x = EXCLUSIVE.lock().await;
+    let target = scored_target().await;
+    let (o, out) = score(&target, "harness", "errors", &["--duration", "3s"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let card = read_card(Path::new(&out));
+    let (requests, non_2xx) = admin_stats(&target).await;
+    let r = line(&card, "counts", "requests");
+    let e = line(&card, "counts", "errors");
+    // The window is exact: the server's figures are the admin API's.
+    assert_eq!(r["server"].as_u64().unwrap(), requests);
+    assert_eq!(e["server"].as_u64().unwrap(), non_2xx);
+    assert!(non_2xx > 0, "the 5% of 503s never came: {card}");
+    assert!(e["difference"].as_i64().unwrap().abs() <= 1, "{e}");
+    assert!(r["difference"].as_i64().unwrap().abs() <= 1, "{r}");
+    assert_eq!(card["server_statuses"]["503"].as_u64().unwrap(), non_2xx);
+    assert_eq!(card["trial"], "errors");
+    assert_eq!(card["model"], "closed");
+    // This trial judges counts only: percentiles are shown, not judged.
+    assert!(line(&card, "percentiles", "p99")["within"].is_null());
+    let text = stdout(&o);
+    assert!(text.contains("verdict: PASS"), "{text}");
+    assert!(text.contains("server's statuses: 200 "), "{text}");
+}
+
+#[tokio::test]
+async fn wrk_on_the_fixed_trial_is_scored_against_the_servers_truth() {
+    if !have("wrk") {
+        return;
+    }
+    let _x = EXCLUSIVE.lock().await;
+    let target = scored_target().await;
+    let (o, out) = score(
+        &target,
+        "wrk",
+        "fixed",
+        &["--duration", "3s", "--connections", "10", "--report"],
+    )
+    .await;
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
+    let card = read_card(Path::new(&out));
+    let (requests, non_2xx) = admin_stats(&target).await;
+    let r = line(&card, "counts", "requests");
+    assert_eq!(r["server"].as_u64().unwrap(), requests);
+    assert_eq!(line(&card, "counts", "errors")["server"], non_2xx);
+    // wrk counts the requests it completed; those it cut at its deadline
+    // were served but not counted: at most one per connection.
+    let d = r["difference"].as_i64().unwrap();
+    assert!((-10..=0).contains(&d), "{r}");
+    for p in ["p50", "p90", "p99"] {
+        let l = line(&card, "percentiles", p);
+        let server = l["server_ms"].as_f64().unwrap();
+        assert!((50.0..53.0).contains(&server), "{l}");
+        assert_eq!(l["within"], true, "{l}");
+    }
+    // wrk prints no p95: shown as not reported, never as zero.
+    let p95 = line(&card, "percentiles", "p95");
+    assert!(p95["tool_ms"].is_null() && p95["within"].is_null(), "{p95}");
+    assert!(text.contains("not reported"), "{text}");
+    let page = std::fs::read_to_string(Path::new(&out).with_extension("html")).unwrap();
+    assert!(page.contains("<svg") && page.contains("wrk"), "no chart");
+}
+
+#[tokio::test]
+async fn hey_on_the_errors_trial_counts_every_503() {
+    if !have("hey") {
+        return;
+    }
+    let _x = EXCLUSIVE.lock().await;
+    let target = scored_target().await;
+    let (o, out) = score(
+        &target,
+        "hey",
+        "errors",
+        &["--duration", "3s", "--connections", "10"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let card = read_card(Path::new(&out));
+    let (requests, non_2xx) = admin_stats(&target).await;
+    let e = line(&card, "counts", "errors");
+    assert_eq!(e["server"].as_u64().unwrap(), non_2xx);
+    assert!(e["difference"].as_i64().unwrap().abs() <= 1, "{e}");
+    assert_eq!(line(&card, "counts", "requests")["server"], requests);
+    // hey writes one line per request: its statuses are exact.
+    assert_eq!(card["tool_statuses"]["503"], card["server_statuses"]["503"]);
+}
+
+/// A stall of 200 ms every 2 s: a tenth of arrivals at 200/s wait
+/// Uniform(0, 200 ms], so p95 is about 100 ms and p99 about 180 ms above
+/// the service time.
+const STALL: &str = "seed = 1\nstall = { every = \"2s\", for = \"200ms\", phase = \"0s\" }\n";
+
+#[tokio::test]
+async fn the_harness_open_model_meets_the_stall_expectation_and_a_closed_run_is_flagged() {
+    let _x = EXCLUSIVE.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let behaviour = dir.path().join("stall.toml");
+    std::fs::write(&behaviour, STALL).unwrap();
+    let b = behaviour.to_str().unwrap();
+    let open = dir.path().join("open.json");
+    let o = harness(args(&[
+        "score",
+        "--tool",
+        "harness",
+        "--behaviour",
+        b,
+        "--rate",
+        "200",
+        "--duration",
+        "6s",
+        "--out",
+        open.to_str().unwrap(),
+    ]))
+    .await;
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
+    let card = read_card(&open);
+    assert_eq!(card["reference"], "expectation");
+    assert_eq!(card["measured_from_intended_send_times"], true);
+    for p in ["p95", "p99"] {
+        let l = line(&card, "percentiles", p);
+        let expected = l["expected_ms"].as_f64().unwrap();
+        let tool = l["tool_ms"].as_f64().unwrap();
+        assert!(
+            (tool - expected).abs() <= 0.10 * expected,
+            "{p}: {tool} ms against {expected} ms expected"
+        );
+    }
+    let p99 = line(&card, "percentiles", "p99")["expected_ms"]
+        .as_f64()
+        .unwrap();
+    assert!((180.0..185.0).contains(&p99), "{p99}");
+
+    // The same stall met by four users that wait for each answer.
+    let closed = dir.path().join("closed.json");
+    let o = harness(args(&[
+        "score",
+        "--tool",
+        "harness",
+        "--behaviour",
+        b,
+        "--rate",
+        "200",
+        "--duration",
+        "6s",
+        "--connections",
+        "4",
+        "--out",
+        closed.to_str().unwrap(),
+        "--",
+        env!("CARGO_BIN_EXE_harness"),
+        "run",
+        "--target",
+        "{url}",
+        "--path",
+        "{path}",
+        "--users",
+        "{connections}",
+        "--duration",
+        "{duration}",
+        "--quiet",
+        "--no-server-stats",
+        "--out",
+        "{out}",
+    ]))
+    .await;
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}{}", stderr(&o));
+    let card = read_card(&closed);
+    assert_eq!(card["model"], "closed");
+    assert_eq!(card["verdict"], "fail");
+    let p99 = line(&card, "percentiles", "p99");
+    assert_eq!(p99["within"], false, "{p99}");
+    assert!(p99["error_ms"].as_f64().unwrap() < -50.0, "{p99}");
+    assert!(text.contains("under-reports"), "{text}");
+}
+
+#[tokio::test]
+async fn list_trials_names_each_trial_and_each_tools_command() {
+    let o = harness(args(&["score", "--list-trials"])).await;
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    for t in ["fixed:", "tail:", "errors:", "resets:", "stall:"] {
+        assert!(text.contains(t), "{t} missing: {text}");
+    }
+    for cmd in [
+        "wrk -t1 -c{connections} -d{duration} --latency {url}{path}",
+        "hey -z {duration} -c {connections} -o csv {url}{path}",
+        "oha -q {rate} --latency-correction",
+        "locust -f {locustfile} --headless",
+    ] {
+        assert!(text.contains(cmd), "{cmd} missing: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_or_unreadable_tool_is_exit_2_with_its_last_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("card.json");
+    let run = |script: &str| {
+        let a = args(&[
+            "score",
+            "--tool",
+            "wrk",
+            "--trial",
+            "fixed",
+            "--duration",
+            "1s",
+            "--out",
+            out.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ]);
+        harness(a)
+    };
+    let o = run("echo starting; echo 'unable to connect' >&2; exit 1").await;
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("exit status: 1") && e.contains("unable to connect"),
+        "{e}"
+    );
+    let o = run("printf 'Running 1s test\\n  oops\\n'").await;
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("(stdout)") && e.contains("not wrk's report") && e.contains("oops"),
+        "{e}"
+    );
+    assert!(!out.exists(), "no scorecard is written for a failed tool");
+}
+
+#[tokio::test]
+async fn a_target_without_an_admin_token_is_refused_by_name() {
+    let target = spawn_target_with(|_| {}).await;
+    let (o, out) = score(&target, "harness", "fixed", &["--duration", "1s"]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let e = stderr(&o);
+    assert!(e.contains("no admin token configured"), "{e}");
+    assert!(!Path::new(&out).exists());
+    let o = harness(args(&[
+        "score",
+        "--tool",
+        "harness",
+        "--trial",
+        "fixed",
+        "--target",
+        &target.url,
+    ]))
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--admin-token"), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn usage_mistakes_are_exit_2_naming_the_flag() {
+    for (a, says) in [
+        (vec!["score", "--trial", "fixed"], "--tool"),
+        (vec!["score", "--tool", "wrk"], "--trial"),
+        (vec!["score", "--tool", "wrk", "--trial", "nope"], "nope"),
+        (
+            vec!["score", "--tool", "wrk", "--trial", "fixed", "--rate", "0"],
+            "--rate",
+        ),
+        (
+            vec![
+                "score",
+                "--tool",
+                "wrk",
+                "--trial",
+                "fixed",
+                "--tolerance-pct=-1",
+            ],
+            "--tolerance-pct",
+        ),
+    ] {
+        let o = harness(args(&a)).await;
+        assert_eq!(o.status.code(), Some(2), "{a:?}");
+        assert!(stderr(&o).contains(says), "{a:?}: {}", stderr(&o));
+    }
+}
