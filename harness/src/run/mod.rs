@@ -113,7 +113,8 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
 /// The scenario of `harness run --path`: GET `path`, one steady stage.
 fn ad_hoc(path: &str, load: AdHocLoad, duration: std::time::Duration) -> Result<Scenario, Error> {
     let (limit, load) = match load {
-        AdHocLoad::Users(n) => (String::new(), format!("users = {n}")),
+        // All users from the start, as wrk or hey start their connections.
+        AdHocLoad::Users(n) => (String::new(), format!("users = {n}\nfrom_users = {n}")),
         AdHocLoad::Rate(r) if r.is_finite() && r > 0.0 => {
             // Room in flight for a minute of arrivals (a long stall).
             let in_flight = (r * 60.0).ceil().max(1000.0);

@@ -89,6 +89,8 @@ pub(super) struct RawStage {
     pub(super) rate: Option<Spanned<f64>>,
     #[serde(default)]
     pub(super) from_rate: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub(super) from_users: Option<Spanned<u32>>,
     pub(super) duration: Spanned<String>,
     #[serde(default)]
     pub(super) steady: bool,

@@ -161,6 +161,25 @@ steady = true
 }
 
 #[test]
+fn closed_stages_may_start_from_a_given_number_of_users() {
+    let text = with(
+        "name = \"ramp-up\"\nusers = 500",
+        "name = \"ramp-up\"\nusers = 500\nfrom_users = 500",
+    );
+    let s = Scenario::parse("step.toml", &text).unwrap();
+    assert_eq!(s.stages[0].load, Load::Users { from: 500, to: 500 });
+    assert_eq!(s.stages[1].load, Load::Users { from: 500, to: 500 });
+
+    let text = with(
+        "name = \"ramp-up\"\nusers = 500",
+        "name = \"ramp-up\"\nrate = 100\nfrom_users = 3",
+    );
+    let e = err(&text);
+    assert_eq!(e.field, "stages[0].from_users");
+    assert_eq!(e.line, line_of(&text, "from_users"));
+}
+
+#[test]
 fn scaling_shortens_stages_only() {
     let s = Scenario::builtin().scaled(0.02);
     assert_eq!(s.stages[1].duration, Duration::from_secs(36));

@@ -267,7 +267,8 @@ fn stages(raw: &Spanned<Vec<Spanned<RawStage>>>, src: &Source<'_>) -> Result<Vec
 }
 
 /// Users (closed model) or arrivals per second (open model), each ramping
-/// from where the previous stage of the same model ended.
+/// from where the previous stage of the same model ended, or from
+/// `from_users` / `from_rate`.
 fn stage_load(
     i: usize,
     s: &Spanned<RawStage>,
@@ -285,9 +286,10 @@ fn stage_load(
                     "from_rate only applies to open-model stages (rate)",
                 ));
             }
-            let from = match previous {
-                Some(Load::Users { to, .. }) => to,
-                _ => 0,
+            let from = match (&r.from_users, previous) {
+                (Some(f), _) => *f.get_ref(),
+                (None, Some(Load::Users { to, .. })) => to,
+                (None, _) => 0,
             };
             Ok(Load::Users {
                 from,
@@ -295,6 +297,13 @@ fn stage_load(
             })
         }
         (None, Some(rate)) => {
+            if let Some(f) = &r.from_users {
+                return Err(src.error(
+                    f.span(),
+                    field("from_users"),
+                    "from_users only applies to closed-model stages (users)",
+                ));
+            }
             let to = non_negative(
                 rate,
                 &field("rate"),
