@@ -9,8 +9,11 @@
 //! (10 ms steps from 100 ms, 100 ms steps from 1 s), so its percentiles are
 //! steps, and its `100%` can differ from its exact `Max Response Time`. It
 //! counts a request when it completes: requests still in flight when the
-//! run stops are not counted, though the server served them. Users wait
-//! for each answer: a closed model.
+//! run stops are not counted, though the server served them; and it
+//! rewrites `_stats.csv` once a second (`CSV_STATS_INTERVAL_SEC` in
+//! `locust/stats.py`), its last write up to a second before it stops, so
+//! the file misses the requests of that last second (the summary it prints
+//! on stdout has them). Users wait for each answer: a closed model.
 
 use std::collections::BTreeMap;
 
@@ -137,7 +140,7 @@ pub fn parse_stats(file: &str, text: &str) -> Result<ToolReport, Error> {
         report.percentiles.push(Reported { q: 1.0, ms: max });
     }
     report.notes.push(
-        "Locust rounds response times to about two significant digits before its percentiles, and does not count requests still in flight when it stops".into(),
+        "Locust buckets each response time before its percentiles (whole ms below 100 ms, 10 ms below 1 s: about two significant digits), and rewrites _stats.csv once a second (CSV_STATS_INTERVAL_SEC): the requests of its last second or less are not in it".into(),
     );
     Ok(report)
 }

@@ -8,6 +8,15 @@
 //! than as latency (coordinated omission). Its latency statistics cover
 //! requests that got a response (any status); requests that failed on the
 //! socket or timed out are counted as errors only. wrk reports no p95.
+//!
+//! Before printing, wrk 4 "corrects" its histogram (`stats_correct` in
+//! `src/wrk.c`, wg/wrk#326 and #485): with `interval` = run time divided by
+//! requests per connection (the mean time between a connection's
+//! requests), every sample at or above twice the interval gets synthetic
+//! companions at itself minus 1, 2, ... intervals. That fills in the
+//! requests a stall kept from being sent, but on a target whose latency is
+//! legitimately wide (a lognormal tail) it adds samples nobody waited for
+//! and inflates every percentile above the interval.
 
 use super::{duration_ms, At, LoadModel, Reported, Tool, ToolReport};
 use crate::error::Error;
@@ -16,7 +25,7 @@ use crate::error::Error;
 pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
     let mut report = ToolReport::new(Tool::Wrk, LoadModel::Closed);
     report.notes.push(
-        "wrk measures from when each request was sent (closed model): a stall shows as fewer requests, not as latency".into(),
+        "wrk measures from when each request was sent (closed model), then adds synthetic samples below each latency of twice its mean interval or more (stats_correct, wg/wrk#326): a stall is filled in, but a wide tail is inflated".into(),
     );
     let mut max = None;
     let mut in_distribution = false;

@@ -98,7 +98,20 @@ async fn suite(a: &ScoreArgs, opts: ScoreOptions) -> Result<u8, Error> {
             trial: Some(t.name.to_owned()),
             ..opts.clone()
         };
-        let card = score::score(&opts).await?;
+        // One trial's tool failure is said on its line; the others still run.
+        let card = match score::score(&opts).await {
+            Ok(card) => card,
+            Err(e) => {
+                println!(
+                    "{:<7} ERROR {}",
+                    t.name,
+                    e.to_string().lines().next().unwrap_or("")
+                );
+                eprintln!("harness: trial {}: {e}", t.name);
+                worst = 2;
+                continue;
+            }
+        };
         let path = dir.join(format!("{}.json", t.name));
         let report = a.report.as_ref().map(|_| Some(path.with_extension("html")));
         write(&card, &path, report.as_ref())?;

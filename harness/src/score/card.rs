@@ -186,6 +186,20 @@ fn server_ms(truth: &Truth, q: f64) -> f64 {
     }
 }
 
+/// What the model means for a stall met at a rate, said from the outcome.
+fn stall_note(run: &Run, model: LoadModel, lines: &[PercentileLine]) -> String {
+    let rate = run.rate.unwrap_or_default();
+    let under = lines
+        .iter()
+        .any(|l| l.within == Some(false) && l.error_ms.is_some_and(|e| e < 0.0));
+    match (model, under) {
+        (LoadModel::Open, false) => format!("open model: the tool kept sending at {rate}/s through each stall and measured from the intended send times, as users arriving at that rate experienced it"),
+        (LoadModel::Open, true) => format!("open model, yet the tail is short of the expectation: requests were not sent at {rate}/s through the stalls (arrivals dropped, or latency not measured from the intended send times)"),
+        (LoadModel::Closed, true) => format!("closed model: at most {} requests wait in each stall and nothing else is sent meanwhile, so the tool under-reports what users arriving at {rate}/s experienced", run.connections),
+        (LoadModel::Closed, false) => format!("closed model: only {} requests waited in each stall, yet the tail reads near the expectation: the tool filled in the requests it did not send after the fact (as wrk's stats_correct does), not by measuring them", run.connections),
+    }
+}
+
 /// The scorecard of `report` against `truth`.
 pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
     let tol = run.tolerance;
@@ -209,10 +223,11 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
             let expected = stall.map(|s| s.expected_ms(q));
             let reference = expected.unwrap_or(server);
             let error = tool.map(|t| t - reference);
-            // At 1 - S/E the expectation jumps from no wait to some: a
-            // quantile there is not a fair test.
-            let at_edge = stall.is_some_and(|s| (q - (1.0 - s.for_s / s.every_s)).abs() < 0.005);
-            let judged = run.judge_latency && !at_edge;
+            // Below 1 - S/E a stall trial says nothing a tool should match
+            // (a closed tool at full speed measures its own queueing there),
+            // and at 1 - S/E the expectation jumps from no wait to some.
+            let in_stall = stall.is_none_or(|s| q > 1.0 - s.for_s / s.every_s + 0.005);
+            let judged = run.judge_latency && in_stall;
             PercentileLine {
                 name: name.to_owned(),
                 q,
@@ -230,15 +245,9 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
         })
         .collect::<Vec<_>>();
     let mut notes = report.notes.clone();
-    if stall.is_some() && report.model == LoadModel::Closed {
-        notes.push(format!(
-            "closed model: at most {} requests wait in each stall and nothing else is sent meanwhile, so the tool under-reports what users arriving at {}/s experienced",
-            run.connections,
-            run.rate.unwrap_or_default()
-        ));
-    }
     if let Some(s) = stall {
-        notes.push(format!("the expectation assumes a service time outside stalls about constant (the server's median); the quantile at 1 - S/E = {:.2}, where it jumps, is not judged", 1.0 - s.for_s / s.every_s));
+        notes.push(stall_note(&run, report.model, &percentiles));
+        notes.push(format!("the expectation assumes a service time outside stalls about constant (the server's median); quantiles up to 1 - S/E = {:.2}, where it jumps, are shown, not judged", 1.0 - s.for_s / s.every_s));
     }
     if !run.judge_latency {
         notes.push("this trial judges counts: its percentiles are shown, not judged".into());

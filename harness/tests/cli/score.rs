@@ -392,3 +392,58 @@ async fn usage_mistakes_are_exit_2_naming_the_flag() {
         assert!(stderr(&o).contains(says), "{a:?}: {}", stderr(&o));
     }
 }
+
+#[tokio::test]
+async fn a_suite_scores_every_trial_and_goes_on_past_a_failing_one() {
+    let _x = EXCLUSIVE.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Short trials: the figures are not the point here, the suite's shape is.
+    let o = harness(args(&[
+        "score",
+        "--suite",
+        "--tool",
+        "harness",
+        "--duration",
+        "1s",
+        "--connections",
+        "4",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]))
+    .await;
+    let text = stdout(&o);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{text}{}",
+        stderr(&o)
+    );
+    let trials = ["fixed", "tail", "errors", "resets", "stall"];
+    for (line, trial) in text.lines().zip(trials) {
+        assert!(line.starts_with(trial), "{line} is not {trial}'s line");
+        assert!(line.contains("PASS") || line.contains("FAIL"), "{line}");
+        let card = read_card(&dir.path().join(format!("{trial}.json")));
+        assert_eq!(card["trial"], trial);
+    }
+    assert!(text.contains("scorecards: "), "{text}");
+
+    let o = harness(args(&[
+        "score",
+        "--suite",
+        "--tool",
+        "wrk",
+        "--duration",
+        "1s",
+        "--out",
+        dir.path().join("broken").to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        "echo 'wrk: cannot connect' >&2; exit 3",
+    ]))
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    let text = stdout(&o);
+    let errors = text.lines().filter(|l| l.contains(" ERROR ")).count();
+    assert_eq!(errors, 5, "every trial said, none stopped the rest: {text}");
+    assert!(stderr(&o).contains("cannot connect"), "{}", stderr(&o));
+}
