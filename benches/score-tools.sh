@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Every load tool here scored against the known target, one command:
+#
+#   bash benches/score-tools.sh [OUT_DIR]
+#
+# Starts a release mock-api (admin token set) pinned to CPU 0, then runs
+# `harness score --suite --tool T --target ... ` pinned to CPU 1 (the tool
+# under score inherits it) for each tool in TOOLS (default "harness wrk oha
+# hey locust"): every built-in trial (fixed, tail, errors, resets, stall)
+# with the tool's default command. Prints a markdown table of each tool's
+# signed error per trial and figure (the table in TRUTH.md) and leaves the
+# scorecards (JSON and HTML) in OUT_DIR (default results/score-tools).
+#
+# Tools are installed when missing (wrk and hey with apt-get when root, oha
+# with cargo install, Locust with pip into a venv at LOCUST_VENV, default
+# ~/.cache/mission-lab-locust), or reported missing in one line and
+# skipped. Takes about 2 minutes per tool. Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-results/score-tools}
+TOOLS=${TOOLS:-harness wrk oha hey locust}
+TOKEN=score-tools
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+say() { echo "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+pin() { if have taskset; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+
+for t in wrk hey; do
+  if ! have "$t" && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq "$t") >/dev/null 2>&1 || true
+  fi
+done
+mkdir -p "$work/bin"
+for t in wrk hey; do have "$t" && ln -sf "$(command -v "$t")" "$work/bin/$t"; done
+OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
+if [[ " $TOOLS " == *" oha "* && ! -x "$OHA" ]]; then
+  say "installing oha (cargo install --locked oha, a few minutes)"
+  cargo install --quiet --locked oha >/dev/null 2>&1 || true
+fi
+[ -x "$OHA" ] && ln -sf "$OHA" "$work/bin/oha"
+VENV=${LOCUST_VENV:-$HOME/.cache/mission-lab-locust}
+if [[ " $TOOLS " == *" locust "* && ! -x "$VENV/bin/locust" ]]; then
+  python3 -m venv "$VENV" >/dev/null 2>&1 && "$VENV/bin/pip" install -q locust >/dev/null 2>&1 || true
+fi
+[ -x "$VENV/bin/locust" ] && ln -sf "$VENV/bin/locust" "$work/bin/locust"
+
+cargo build --release -q -p mock-api -p harness
+HARNESS=$PWD/target/release/harness
+
+# A release mock-api on CPU 0, port 0, fresh database (1000 missions, seed
+# 42), its address read from its first line.
+pin 0 target/release/mock-api --listen 127.0.0.1:0 --database "sqlite://$work/target.db" \
+  --reset --admin-token "$TOKEN" >"$work/mock.out" 2>"$work/mock.err" &
+for _ in $(seq 200); do grep -q "listening on" "$work/mock.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$work/mock.out")
+[ -n "$URL" ] || { cat "$work/mock.err" >&2; exit 1; }
+say "mock-api at $URL (CPU 0); tools on CPU 1"
+
+mkdir -p "$OUT"
+{
+  echo "tool versions:"
+  have wrk && echo "  wrk: $(wrk -v 2>&1 | head -1)"
+  have hey && echo "  hey: $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo unknown)"
+  [ -x "$OHA" ] && echo "  oha: $("$OHA" --version)"
+  [ -x "$VENV/bin/locust" ] && echo "  locust: $("$VENV/bin/locust" --version 2>&1 | head -1)"
+  echo "  harness: $("$HARNESS" --version)"
+} | tee "$OUT/versions.txt" >&2
+
+for tool in $TOOLS; do
+  if [ "$tool" != harness ] && [ ! -e "$work/bin/$tool" ]; then
+    say "$tool: missing, skipped"
+    continue
+  fi
+  say "== $tool"
+  # Exit 1 (some figures off the truth) is what this script is for; exit 2
+  # (a trial the tool could not run) is said, and the other tools go on.
+  rc=0
+  pin 1 "$HARNESS" score --suite --tool "$tool" --tools-dir "$work/bin" \
+    --target "$URL" --admin-token "$TOKEN" --report --out "$OUT/$tool" >&2 || rc=$?
+  [ "$rc" -le 1 ] || say "$tool: some trials could not be scored (exit $rc): see above"
+done
+
+python3 - "$OUT" $TOOLS <<'EOF'
+import json, os, sys
+out, tools = sys.argv[1], sys.argv[2:]
+trials = ["fixed", "tail", "errors", "resets", "stall"]
+figs = ["p50", "p90", "p95", "p99", "max"]
+print("| tool | trial | model | requests (tool - server) | errors (tool - server) | " + " | ".join(figs) + " | verdict |")
+print("|---|---|---|---|---|" + "---|" * len(figs) + "---|")
+for tool in tools:
+    for trial in trials:
+        path = os.path.join(out, tool, trial + ".json")
+        if not os.path.exists(path):
+            continue
+        c = json.load(open(path))
+        counts = {l["name"]: l for l in c["counts"]}
+        def count(name):
+            l = counts[name]
+            if l["difference"] is None:
+                return "not reported"
+            return f'{l["difference"]:+d} of {l["server"]}'
+        cells = []
+        for p in c["percentiles"]:
+            if p["tool_ms"] is None:
+                cells.append("not reported")
+                continue
+            ref = p["expected_ms"] if p["expected_ms"] is not None else p["server_ms"]
+            mark = {True: "", False: " ✗", None: " (shown)"}[p["within"]]
+            cells.append(f'{p["tool_ms"]:.1f} vs {ref:.1f} ({p["error_ms"]:+.1f} ms){mark}')
+        print(f'| {tool} | {trial} | {c["model"]} | {count("requests")} | {count("errors")} | '
+              + " | ".join(cells) + f' | {c["verdict"].upper()} |')
+EOF
