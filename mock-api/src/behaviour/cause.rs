@@ -32,6 +32,25 @@ pub enum Cause {
     SlowDependency,
 }
 
+impl Cause {
+    pub const ALL: [Cause; 4] = [
+        Cause::MissingIndex,
+        Cause::NPlusOne,
+        Cause::MemoryLeak,
+        Cause::SlowDependency,
+    ];
+
+    /// The behaviour field that holds its share of requests.
+    pub fn share_field(self) -> &'static str {
+        match self {
+            Cause::MissingIndex => "missing_index_share",
+            Cause::NPlusOne => "n_plus_one_share",
+            Cause::MemoryLeak => "memory_leak_share",
+            Cause::SlowDependency => "slow_dependency_share",
+        }
+    }
+}
+
 impl FromStr for Cause {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -64,18 +83,21 @@ pub struct Effects {
 }
 
 impl Effects {
-    /// What the causes in `b` do to a request to `route`.
-    pub fn of(b: &Behaviour, route: Route) -> Self {
+    /// What the causes in `b` do to the `k`-th request to `route` (each
+    /// cause within its share of requests).
+    pub fn of(b: &Behaviour, route: Route, k: u64) -> Self {
         Effects {
             plan: QueryPlan {
-                missing_index: b.is_on(Cause::MissingIndex),
-                n_plus_one: b.is_on(Cause::NPlusOne),
+                missing_index: b.affects(Cause::MissingIndex, route, k),
+                n_plus_one: b.affects(Cause::NPlusOne, route, k),
             },
-            upstream: b.is_on(Cause::SlowDependency) && route == Route::GetMission,
-            leak: b.is_on(Cause::MemoryLeak).then_some(LeakAmount {
-                bytes: b.leak_bytes,
-                cap: b.leak_cap_bytes,
-            }),
+            upstream: route == Route::GetMission && b.affects(Cause::SlowDependency, route, k),
+            leak: b
+                .affects(Cause::MemoryLeak, route, k)
+                .then_some(LeakAmount {
+                    bytes: b.leak_bytes,
+                    cap: b.leak_cap_bytes,
+                }),
         }
     }
 }

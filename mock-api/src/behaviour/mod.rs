@@ -85,6 +85,12 @@ pub struct Behaviour {
     /// Stall windows: requests reaching a handler in one wait until it ends.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stall: Option<Stall>,
+    /// The share of requests each emulated cause affects (0 to 1, default
+    /// 1: all), drawn per request from the seed: `n_plus_one_share = 0.3`.
+    pub n_plus_one_share: f64,
+    pub missing_index_share: f64,
+    pub slow_dependency_share: f64,
+    pub memory_leak_share: f64,
 }
 
 impl Default for Behaviour {
@@ -98,6 +104,10 @@ impl Default for Behaviour {
             leak_cap_bytes: DEFAULT_LEAK_CAP,
             dependency_latency: Dist::Fixed(20.0),
             stall: None,
+            n_plus_one_share: 1.0,
+            missing_index_share: 1.0,
+            slow_dependency_share: 1.0,
+            memory_leak_share: 1.0,
         }
     }
 }
@@ -137,6 +147,15 @@ impl Behaviour {
         }
         if let Some(stall) = &self.stall {
             stall.validate()?;
+        }
+        for cause in Cause::ALL {
+            let share = self.share(cause);
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!(
+                    "{} must be from 0 to 1, got {share}",
+                    cause.share_field()
+                ));
+            }
         }
         Ok(())
     }
@@ -186,6 +205,31 @@ impl Behaviour {
         self.emulate.contains(&cause)
     }
 
+    /// The share of requests `cause` affects when it is on.
+    pub fn share(&self, cause: Cause) -> f64 {
+        match cause {
+            Cause::NPlusOne => self.n_plus_one_share,
+            Cause::MissingIndex => self.missing_index_share,
+            Cause::SlowDependency => self.slow_dependency_share,
+            Cause::MemoryLeak => self.memory_leak_share,
+        }
+    }
+
+    /// Whether `cause` affects the `k`-th request to `route`: on, and
+    /// within its share by a draw from the seed (the same on every replay).
+    pub fn affects(&self, cause: Cause, route: Route, k: u64) -> bool {
+        if !self.is_on(cause) {
+            return false;
+        }
+        let share = self.share(cause);
+        if share >= 1.0 {
+            return true;
+        }
+        let draw =
+            mix(self.seed ^ mix(0x5ca1e ^ ((cause as u64) << 8) ^ route.index() as u64) ^ mix(k));
+        ((draw >> 11) as f64 / (1u64 << 53) as f64) < share
+    }
+
     fn latency_for(&self, route: Route) -> Option<Dist> {
         self.latency
             .get(route.name())
@@ -195,7 +239,7 @@ impl Behaviour {
 
     /// The decision for the `k`-th request (0-based) to `route`.
     pub fn decide(&self, route: Route, k: u64) -> Decision {
-        let effects = Effects::of(self, route);
+        let effects = Effects::of(self, route, k);
         let latency = self.latency_for(route);
         let faults: Vec<&FaultRule> = self
             .faults
@@ -311,6 +355,32 @@ mod tests {
             .count();
         assert!((4_700..5_300).contains(&hits), "{hits}");
         assert!(Behaviour::default().decide(Route::GetMission, 0) == Decision::default());
+    }
+
+    #[test]
+    fn a_share_picks_that_share_of_requests_and_the_others_are_untouched() {
+        let b = Behaviour {
+            seed: 4,
+            emulate: [Cause::NPlusOne, Cause::SlowDependency].into(),
+            n_plus_one_share: 0.3,
+            slow_dependency_share: 0.0,
+            ..Behaviour::default()
+        };
+        let hit = |k| b.decide(Route::GetMission, k).effects;
+        let n = (0..100_000).filter(|&k| hit(k).plan.n_plus_one).count();
+        assert!((29_000..31_000).contains(&n), "{n}");
+        assert!((0..10_000).all(|k| !hit(k).upstream), "share 0: none");
+        assert!((0..10_000).all(|k| !hit(k).plan.missing_index), "not on");
+        let full = Behaviour {
+            emulate: [Cause::NPlusOne].into(),
+            ..Behaviour::default()
+        };
+        assert!((0..1000).all(|k| full.decide(Route::GetMission, k).effects.plan.n_plus_one));
+        let bad = Behaviour {
+            memory_leak_share: -0.1,
+            ..Behaviour::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("memory_leak_share"));
     }
 
     #[test]
