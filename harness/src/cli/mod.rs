@@ -207,9 +207,18 @@ pub struct RunArgs {
 #[cfg(feature = "demo")]
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Multiply the built-in scenario's stage durations by this.
-    #[arg(long, default_value_t = DEMO_SCALE, allow_negative_numbers = true)]
-    pub duration_scale: f64,
+    /// Multiply the built-in scenario's stage durations by this (with
+    /// --regression: each build's 15 s) [default: 0.0375; 1 with --regression].
+    #[arg(long, allow_negative_numbers = true)]
+    pub duration_scale: Option<f64>,
+    /// Tell the seed's regression story instead: builds made a step worse
+    /// each by CAUSE, then analysed (none: the control, nothing changes).
+    /// --out is then a folder [default: results/regression-CAUSE-<stamp>].
+    #[arg(long, value_enum, value_name = "CAUSE")]
+    pub regression: Option<run::regression::Injected>,
+    /// Builds in the regression story.
+    #[arg(long, default_value_t = 6, requires = "regression")]
+    pub runs: u32,
     #[command(flatten)]
     pub record: RecordArgs,
 }
@@ -232,6 +241,8 @@ pub struct RecordArgs {
     pub no_server_stats: bool,
 }
 
+#[cfg(feature = "demo")]
+mod regression;
 mod score;
 
 /// Runs a parsed command; returns the exit code.
@@ -239,9 +250,11 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
     let result = match cli.command {
         Command::Run(a) => run::run(&a.into()).await?,
         #[cfg(feature = "demo")]
+        Command::Demo(a) if a.regression.is_some() => return regression::regression(a).await,
+        #[cfg(feature = "demo")]
         Command::Demo(a) => {
             run::demo::demo(&run::demo::DemoOptions {
-                duration_scale: a.duration_scale,
+                duration_scale: a.duration_scale.unwrap_or(DEMO_SCALE),
                 seed: a.record.seed,
                 out: a.record.out,
                 quiet: a.record.quiet,
@@ -285,6 +298,7 @@ impl From<RunArgs> for RunOptions {
             no_server_stats: a.record.no_server_stats,
             report: a.report.map(Option::unwrap_or_default),
             junit: a.junit,
+            summary: true,
         }
     }
 }

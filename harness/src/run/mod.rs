@@ -8,6 +8,8 @@
 
 #[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "demo")]
+pub mod regression;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,8 @@ pub enum ScenarioSource {
     Builtin,
     /// A scenario file.
     File(PathBuf),
+    /// A scenario built in code (`harness demo --regression`).
+    Given(Box<Scenario>),
     /// One GET path, one steady stage (`harness run --path`).
     AdHoc {
         path: String,
@@ -63,6 +67,8 @@ pub struct RunOptions {
     pub report: Option<PathBuf>,
     /// Write JUnit XML (one test case per SLO) here.
     pub junit: Option<PathBuf>,
+    /// Print the summary on stdout (the regression story prints its own).
+    pub summary: bool,
 }
 
 /// How a run ended.
@@ -95,6 +101,7 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
     let scenario = match &opts.scenario {
         ScenarioSource::File(path) => Scenario::from_file(path)?,
         ScenarioSource::Builtin => Scenario::builtin(),
+        ScenarioSource::Given(s) => (**s).clone(),
         ScenarioSource::AdHoc {
             path,
             load,
@@ -187,12 +194,14 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     if let Some(junit) = &opts.junit {
         write_file(junit, report::junit(&record))?;
     }
-    let _ = output::run(
-        &mut std::io::stdout().lock(),
-        &record,
-        &path,
-        report.as_deref(),
-    );
+    if opts.summary {
+        let _ = output::run(
+            &mut std::io::stdout().lock(),
+            &record,
+            &path,
+            report.as_deref(),
+        );
+    }
     Ok(RunResult {
         passed: record.verdict.passed(),
         record,

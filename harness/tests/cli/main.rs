@@ -6,5 +6,6 @@ mod helpers;
 mod judge;
 mod known_target;
 mod record;
+mod regression;
 mod run;
 mod score;

@@ -1,0 +1,268 @@
+//! `harness demo --regression CAUSE`: the seed document's regression story
+//! run for real. In: a cause, the number of runs ("builds"), a scale, a
+//! seed and a folder. Out: one run record per build (and their HTML
+//! reports) in the folder, the analysis of the history as `harness
+//! analyze` prints it, and whether the cause it names first is the one
+//! injected.
+//!
+//! A mock-api starts in-process on a fresh seeded database (admin token
+//! set); before each build the cause is made a step worse through the admin
+//! API (or, for data growth, missions are added), as a regression creeps
+//! in over weeks; each build runs the seed's mix at a steady load.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::demo::InProcess;
+use super::{run, RunOptions, ScenarioSource};
+use crate::analysis::{self, Analysis, CauseKind, HistoryVerdict, Run};
+use crate::error::Error;
+use crate::output::progress::{self, Mode};
+use crate::scenario::{Load, Percentile, Scenario, Stage, ThinkTime};
+
+/// A cause to inject, or none (the control).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Injected {
+    /// A growing share of mission reads load their waypoints one query each.
+    NPlusOne,
+    /// A growing share of searches and waypoint lookups run without indexes.
+    MissingIndex,
+    /// Each request retains more memory, never freed.
+    MemoryLeak,
+    /// Mission reads call an upstream service that grows slower.
+    SlowDependency,
+    /// The missions table grows while the search runs without its index.
+    DataGrowth,
+    /// Nothing changes between builds: the control.
+    None,
+}
+
+impl Injected {
+    pub fn name(self) -> &'static str {
+        match self {
+            Injected::NPlusOne => "n-plus-one",
+            Injected::MissingIndex => "missing-index",
+            Injected::MemoryLeak => "memory-leak",
+            Injected::SlowDependency => "slow-dependency",
+            Injected::DataGrowth => "data-growth",
+            Injected::None => "none",
+        }
+    }
+
+    /// The cause the analysis should name first (`None`: no cause).
+    pub fn expected(self) -> Option<CauseKind> {
+        match self {
+            Injected::NPlusOne => Some(CauseKind::NPlusOne),
+            Injected::MissingIndex | Injected::DataGrowth => Some(CauseKind::MissingIndex),
+            Injected::MemoryLeak => Some(CauseKind::MemoryLeak),
+            Injected::SlowDependency => Some(CauseKind::SlowDependency),
+            Injected::None => None,
+        }
+    }
+
+    /// The behaviour of build `i` of `runs` (step `s` = i / (runs - 1),
+    /// from 0 to 1): the schedule documented in the README.
+    pub fn behaviour(self, i: u32, runs: u32, seed: u64) -> Value {
+        let s = f64::from(i) / f64::from(runs.saturating_sub(1).max(1));
+        let base = json!({ "seed": seed });
+        let mut b = base.as_object().cloned().unwrap_or_default();
+        let mut set = |k: &str, v: Value| {
+            b.insert(k.to_owned(), v);
+        };
+        match self {
+            Injected::NPlusOne => {
+                set("emulate", json!(["n-plus-one"]));
+                set("n_plus_one_share", json!(s));
+            }
+            Injected::MissingIndex => {
+                set("emulate", json!(["missing-index"]));
+                set("missing_index_share", json!(s));
+            }
+            Injected::MemoryLeak => {
+                set("emulate", json!(["memory-leak"]));
+                set("leak_bytes", json!((s * LEAK_BYTES_MAX as f64) as u64));
+            }
+            Injected::SlowDependency => {
+                set("emulate", json!(["slow-dependency"]));
+                set(
+                    "dependency_latency",
+                    json!(format!("fixed({})", 1.0 + s * DEPENDENCY_MS_MAX)),
+                );
+            }
+            Injected::DataGrowth => set("emulate", json!(["missing-index"])),
+            Injected::None => {}
+        }
+        Value::Object(b)
+    }
+
+    /// Missions added before build `i` (data growth only).
+    pub fn missions_added(self, i: u32) -> u32 {
+        match (self, i) {
+            (Injected::DataGrowth, 1..) => MISSIONS_PER_BUILD,
+            _ => 0,
+        }
+    }
+}
+
+/// Bytes each request retains in the last build of `memory-leak`.
+pub const LEAK_BYTES_MAX: u64 = 256 * 1024;
+/// The upstream's latency in the last build of `slow-dependency`, ms above 1.
+pub const DEPENDENCY_MS_MAX: f64 = 24.0;
+/// Missions added before each build after the first (`data-growth`).
+pub const MISSIONS_PER_BUILD: u32 = 4000;
+/// Users of each build (no think time beyond the pacing below).
+pub const USERS: u32 = 20;
+/// Each user starts a request every this long (Locust's constant pacing).
+pub const PACING: Duration = Duration::from_millis(100);
+/// A build's length at `--duration-scale 1`.
+pub const BUILD: Duration = Duration::from_secs(15);
+
+/// Options of `harness demo --regression`.
+#[derive(Debug, Clone)]
+pub struct RegressionOptions {
+    pub cause: Injected,
+    pub runs: u32,
+    pub duration_scale: f64,
+    pub seed: u64,
+    pub out: PathBuf,
+    pub quiet: bool,
+}
+
+/// What the story ended with.
+#[derive(Debug)]
+pub struct Outcome {
+    pub analysis: Analysis,
+    /// The first cause named is the injected one (for `none`: the verdict
+    /// is stable).
+    pub named: bool,
+    pub records: Vec<PathBuf>,
+}
+
+/// The seed's mix (60/20/20, its keys) at a steady, paced load.
+pub fn scenario(cause: Injected, duration_scale: f64) -> Scenario {
+    let mut s = Scenario::builtin();
+    s.name = format!("regression-{}", cause.name());
+    s.think_time = ThinkTime::ConstantPacing(PACING);
+    s.stages = vec![Stage {
+        name: "steady".into(),
+        load: Load::Users {
+            from: USERS,
+            to: USERS,
+        },
+        duration: BUILD
+            .mul_f64(duration_scale)
+            .max(Duration::from_millis(500)),
+        steady: true,
+    }];
+    s
+}
+
+/// Runs the story: `runs` builds, each a step worse, then the analysis.
+pub async fn regression(opts: &RegressionOptions) -> Result<Outcome, Error> {
+    if opts.runs < 3 {
+        return Err(Error::Usage(format!(
+            "--runs must be 3 or more (a trend needs them), got {}",
+            opts.runs
+        )));
+    }
+    if !(opts.duration_scale.is_finite() && opts.duration_scale > 0.0) {
+        return Err(Error::Usage(format!(
+            "--duration-scale must be a number above 0, got {}",
+            opts.duration_scale
+        )));
+    }
+    let token = format!("regression-{}", std::process::id());
+    let target = InProcess::start(Some(token.clone()), opts.quiet).await?;
+    let result = builds(opts, &target, &token).await;
+    target.stop().await;
+    let records = result?;
+    let runs: Vec<Run> = records.iter().map(|(_, r)| Run::from_record(r)).collect();
+    let analysis = analysis::analyze(&runs, Percentile::P95, None)?;
+    let first = analysis.likely_causes.first().map(|c| c.cause);
+    let named = match opts.cause.expected() {
+        Some(kind) => first == Some(kind) && analysis.verdict == HistoryVerdict::Regression,
+        None => analysis.verdict == HistoryVerdict::Stable,
+    };
+    Ok(Outcome {
+        analysis,
+        named,
+        records: records.into_iter().map(|(p, _)| p).collect(),
+    })
+}
+
+/// Each build: the behaviour a step worse (and missions added), then a run.
+async fn builds(
+    opts: &RegressionOptions,
+    target: &InProcess,
+    token: &str,
+) -> Result<Vec<(PathBuf, crate::record::RunRecord)>, Error> {
+    let client = reqwest::Client::new();
+    let mode = Mode::detect(opts.quiet);
+    let mut out = Vec::new();
+    let mut added = 0u32;
+    for i in 0..opts.runs {
+        let behaviour = opts.cause.behaviour(i, opts.runs, opts.seed);
+        let grow = opts.cause.missions_added(i);
+        if grow > 0 {
+            let first = 1000 + added + 1;
+            target.add_missions(first, first + grow - 1).await?;
+            added += grow;
+        }
+        let put = client
+            .put(format!("{}/__admin/behaviour", target.url))
+            .bearer_auth(token)
+            .json(&behaviour)
+            .send()
+            .await
+            .map_err(|e| Error::Usage(format!("PUT /__admin/behaviour: {e}")))?;
+        if !put.status().is_success() {
+            return Err(Error::Usage(format!(
+                "PUT /__admin/behaviour answered {}: {}",
+                put.status(),
+                put.text().await.unwrap_or_default()
+            )));
+        }
+        let label = format!("build-{}", i + 1);
+        progress::announce(
+            mode,
+            format_args!(
+                "regression {}: {label}: behaviour {behaviour}{}",
+                opts.cause.name(),
+                if added > 0 {
+                    format!(", {} missions", 1000 + added)
+                } else {
+                    String::new()
+                }
+            ),
+        );
+        let path = opts.out.join(format!("{label}.json"));
+        let result = run(&RunOptions {
+            target: target.url.clone(),
+            scenario: ScenarioSource::Given(Box::new(scenario(opts.cause, opts.duration_scale))),
+            duration_scale: 1.0,
+            seed: opts.seed,
+            out: Some(path.clone()),
+            label: Some(label),
+            quiet: true,
+            no_server_stats: false,
+            report: None,
+            junit: None,
+            summary: false,
+        })
+        .await?;
+        let l = &result.record.steady.latency;
+        println!(
+            "{:<8} {} requests, {} errors, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
+            result.record.label.as_deref().unwrap_or(""),
+            result.record.steady.requests,
+            result.record.steady.errors,
+            l.p50_ms,
+            l.p95_ms,
+            l.p99_ms
+        );
+        out.push((path, result.record));
+    }
+    Ok(out)
+}
