@@ -31,7 +31,7 @@ fn plans() -> [(&'static str, QueryPlan); 2] {
             "missing_index",
             QueryPlan {
                 missing_index: true,
-                n_plus_one: false,
+                ..QueryPlan::default()
             },
         ),
     ]
@@ -72,15 +72,15 @@ fn causes(c: &mut Criterion) {
                 (
                     "n-plus-one",
                     QueryPlan {
-                        missing_index: false,
                         n_plus_one: true,
+                        ..QueryPlan::default()
                     },
                 ),
                 (
                     "missing index",
                     QueryPlan {
                         missing_index: true,
-                        n_plus_one: false,
+                        ..QueryPlan::default()
                     },
                 ),
             ] {

@@ -126,6 +126,10 @@ async fn serve(
     }
     if let Some(amount) = decision.effects.leak {
         state.leak.leak(amount);
+        let pause = state.leak.pause(amount);
+        if !pause.is_zero() {
+            state.delayer.until(Instant::now() + pause).await;
+        }
     }
     match decision.fault {
         None => {

@@ -75,6 +75,7 @@ impl Injected {
             Injected::NPlusOne => {
                 set("emulate", json!(["n-plus-one"]));
                 set("n_plus_one_share", json!(s));
+                set("db_round_trip_us", json!(DB_ROUND_TRIP_US));
             }
             Injected::MissingIndex => {
                 set("emulate", json!(["missing-index"]));
@@ -83,6 +84,7 @@ impl Injected {
             Injected::MemoryLeak => {
                 set("emulate", json!(["memory-leak"]));
                 set("leak_bytes", json!((s * LEAK_BYTES_MAX as f64) as u64));
+                set("leak_pause_us_per_mib", json!(LEAK_PAUSE_US_PER_MIB));
             }
             Injected::SlowDependency => {
                 set("emulate", json!(["slow-dependency"]));
@@ -106,6 +108,11 @@ impl Injected {
     }
 }
 
+/// Each query of a mission read pays this round trip (`n-plus-one`), µs:
+/// a database a network hop away, where N+1 hurts.
+pub const DB_ROUND_TRIP_US: u64 = 500;
+/// Pause per MiB retained (`memory-leak`), µs: a managed runtime's pressure.
+pub const LEAK_PAUSE_US_PER_MIB: f64 = 20.0;
 /// Bytes each request retains in the last build of `memory-leak`.
 pub const LEAK_BYTES_MAX: u64 = 256 * 1024;
 /// The upstream's latency in the last build of `slow-dependency`, ms above 1.
@@ -116,6 +123,8 @@ pub const MISSIONS_PER_BUILD: u32 = 4000;
 pub const USERS: u32 = 20;
 /// Each user starts a request every this long (Locust's constant pacing).
 pub const PACING: Duration = Duration::from_millis(100);
+/// The unrecorded warm-up before the first build.
+pub const WARM_UP: Duration = Duration::from_secs(2);
 /// A build's length at `--duration-scale 1`.
 pub const BUILD: Duration = Duration::from_secs(15);
 
@@ -192,6 +201,32 @@ pub async fn regression(opts: &RegressionOptions) -> Result<Outcome, Error> {
     })
 }
 
+/// A short unrecorded run first, so that the first build does not pay for
+/// cold caches and new connections (which would read as a trend).
+async fn warm_up(opts: &RegressionOptions, target: &InProcess) -> Result<(), Error> {
+    let dir = tempfile::tempdir().map_err(|source| Error::CreateDir {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let mut s = scenario(Injected::None, 1.0);
+    s.stages[0].duration = WARM_UP;
+    run(&RunOptions {
+        target: target.url.clone(),
+        scenario: ScenarioSource::Given(Box::new(s)),
+        duration_scale: 1.0,
+        seed: opts.seed,
+        out: Some(dir.path().join("warm-up.json")),
+        label: Some("warm-up".into()),
+        quiet: true,
+        no_server_stats: true,
+        report: None,
+        junit: None,
+        summary: false,
+    })
+    .await?;
+    Ok(())
+}
+
 /// Each build: the behaviour a step worse (and missions added), then a run.
 async fn builds(
     opts: &RegressionOptions,
@@ -200,6 +235,7 @@ async fn builds(
 ) -> Result<Vec<(PathBuf, crate::record::RunRecord)>, Error> {
     let client = reqwest::Client::new();
     let mode = Mode::detect(opts.quiet);
+    warm_up(opts, target).await?;
     let mut out = Vec::new();
     let mut added = 0u32;
     for i in 0..opts.runs {

@@ -3,48 +3,111 @@
 
 use crate::helpers::{args, harness, read_record, stderr, EXCLUSIVE};
 
-#[tokio::test]
-async fn a_slow_dependency_story_names_the_injected_cause_and_exits_0() {
-    let _x = EXCLUSIVE.lock().await;
+/// `harness demo --regression CAUSE --runs N` with 4.5 s builds; the exit
+/// code, stdout and the folder of records.
+async fn story(cause: &str, runs: u32) -> (Option<i32>, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("story");
     let o = harness(args(&[
         "demo",
         "--regression",
-        "slow-dependency",
+        cause,
         "--runs",
-        "3",
+        &runs.to_string(),
         "--duration-scale",
         "0.3",
         "--quiet",
         "--out",
-        out.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
     ]))
     .await;
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
     let builds = text.lines().filter(|l| l.starts_with("build-")).count();
-    assert_eq!(builds, 3, "{text}");
-    assert!(text.contains("1. slow dependency [high]"), "{text}");
+    assert_eq!(builds, runs as usize, "{text}{}", stderr(&o));
+    assert!(dir.path().join("report.html").exists());
+    (o.status.code(), text, dir)
+}
+
+/// The story of `cause` names `named` first, with a regression verdict.
+async fn named_first(cause: &str, named: &str) -> (String, tempfile::TempDir) {
+    let _x = EXCLUSIVE.lock().await;
+    let (code, text, dir) = story(cause, 3).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("REGRESSION"), "{text}");
+    assert!(text.contains(&format!("1. {named} [high]")), "{text}");
     assert!(
-        text.contains("injected: slow-dependency; named first: slow dependency"),
+        text.contains(&format!("injected: {cause}; named first: {named}")),
         "{text}"
     );
     assert!(text.contains("the injected cause"), "{text}");
-    assert!(out.join("report.html").exists());
-    // The upstream grew slower build by build, as the schedule says.
-    let upstream: Vec<f64> = (1..=3)
+    (text, dir)
+}
+
+/// A figure of `route` in the server section of each build's record.
+fn per_build(dir: &tempfile::TempDir, n: u32, f: impl Fn(&serde_json::Value) -> f64) -> Vec<f64> {
+    (1..=n)
         .map(|i| {
-            let r = read_record(&out.join(format!("build-{i}.json")));
+            let r = read_record(&dir.path().join(format!("build-{i}.json")));
             assert_eq!(r["label"], format!("build-{i}"));
-            r["server"]["routes"]["get_mission"]["upstream_ms_per_request"]
-                .as_f64()
-                .unwrap()
+            f(&r["server"])
         })
-        .collect();
+        .collect()
+}
+
+fn rising(v: &[f64]) -> bool {
+    v.windows(2).all(|w| w[1] > w[0])
+}
+
+#[tokio::test]
+async fn slow_dependency_is_named_first() {
+    let (_, dir) = named_first("slow-dependency", "slow dependency").await;
+    let upstream = per_build(&dir, 3, |s| {
+        s["routes"]["get_mission"]["upstream_ms_per_request"]
+            .as_f64()
+            .unwrap()
+    });
+    assert!(rising(&upstream), "{upstream:?}");
+}
+
+#[tokio::test]
+async fn n_plus_one_is_named_first() {
+    let (_, dir) = named_first("n-plus-one", "N+1 queries").await;
+    let queries = per_build(&dir, 3, |s| {
+        s["routes"]["get_mission"]["db_queries_per_request"]
+            .as_f64()
+            .unwrap()
+    });
+    assert!(rising(&queries), "{queries:?}");
+}
+
+#[tokio::test]
+async fn missing_index_is_named_first() {
+    named_first("missing-index", "missing index / data growth").await;
+}
+
+#[tokio::test]
+async fn data_growth_is_named_first_with_the_missions_growing() {
+    let (text, dir) = named_first("data-growth", "missing index / data growth").await;
+    let missions = per_build(&dir, 3, |s| s["missions"].as_f64().unwrap());
+    assert_eq!(missions, [1000.0, 5000.0, 9000.0]);
+    assert!(text.contains("missions 1000 -> 9000"), "{text}");
+}
+
+#[tokio::test]
+async fn memory_leak_is_named_first() {
+    let (_, dir) = named_first("memory-leak", "memory leak / GC pressure").await;
+    let rss = per_build(&dir, 3, |s| s["rss_bytes_end"].as_f64().unwrap());
+    assert!(rising(&rss), "{rss:?}");
+}
+
+#[tokio::test]
+async fn the_control_with_nothing_injected_is_stable() {
+    let _x = EXCLUSIVE.lock().await;
+    let (code, text, _dir) = story("none", 5).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("NO SIGNIFICANT CHANGE"), "{text}");
     assert!(
-        upstream.windows(2).all(|w| w[1] > w[0] + 5.0),
-        "{upstream:?}"
+        text.contains("injected: none (the control); verdict stable"),
+        "{text}"
     );
 }
 

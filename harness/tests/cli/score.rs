@@ -159,8 +159,10 @@ async fn wrk_on_the_fixed_trial_is_scored_against_the_servers_truth() {
     assert!((-10..=0).contains(&d), "{r}");
     for p in ["p50", "p90", "p99"] {
         let l = line(&card, "percentiles", p);
+        // 50 ms added, plus the server's real work and, on a busy
+        // machine, its scheduling.
         let server = l["server_ms"].as_f64().unwrap();
-        assert!((50.0..53.0).contains(&server), "{l}");
+        assert!((50.0..65.0).contains(&server), "{l}");
         assert_eq!(l["within"], true, "{l}");
     }
     // wrk prints no p95: shown as not reported, never as zero.

@@ -69,6 +69,8 @@ impl FromStr for Cause {
 pub struct LeakAmount {
     pub bytes: u64,
     pub cap: u64,
+    /// Wait per MiB retained so far, ns (the emulated pressure).
+    pub pause_ns_per_mib: u64,
 }
 
 /// What the emulated causes change for one request.
@@ -90,6 +92,10 @@ impl Effects {
             plan: QueryPlan {
                 missing_index: b.affects(Cause::MissingIndex, route, k),
                 n_plus_one: b.affects(Cause::NPlusOne, route, k),
+                round_trip: match route {
+                    Route::GetMission => std::time::Duration::from_micros(b.db_round_trip_us),
+                    _ => std::time::Duration::ZERO,
+                },
             },
             upstream: route == Route::GetMission && b.affects(Cause::SlowDependency, route, k),
             leak: b
@@ -97,6 +103,7 @@ impl Effects {
                 .then_some(LeakAmount {
                     bytes: b.leak_bytes,
                     cap: b.leak_cap_bytes,
+                    pause_ns_per_mib: (b.leak_pause_us_per_mib * 1000.0) as u64,
                 }),
         }
     }
@@ -136,7 +143,7 @@ impl Leak {
     /// Retains `amount.bytes` more (written to, so they are resident), up
     /// to `amount.cap` in all.
     pub fn leak(&self, amount: LeakAmount) {
-        let LeakAmount { bytes, cap } = amount;
+        let LeakAmount { bytes, cap, .. } = amount;
         use std::sync::atomic::Ordering;
         let total = self.total.load(Ordering::Relaxed);
         let n = bytes.min(cap.saturating_sub(total));
@@ -159,5 +166,10 @@ impl Leak {
 
     pub fn total(&self) -> u64 {
         self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The emulated pressure of what is retained now, at `amount`'s rate.
+    pub fn pause(&self, amount: LeakAmount) -> std::time::Duration {
+        std::time::Duration::from_nanos(amount.pause_ns_per_mib.saturating_mul(self.total() >> 20))
     }
 }

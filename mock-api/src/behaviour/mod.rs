@@ -91,6 +91,14 @@ pub struct Behaviour {
     pub missing_index_share: f64,
     pub slow_dependency_share: f64,
     pub memory_leak_share: f64,
+    /// Each query of a mission read waits this many µs, as a round trip to
+    /// a database over a network would (0: in-process only). N+1 reads pay
+    /// it once per waypoint.
+    pub db_round_trip_us: u64,
+    /// Under `memory-leak`, each leaking request also waits this many µs
+    /// per MiB retained so far: the allocator or garbage-collector pressure
+    /// a managed runtime would show (0: none).
+    pub leak_pause_us_per_mib: f64,
 }
 
 impl Default for Behaviour {
@@ -108,6 +116,8 @@ impl Default for Behaviour {
             missing_index_share: 1.0,
             slow_dependency_share: 1.0,
             memory_leak_share: 1.0,
+            db_round_trip_us: 0,
+            leak_pause_us_per_mib: 0.0,
         }
     }
 }
@@ -147,6 +157,20 @@ impl Behaviour {
         }
         if let Some(stall) = &self.stall {
             stall.validate()?;
+        }
+        if self.db_round_trip_us > 1_000_000 {
+            return Err(format!(
+                "db_round_trip_us must be at most 1000000 (1 s), got {}",
+                self.db_round_trip_us
+            ));
+        }
+        if !(self.leak_pause_us_per_mib.is_finite()
+            && (0.0..=1000.0).contains(&self.leak_pause_us_per_mib))
+        {
+            return Err(format!(
+                "leak_pause_us_per_mib must be from 0 to 1000, got {}",
+                self.leak_pause_us_per_mib
+            ));
         }
         for cause in Cause::ALL {
             let share = self.share(cause);

@@ -47,13 +47,18 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 const ROWS_PER_INSERT: usize = 400;
 
 /// Which query path to take: the emulated regression causes switch the
-/// SQL the store really runs (no sleeps stand in for them).
+/// SQL the store really runs (no sleeps stand in for them). Apart from
+/// them, a mission read may pay a round trip per query, as it would to a
+/// database over a network (the infrastructure, not a cause).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueryPlan {
     /// Search and waypoint lookups run `NOT INDEXED`: full scans.
     pub missing_index: bool,
     /// A mission read loads its waypoints with one query each.
     pub n_plus_one: bool,
+    /// Each query of a mission read waits this long, holding its
+    /// connection (0: the in-process database's own cost only).
+    pub round_trip: Duration,
 }
 
 impl QueryPlan {

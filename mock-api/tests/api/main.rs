@@ -1,6 +1,7 @@
 //! Integration tests: the real API on 127.0.0.1 (port 0) over a real SQLite file.
 
 mod binary;
+mod causes;
 mod helpers;
 mod known_target;
 mod load;
