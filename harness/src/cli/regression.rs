@@ -6,17 +6,15 @@
 use std::path::Path;
 
 use super::DemoArgs;
-use crate::analysis::Run;
 use crate::error::{write_file, Error};
 use crate::output::{self, report, Format};
-use crate::record::RunRecord;
 use crate::run::regression::{self, Injected, RegressionOptions};
+use crate::run::stamp;
 
 pub(super) async fn regression(a: DemoArgs) -> Result<u8, Error> {
     let cause = a.regression.unwrap_or(Injected::None);
     let out = a.record.out.clone().unwrap_or_else(|| {
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        Path::new("results").join(format!("regression-{}-{stamp}", cause.name()))
+        Path::new("results").join(format!("regression-{}-{}", cause.name(), stamp()))
     });
     let outcome = regression::regression(&RegressionOptions {
         cause,
@@ -61,14 +59,9 @@ pub(super) async fn regression(a: DemoArgs) -> Result<u8, Error> {
     };
     use std::io::Write as _;
     let _ = writeln!(stdout, "\n{line}");
-    let records: Vec<RunRecord> = outcome
-        .records
-        .iter()
-        .map(|p| RunRecord::read(p))
-        .collect::<Result<_, _>>()?;
-    let runs: Vec<Run> = records.iter().map(Run::from_record).collect();
+    let runs = &outcome.runs;
     let page = out.join("report.html");
-    if let Some(last) = records.last() {
+    if let Some((_, last)) = outcome.records.last() {
         write_file(
             &page,
             report::html(last, None, Some((runs.as_slice(), &outcome.analysis))),

@@ -8,12 +8,9 @@ use super::ScoreArgs;
 use crate::error::{write_file, Error};
 use crate::output::report::scorecard as html;
 use crate::output::scorecard as text;
+use crate::run::stamp;
 use crate::score::card::{Scorecard, Tolerance};
 use crate::score::{self, trial, ScoreOptions};
-
-fn stamp() -> String {
-    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
-}
 
 fn options(a: &ScoreArgs) -> Result<ScoreOptions, Error> {
     for (flag, v) in [

@@ -1,7 +1,8 @@
 //! `harness demo`: the README's main job. In: a scale and a seed. Out: the
 //! same as `harness run`, against a mock-api started in-process on
 //! 127.0.0.1 (a free port) over a fresh temporary SQLite database (1000
-//! missions, seed 42), stopped afterwards. Only this module (behind the
+//! missions, seed 42), stopped afterwards. [`InProcess`] is that mock-api
+//! for `score` and the regression story too: only this module (behind the
 //! `demo` feature, on by default) depends on mock-api.
 
 use std::path::PathBuf;
@@ -25,10 +26,18 @@ pub struct DemoOptions {
 pub struct InProcess {
     pub url: String,
     pub dir: tempfile::TempDir,
+    /// Missions seeded at start (numbered 1 to this).
+    pub missions: u32,
     store: mock_api::Store,
     seed: u64,
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<Result<(), mock_api::Error>>,
+}
+
+impl std::fmt::Debug for InProcess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcess").field("url", &self.url).finish()
+    }
 }
 
 impl InProcess {
@@ -63,6 +72,7 @@ impl InProcess {
             url,
             dir,
             store,
+            missions: config.missions,
             seed: config.seed,
             stop,
             server,

@@ -80,9 +80,14 @@ pub struct RunResult {
     pub passed: bool,
 }
 
+/// Now, as default file names carry it: `20261126T230512Z` (UTC).
+pub fn stamp() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
 /// `results/20261126T230512Z-req-perf-401.json`.
 pub fn default_record_path(scenario: &str) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let stamp = stamp();
     let safe: String = scenario
         .chars()
         .map(|c| {
@@ -94,6 +99,16 @@ pub fn default_record_path(scenario: &str) -> PathBuf {
         })
         .collect();
     Path::new("results").join(format!("{stamp}-{safe}.json"))
+}
+
+/// `--duration-scale` must be a number above 0.
+pub(crate) fn check_scale(scale: f64) -> Result<(), Error> {
+    if scale.is_finite() && scale > 0.0 {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--duration-scale must be a number above 0, got {scale}"
+    )))
 }
 
 /// The scenario to run: the file's, or the built-in one; scaled.
@@ -108,12 +123,7 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
             duration,
         } => ad_hoc(path, *load, *duration)?,
     };
-    if !(opts.duration_scale.is_finite() && opts.duration_scale > 0.0) {
-        return Err(Error::Usage(format!(
-            "--duration-scale must be a number above 0, got {}",
-            opts.duration_scale
-        )));
-    }
+    check_scale(opts.duration_scale)?;
     Ok(scenario.scaled(opts.duration_scale))
 }
 

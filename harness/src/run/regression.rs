@@ -20,6 +20,7 @@ use super::{run, RunOptions, ScenarioSource};
 use crate::analysis::{self, Analysis, CauseKind, HistoryVerdict, Run};
 use crate::error::Error;
 use crate::output::progress::{self, Mode};
+use crate::record::RunRecord;
 use crate::scenario::{Load, Percentile, Scenario, Stage, ThinkTime};
 
 /// A cause to inject, or none (the control).
@@ -146,7 +147,10 @@ pub struct Outcome {
     /// The first cause named is the injected one (for `none`: the verdict
     /// is stable).
     pub named: bool,
-    pub records: Vec<PathBuf>,
+    /// Each build's record, oldest first, and where it was written.
+    pub records: Vec<(PathBuf, RunRecord)>,
+    /// The same builds as the analysis read them.
+    pub runs: Vec<Run>,
 }
 
 /// The seed's mix (60/20/20, its keys) at a steady, paced load.
@@ -176,12 +180,7 @@ pub async fn regression(opts: &RegressionOptions) -> Result<Outcome, Error> {
             opts.runs
         )));
     }
-    if !(opts.duration_scale.is_finite() && opts.duration_scale > 0.0) {
-        return Err(Error::Usage(format!(
-            "--duration-scale must be a number above 0, got {}",
-            opts.duration_scale
-        )));
-    }
+    super::check_scale(opts.duration_scale)?;
     let token = format!("regression-{}", std::process::id());
     let target = InProcess::start(Some(token.clone()), opts.quiet).await?;
     let result = builds(opts, &target, &token).await;
@@ -197,8 +196,34 @@ pub async fn regression(opts: &RegressionOptions) -> Result<Outcome, Error> {
     Ok(Outcome {
         analysis,
         named,
-        records: records.into_iter().map(|(p, _)| p).collect(),
+        records,
+        runs,
     })
+}
+
+/// A run of `scenario` against the in-process target, quiet and without
+/// its summary (the story prints a line per build), reading the server's
+/// statistics.
+fn options(
+    target: &InProcess,
+    scenario: Scenario,
+    seed: u64,
+    out: PathBuf,
+    label: &str,
+) -> RunOptions {
+    RunOptions {
+        target: target.url.clone(),
+        scenario: ScenarioSource::Given(Box::new(scenario)),
+        duration_scale: 1.0,
+        seed,
+        out: Some(out),
+        label: Some(label.to_owned()),
+        quiet: true,
+        no_server_stats: false,
+        report: None,
+        junit: None,
+        summary: false,
+    }
 }
 
 /// A short unrecorded run first, so that the first build does not pay for
@@ -210,20 +235,15 @@ async fn warm_up(opts: &RegressionOptions, target: &InProcess) -> Result<(), Err
     })?;
     let mut s = scenario(Injected::None, 1.0);
     s.stages[0].duration = WARM_UP;
-    run(&RunOptions {
-        target: target.url.clone(),
-        scenario: ScenarioSource::Given(Box::new(s)),
-        duration_scale: 1.0,
-        seed: opts.seed,
-        out: Some(dir.path().join("warm-up.json")),
-        label: Some("warm-up".into()),
-        quiet: true,
-        no_server_stats: true,
-        report: None,
-        junit: None,
-        summary: false,
-    })
-    .await?;
+    let mut o = options(
+        target,
+        s,
+        opts.seed,
+        dir.path().join("warm-up.json"),
+        "warm-up",
+    );
+    o.no_server_stats = true;
+    run(&o).await?;
     Ok(())
 }
 
@@ -232,17 +252,18 @@ async fn builds(
     opts: &RegressionOptions,
     target: &InProcess,
     token: &str,
-) -> Result<Vec<(PathBuf, crate::record::RunRecord)>, Error> {
+) -> Result<Vec<(PathBuf, RunRecord)>, Error> {
     let client = reqwest::Client::new();
     let mode = Mode::detect(opts.quiet);
     warm_up(opts, target).await?;
+    let build = scenario(opts.cause, opts.duration_scale);
     let mut out = Vec::new();
     let mut added = 0u32;
     for i in 0..opts.runs {
         let behaviour = opts.cause.behaviour(i, opts.runs, opts.seed);
         let grow = opts.cause.missions_added(i);
         if grow > 0 {
-            let first = 1000 + added + 1;
+            let first = target.missions + added + 1;
             target.add_missions(first, first + grow - 1).await?;
             added += grow;
         }
@@ -267,26 +288,20 @@ async fn builds(
                 "regression {}: {label}: behaviour {behaviour}{}",
                 opts.cause.name(),
                 if added > 0 {
-                    format!(", {} missions", 1000 + added)
+                    format!(", {} missions", target.missions + added)
                 } else {
                     String::new()
                 }
             ),
         );
         let path = opts.out.join(format!("{label}.json"));
-        let result = run(&RunOptions {
-            target: target.url.clone(),
-            scenario: ScenarioSource::Given(Box::new(scenario(opts.cause, opts.duration_scale))),
-            duration_scale: 1.0,
-            seed: opts.seed,
-            out: Some(path.clone()),
-            label: Some(label),
-            quiet: true,
-            no_server_stats: false,
-            report: None,
-            junit: None,
-            summary: false,
-        })
+        let result = run(&options(
+            target,
+            build.clone(),
+            opts.seed,
+            path.clone(),
+            &label,
+        ))
         .await?;
         let l = &result.record.steady.latency;
         println!(

@@ -42,16 +42,9 @@ pub struct Target {
     token: String,
     client: reqwest::Client,
     stats: StatsSource,
+    /// The in-process mock-api, stopped when dropped.
     #[cfg(feature = "demo")]
-    _in_process: Option<InProcess>,
-}
-
-/// A mock-api this process runs, stopped when dropped.
-#[cfg(feature = "demo")]
-#[derive(Debug)]
-struct InProcess {
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+    _in_process: Option<crate::run::demo::InProcess>,
 }
 
 fn target_error(url: &str, what: &str) -> Error {
@@ -81,21 +74,9 @@ impl Target {
     /// A mock-api started here on 127.0.0.1 port 0, fresh database, seed 42.
     #[cfg(feature = "demo")]
     pub async fn in_process() -> Result<Self, Error> {
-        let dir = tempfile::tempdir().map_err(|source| Error::CreateDir {
-            path: std::env::temp_dir(),
-            source,
-        })?;
         let token = format!("score-{}", std::process::id());
-        let mut config = mock_api::Config::ephemeral(&dir.path().join("score.db"));
-        config.admin_token = Some(token.clone());
-        let app = mock_api::Application::build(&config)
-            .await
-            .map_err(Error::Demo)?;
-        let url = format!("http://{}", app.local_addr());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let server = crate::run::demo::InProcess::start(Some(token.clone()), true).await?;
+        let url = server.url.clone();
         let stats = StatsSource::probe(&url)
             .await
             .ok_or_else(|| target_error(&url, "the in-process mock-api does not answer"))?;
@@ -104,10 +85,7 @@ impl Target {
             token,
             url,
             stats,
-            _in_process: Some(InProcess {
-                _stop: stop,
-                _dir: dir,
-            }),
+            _in_process: Some(server),
         })
     }
 

@@ -69,7 +69,8 @@ pub fn line_chart(
     let mut svg = String::new();
     axes(&mut svg, &f, title, y_label, x_labels);
     for (i, (name, points)) in series.iter().enumerate() {
-        line(&mut svg, &f, i, name, points);
+        let pixels: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (f.x(x), f.y(y))).collect();
+        line(&mut svg, f.w - f.r, f.t, i, name, &pixels);
     }
     if let Some((v, label)) = hline {
         let py = f.y(v);
@@ -90,22 +91,7 @@ pub fn line_chart(
 /// The opening tag, title, frame, grid and axis labels.
 fn axes(svg: &mut String, f: &Frame, title: &str, y_label: &str, x_labels: Option<&[String]>) {
     let (w, h, l, r, t, b) = (f.w, f.h, f.l, f.r, f.t, f.b);
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}">"#,
-        esc(title)
-    );
-    let _ = write!(
-        svg,
-        r#"<text x="{l}" y="18" font-size="14" font-weight="bold">{}</text>"#,
-        esc(title)
-    );
-    let _ = write!(
-        svg,
-        r##"<rect x="{l}" y="{t}" width="{}" height="{}" fill="none" stroke="#ccc"/>"##,
-        w - l - r,
-        h - t - b
-    );
+    open(svg, title, w, h, l, r, t, b);
     for i in 0..=4 {
         let y = f.ymax * i as f64 / 4.0;
         let py = f.y(y);
@@ -147,39 +133,60 @@ fn axes(svg: &mut String, f: &Frame, title: &str, y_label: &str, x_labels: Optio
     );
 }
 
-/// Series `i`: its line, its points when there are few, its legend entry.
-fn line(svg: &mut String, f: &Frame, i: usize, name: &str, points: &[(f64, f64)]) {
+/// Series `i`, already in pixels: its line, its points when there are
+/// few, its legend entry right of the plot (`right`: the plot's right
+/// edge, `top`: its top).
+fn line(svg: &mut String, right: f64, top: f64, i: usize, name: &str, pixels: &[(f64, f64)]) {
     let color = COLORS[i % COLORS.len()];
-    if !points.is_empty() {
-        let path: Vec<String> = points
+    if !pixels.is_empty() {
+        let path: Vec<String> = pixels
             .iter()
-            .map(|(x, y)| format!("{:.1},{:.1}", f.x(*x), f.y(*y)))
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
             .collect();
         let _ = write!(
             svg,
             r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"/>"#,
             path.join(" ")
         );
-        if points.len() <= 40 {
-            for (x, y) in points {
+        if pixels.len() <= 40 {
+            for (x, y) in pixels {
                 let _ = write!(
                     svg,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{color}"/>"#,
-                    f.x(*x),
-                    f.y(*y)
+                    r#"<circle cx="{x:.1}" cy="{y:.1}" r="2.5" fill="{color}"/>"#
                 );
             }
         }
     }
-    let ly = f.t + 14.0 + i as f64 * 16.0;
+    let ly = top + 14.0 + i as f64 * 16.0;
     let _ = write!(
         svg,
         r#"<rect x="{}" y="{}" width="10" height="10" fill="{color}"/><text x="{}" y="{}" font-size="11">{}</text>"#,
-        f.w - f.r + 10.0,
+        right + 10.0,
         ly - 9.0,
-        f.w - f.r + 24.0,
+        right + 24.0,
         ly,
         esc(name)
+    );
+}
+
+/// The opening tag, the title and the plot's frame.
+#[allow(clippy::too_many_arguments)]
+fn open(svg: &mut String, title: &str, w: f64, h: f64, l: f64, r: f64, t: f64, b: f64) {
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}">"#,
+        esc(title)
+    );
+    let _ = write!(
+        svg,
+        r#"<text x="{l}" y="18" font-size="14" font-weight="bold">{}</text>"#,
+        esc(title)
+    );
+    let _ = write!(
+        svg,
+        r##"<rect x="{l}" y="{t}" width="{}" height="{}" fill="none" stroke="#ccc"/>"##,
+        w - l - r,
+        h - t - b
     );
 }
 
@@ -219,13 +226,7 @@ pub fn percentile_chart(title: &str, series: &[Series]) -> String {
     let sx = |q: f64| l + nines(q) / 5.0 * (w - l - r);
     let sy = |ms: f64| h - b - (ms.max(0.001).log10() - lo) / (hi - lo) * (h - t - b);
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{0}"><text x="{l}" y="18" font-size="14" font-weight="bold">{0}</text><rect x="{l}" y="{t}" width="{1}" height="{2}" fill="none" stroke="#ccc"/>"##,
-        esc(title),
-        w - l - r,
-        h - t - b
-    );
+    open(&mut svg, title, w, h, l, r, t, b);
     let mut power = lo;
     while power <= hi {
         let y = sy(10f64.powf(power));
@@ -255,35 +256,12 @@ pub fn percentile_chart(title: &str, series: &[Series]) -> String {
         );
     }
     for (i, (name, points)) in series.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let path: Vec<String> = points
+        let pixels: Vec<(f64, f64)> = points
             .iter()
             .filter(|(q, _)| *q >= 0.5)
-            .map(|(q, ms)| format!("{:.1},{:.1}", sx(*q), sy(*ms)))
+            .map(|&(q, ms)| (sx(q), sy(ms)))
             .collect();
-        let _ = write!(
-            svg,
-            r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"/>"#,
-            path.join(" ")
-        );
-        for (q, ms) in points.iter().filter(|(q, _)| *q >= 0.5) {
-            let _ = write!(
-                svg,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{color}"/>"#,
-                sx(*q),
-                sy(*ms)
-            );
-        }
-        let ly = t + 14.0 + i as f64 * 16.0;
-        let _ = write!(
-            svg,
-            r#"<rect x="{}" y="{}" width="10" height="10" fill="{color}"/><text x="{}" y="{}" font-size="11">{}</text>"#,
-            w - r + 10.0,
-            ly - 9.0,
-            w - r + 24.0,
-            ly,
-            esc(name)
-        );
+        line(&mut svg, w - r, t, i, name, &pixels);
     }
     svg.push_str("</svg>");
     svg
