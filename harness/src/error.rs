@@ -86,7 +86,7 @@ pub enum Error {
     #[error("{}: not a run record (no schema_version)", path.display())]
     NotARecord { path: PathBuf },
     /// A record of a version this harness does not read.
-    #[error("{}: schema_version {found} is not supported (this harness reads {supported})", path.display())]
+    #[error("{}: schema_version {found} is not supported (this harness reads 1 to {supported})", path.display())]
     SchemaVersion {
         path: PathBuf,
         found: u64,

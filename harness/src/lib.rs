@@ -9,7 +9,7 @@
 //!   stage, time series, error classes).
 //! - [`server`]: the target's own statistics (`/__admin/stats`) read over
 //!   HTTP and subtracted per window.
-//! - [`record`]: the run record (JSON, `schema_version` 1), built once with
+//! - [`record`]: the run record (JSON, `schema_version` 2), built once with
 //!   its verdict; [`record::verdict`] judges any record, fresh or from disk.
 //! - [`analysis`]: history → trend, change points, severity, causes;
 //!   compare two records on their distributions.
@@ -20,8 +20,11 @@
 //! - [`score`]: `harness score`: a trial's behaviour on the target, another
 //!   tool run against it, its output through its adapter, the server's
 //!   truth over the same window, a scorecard.
-//! - [`adapters`]: other tools' output (wrk, oha, hey, Locust, our own
-//!   records) in one shape, beside the record.
+//! - [`adapters`]: other tools' output (wrk, oha, hey, Locust, k6,
+//!   vegeta, JMeter, Gatling, our own records) in one shape.
+//! - [`import`]: `harness import`: other tools' results as run records
+//!   (`source` names the tool), for history, analysis, compare, report.
+//! - [`tools`]: the load tools the harness knows by name.
 //! - [`histogram`]: the one histogram shape, merge and wire form;
 //!   [`error`]: the one error type.
 //!
@@ -34,6 +37,7 @@ pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod histogram;
+pub mod import;
 pub mod load;
 pub mod output;
 pub mod record;
@@ -41,6 +45,7 @@ pub mod run;
 pub mod scenario;
 pub mod score;
 pub mod server;
+pub mod tools;
 
 pub use error::Error;
 pub use record::RunRecord;

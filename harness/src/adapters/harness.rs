@@ -36,8 +36,26 @@ pub fn from_record(r: &RunRecord) -> ToolReport {
         .iter()
         .map(|(class, n)| (class.to_string(), *n))
         .collect();
-    let h = merged(rows.iter().map(|t| &t.histogram.0));
-    if !h.is_empty() {
+    let h = merged(
+        rows.iter()
+            .filter_map(|t| t.histogram.as_ref())
+            .map(|h| &h.0),
+    );
+    if rows.iter().any(|t| t.histogram.is_none()) {
+        // An imported record: the figures its source reported, if one row.
+        if let [one] = rows.as_slice() {
+            let l = one.latency;
+            report.percentiles = [
+                (0.5, l.p50_ms),
+                (0.95, l.p95_ms),
+                (0.99, l.p99_ms),
+                (1.0, l.max_ms),
+            ]
+            .into_iter()
+            .filter_map(|(q, ms)| Some(Reported { q, ms: ms? }))
+            .collect();
+        }
+    } else if !h.is_empty() {
         report.percentiles = QUANTILES
             .iter()
             .map(|&q| Reported {

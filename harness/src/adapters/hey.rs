@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{At, LoadModel, Tool, ToolReport};
+use super::{At, LoadModel, Sample, Tool, ToolReport};
 use crate::error::Error;
 
 const HEADER: &str =
@@ -28,7 +28,7 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
             )))
         }
     }
-    let mut latencies = Vec::new();
+    let mut samples = Vec::new();
     let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
     for (i, line) in lines {
         let at = At { file, line: i + 1 };
@@ -56,7 +56,18 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
             .ok()
             .filter(|s| (100..=599).contains(s))
             .ok_or_else(|| at.error(format!("status-code {:?} is not an HTTP status", cols[6])))?;
-        latencies.push(seconds * 1000.0);
+        let offset: f64 = cols[7]
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+            .ok_or_else(|| at.error(format!("offset {:?} is not a number of seconds", cols[7])))?;
+        samples.push(Sample {
+            name: None,
+            offset_s: Some(offset),
+            latency_ms: seconds * 1000.0,
+            ok: (200..300).contains(&status),
+        });
         *statuses.entry(status).or_default() += 1;
     }
     let mut report = ToolReport::new(Tool::Hey, LoadModel::Closed);
@@ -70,8 +81,11 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
     report.errors = Some(errors.values().sum());
     report.error_kinds = errors;
     report.statuses = Some(statuses);
-    latencies.sort_by(f64::total_cmp);
-    report.latencies_ms = Some(latencies);
+    report.duration_s = samples
+        .iter()
+        .filter_map(|s| Some(s.offset_s? + s.latency_ms / 1000.0))
+        .reduce(f64::max);
+    report.set_samples(samples);
     report.notes.push(
         "hey writes times to 0.1 ms and leaves out requests that failed without a response (resets, timeouts)".into(),
     );

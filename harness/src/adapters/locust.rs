@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{At, LoadModel, Reported, Tool, ToolReport};
+use super::{At, Interval, LoadModel, NamedReport, Reported, Tool, ToolReport};
 use crate::error::Error;
 
 /// The percentile columns Locust writes, as quantiles.
@@ -139,6 +139,28 @@ pub fn parse_stats(file: &str, text: &str) -> Result<ToolReport, Error> {
     if let Some(max) = all.number(file, "Max Response Time")? {
         report.percentiles.push(Reported { q: 1.0, ms: max });
     }
+    report.mean_ms = all.number(file, "Average Response Time")?;
+    for row in rows
+        .iter()
+        .filter(|r| r.cells.get("Name").is_some_and(|n| n != "Aggregated"))
+    {
+        let mut percentiles = Vec::new();
+        for (column, q) in COLUMNS.iter().filter(|(_, q)| *q < 1.0) {
+            if let Some(ms) = row.number(file, column)? {
+                percentiles.push(Reported { q: *q, ms });
+            }
+        }
+        if let Some(max) = row.number(file, "Max Response Time")? {
+            percentiles.push(Reported { q: 1.0, ms: max });
+        }
+        report.names.push(NamedReport {
+            name: row.get(file, "Name")?.to_owned(),
+            requests: Some(row.count(file, "Request Count")?),
+            errors: Some(row.count(file, "Failure Count")?),
+            percentiles,
+            mean_ms: row.number(file, "Average Response Time")?,
+        });
+    }
     report.notes.push(
         "Locust buckets each response time before its percentiles (whole ms below 100 ms, 10 ms below 1 s: about two significant digits), and rewrites _stats.csv once a second (CSV_STATS_INTERVAL_SEC): the requests of its last second or less are not in it".into(),
     );
@@ -158,6 +180,10 @@ pub struct HistoryRow {
     /// Requests and failures since the start.
     pub total_requests: u64,
     pub total_failures: u64,
+    /// Since the start: median, mean and maximum response time.
+    pub total_median: Option<f64>,
+    pub total_mean: Option<f64>,
+    pub total_max: Option<f64>,
 }
 
 /// Reads `PREFIX_stats_history.csv`: its aggregated rows, in order.
@@ -181,6 +207,9 @@ pub fn parse_history(file: &str, text: &str) -> Result<Vec<HistoryRow>, Error> {
             percentiles,
             total_requests: row.count(file, "Total Request Count")?,
             total_failures: row.count(file, "Total Failure Count")?,
+            total_median: row.number(file, "Total Median Response Time")?,
+            total_mean: row.number(file, "Total Average Response Time")?,
+            total_max: row.number(file, "Total Max Response Time")?,
         });
     }
     if out.is_empty() {
@@ -189,6 +218,45 @@ pub fn parse_history(file: &str, text: &str) -> Result<Vec<HistoryRow>, Error> {
         );
     }
     Ok(out)
+}
+
+/// `PREFIX_stats_history.csv` as a run: its intervals, and the run's
+/// totals from its last row (requests, failures, median, mean and max:
+/// the history has no whole-run p95 or p99, its percentile columns being
+/// each moment's recent window).
+pub fn parse_history_report(file: &str, text: &str) -> Result<ToolReport, Error> {
+    let rows = parse_history(file, text)?;
+    let mut r = ToolReport::new(Tool::Locust, LoadModel::Closed);
+    let (first, last) = (&rows[0], &rows[rows.len() - 1]);
+    r.started_at = chrono::DateTime::from_timestamp(first.timestamp as i64, 0);
+    r.duration_s = Some((last.timestamp - first.timestamp) as f64);
+    r.requests = Some(last.total_requests);
+    r.errors = Some(last.total_failures);
+    if last.total_failures > 0 {
+        r.error_kinds.insert("failures".into(), last.total_failures);
+    }
+    if last.total_requests > 0 {
+        r.percentiles = [(0.5, last.total_median), (1.0, last.total_max)]
+            .into_iter()
+            .filter_map(|(q, ms)| Some(Reported { q, ms: ms? }))
+            .collect();
+        r.mean_ms = last.total_mean;
+    }
+    let mut before = (0, 0);
+    for row in &rows {
+        r.intervals.push(Interval {
+            t_s: (row.timestamp - first.timestamp) as f64,
+            users: row.users,
+            requests: row.total_requests.saturating_sub(before.0),
+            errors: row.total_failures.saturating_sub(before.1),
+            percentiles: row.percentiles.clone(),
+        });
+        before = (row.total_requests, row.total_failures);
+    }
+    r.notes.push(
+        "Locust's history has each moment's percentiles over its recent window (10 s), and whole-run totals only for the median, mean and max".into(),
+    );
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -1,68 +1,33 @@
 //! Other tools' results, in one shape. In: what a load tool printed or
 //! wrote (wrk's `--latency` text, oha's JSON, hey's CSV, Locust's CSV
-//! files, the harness's own run record). Out: a [`ToolReport`]: requests,
-//! errors, statuses, the percentiles the tool reports (and only those),
-//! per-request latencies when the tool gives them, and its load model.
+//! files, k6's summary JSON, vegeta's report or results, JMeter's CSV
+//! results, Gatling's simulation.log, the harness's own run record). Out:
+//! a [`ToolReport`]: requests, errors, statuses, the percentiles the tool
+//! reports (and only those), every request when the tool writes one line
+//! per request, per-name figures, its time series, when the run started and
+//! how long it lasted when it says, and its load model.
 //!
 //! One module per tool. Malformed or truncated output is an error naming
 //! the file and line ([`Error::ToolOutput`]), never a panic.
 
+pub mod gatling;
 pub mod harness;
 pub mod hey;
+pub mod jmeter;
+pub mod k6;
 pub mod locust;
 pub mod oha;
+pub mod vegeta;
 pub mod wrk;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
+use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-
-/// The tools an adapter reads.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Tool {
-    Harness,
-    Wrk,
-    Oha,
-    Hey,
-    Locust,
-}
-
-impl Tool {
-    pub const ALL: [Tool; 5] = [Tool::Harness, Tool::Wrk, Tool::Oha, Tool::Hey, Tool::Locust];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Tool::Harness => "harness",
-            Tool::Wrk => "wrk",
-            Tool::Oha => "oha",
-            Tool::Hey => "hey",
-            Tool::Locust => "locust",
-        }
-    }
-}
-
-impl fmt::Display for Tool {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::tools::Tool;
 
 /// Whether the tool measures latency from when each request was meant to
 /// be sent (open model: a stalled target shows as latency) or from when it
@@ -104,6 +69,54 @@ pub struct ToolReport {
     pub model: LoadModel,
     /// What a reader of the numbers should know (resolution, rounding, ...).
     pub notes: Vec<String>,
+    /// When the run began, when the output says (else `None`).
+    pub started_at: Option<DateTime<Utc>>,
+    /// How long the run lasted, when the output says.
+    pub duration_s: Option<f64>,
+    /// The mean latency, when the tool prints it and has no per-request lines.
+    pub mean_ms: Option<f64>,
+    /// Figures per request name, when the tool breaks them down.
+    pub names: Vec<NamedReport>,
+    /// Every request, when the tool writes one line per request: name,
+    /// start (seconds from the first), latency and outcome.
+    pub samples: Vec<Sample>,
+    /// The tool's own time series, one row per interval (Locust's history).
+    pub intervals: Vec<Interval>,
+}
+
+/// One request name's figures, as the tool printed them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedReport {
+    pub name: String,
+    pub requests: Option<u64>,
+    pub errors: Option<u64>,
+    pub percentiles: Vec<Reported>,
+    pub mean_ms: Option<f64>,
+}
+
+/// One request of a per-request output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The request's name (JMeter's label, Gatling's request name), if any.
+    pub name: Option<String>,
+    /// Seconds from the run's first request to this one's start, if known.
+    pub offset_s: Option<f64>,
+    pub latency_ms: f64,
+    /// Whether the tool counted it a success.
+    pub ok: bool,
+}
+
+/// One interval of a tool's own time series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    /// Seconds from the run's start to the interval's end.
+    pub t_s: f64,
+    pub users: u64,
+    /// Requests and errors completed in the interval.
+    pub requests: u64,
+    pub errors: u64,
+    /// The interval's percentiles, as the tool printed them.
+    pub percentiles: Vec<Reported>,
 }
 
 impl ToolReport {
@@ -119,7 +132,22 @@ impl ToolReport {
             latencies_ms: None,
             model,
             notes: Vec::new(),
+            started_at: None,
+            duration_s: None,
+            mean_ms: None,
+            names: Vec::new(),
+            samples: Vec::new(),
+            intervals: Vec::new(),
         }
+    }
+
+    /// Sets the per-request data: every sample, and their latencies
+    /// sorted (the exact percentiles).
+    pub fn set_samples(&mut self, samples: Vec<Sample>) {
+        let mut all: Vec<f64> = samples.iter().map(|s| s.latency_ms).collect();
+        all.sort_by(f64::total_cmp);
+        self.latencies_ms = Some(all);
+        self.samples = samples;
     }
 
     /// The tool's value at quantile `q` (1: the maximum), in ms: from its
@@ -132,10 +160,7 @@ impl ToolReport {
             let rank = (q.clamp(0.0, 1.0) * all.len() as f64).ceil() as usize;
             return Some(all[rank.clamp(1, all.len()) - 1]);
         }
-        self.percentiles
-            .iter()
-            .find(|p| (p.q - q).abs() < 1e-9)
-            .map(|p| p.ms)
+        reported_at(&self.percentiles, q)
     }
 }
 
@@ -171,6 +196,16 @@ pub fn duration_ms(text: &str) -> Option<f64> {
         _ => return None,
     };
     (v.is_finite() && v >= 0.0).then_some(v * scale)
+}
+
+/// The reported value at quantile `q` in `list`, if the tool printed it.
+pub fn reported_at(list: &[Reported], q: f64) -> Option<f64> {
+    list.iter().find(|p| (p.q - q).abs() < 1e-9).map(|p| p.ms)
+}
+
+/// A finite, non-negative number, or `None`.
+pub fn non_negative(v: f64) -> Option<f64> {
+    (v.is_finite() && v >= 0.0).then_some(v)
 }
 
 /// Latencies (ms) in a histogram of the records' shape (µs).

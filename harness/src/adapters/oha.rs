@@ -30,6 +30,8 @@ struct Report {
 #[derive(Debug, Deserialize)]
 struct Summary {
     slowest: Option<f64>,
+    total: Option<f64>,
+    average: Option<f64>,
 }
 
 /// How oha names a request it cancelled at the end of a `-z` run.
@@ -97,6 +99,12 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
             });
         }
     }
+    report.duration_s = raw.summary.total.and_then(super::non_negative);
+    report.mean_ms = raw
+        .summary
+        .average
+        .and_then(super::non_negative)
+        .map(|s| s * 1000.0);
     if let Some(slowest) = raw.summary.slowest {
         report.percentiles.push(Reported {
             q: 1.0,

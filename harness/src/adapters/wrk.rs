@@ -50,8 +50,9 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
                     .ok_or_else(|| at.error(format!("{value:?} is not a latency")))?;
                 report.percentiles.push(Reported { q: q / 100.0, ms });
             }
-            [n, "requests", "in", ..] => {
+            [n, "requests", "in", span, ..] => {
                 in_distribution = false;
+                report.duration_s = duration_ms(span.trim_end_matches(',')).map(|ms| ms / 1000.0);
                 report.requests = Some(
                     n.parse()
                         .map_err(|_| at.error(format!("{n:?} is not a request count")))?,

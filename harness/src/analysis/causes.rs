@@ -217,8 +217,8 @@ fn memory_leak(first: &ServerPoint, last: &ServerPoint) -> Option<(f64, Cause)> 
 
 /// Every usual cause, ranked by the shape of the change, marked as guesses.
 fn guessed(metrics: &BTreeMap<Percentile, MetricAnalysis>) -> Vec<Cause> {
-    let p50 = metrics[&Percentile::P50].change_pct;
-    let p99 = metrics[&Percentile::P99].change_pct;
+    let change = |p: Percentile| metrics.get(&p).map_or(0.0, |m| m.change_pct);
+    let (p50, p99) = (change(Percentile::P50), change(Percentile::P99));
     let tails_faster = p99 > p50 * 1.3 && p99 > 0.0;
     let shape = format!("p50 {p50:+.0}%, p99 {p99:+.0}%");
     let mut causes = vec![

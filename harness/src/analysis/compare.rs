@@ -3,6 +3,13 @@
 //! deltas and whether each is a real difference, judged on the full
 //! recorded distributions (two-sample Kolmogorov-Smirnov on the merged
 //! histograms), not on the percentiles alone.
+//!
+//! Records imported from summary-only sources have no histograms: such a
+//! row is compared on the percentiles its sources reported (the median of
+//! each side's runs), and a move counts as real only from
+//! [`SUMMARY_MIN_CHANGE_PCT`], as no distribution can back it. Two sides
+//! with no stage in common (a tool's import beside a harness run) are
+//! compared on their steady windows, as one row named `steady`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,12 +22,17 @@ use super::stats::ks_histograms;
 use super::HistoryVerdict;
 use crate::error::Error;
 use crate::histogram::{merged, Percentiles};
-use crate::record::{RunRecord, TaskName};
+use crate::record::{Latency, LatencyBasis, RunRecord, TaskName, TaskRecord};
 
 /// Significance level of the distribution test.
 pub const ALPHA: f64 = 0.01;
 /// A percentile must also move at least this much (percent) to count.
 pub const MIN_CHANGE_PCT: f64 = 5.0;
+/// Without distributions (summary-only sources), a percentile must move
+/// this much (percent) to count.
+pub const SUMMARY_MIN_CHANGE_PCT: f64 = 10.0;
+/// The row two sides with no stage in common are compared on.
+pub const STEADY_ROW: &str = "steady";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PercentileDelta {
@@ -37,11 +49,16 @@ pub struct RowComparison {
     pub task: TaskName,
     pub base_requests: u64,
     pub new_requests: u64,
-    pub ks_d: f64,
-    pub ks_p_value: f64,
-    pub p50: PercentileDelta,
-    pub p95: PercentileDelta,
-    pub p99: PercentileDelta,
+    /// `histograms` when both sides have every response's latency;
+    /// `reported_percentiles` when a side has only a tool's summary.
+    pub basis: LatencyBasis,
+    /// The KS statistic and p-value (histograms only).
+    pub ks_d: Option<f64>,
+    pub ks_p_value: Option<f64>,
+    /// Each percentile's move, absent when a side does not report it.
+    pub p50: Option<PercentileDelta>,
+    pub p95: Option<PercentileDelta>,
+    pub p99: Option<PercentileDelta>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,16 +82,33 @@ fn load(path: &Path) -> Result<Vec<RunRecord>, Error> {
     }
 }
 
-/// One (stage, task) row of one side, its runs' histograms merged.
+/// One (stage, task) row of one side: its runs' histograms merged, or,
+/// when a run has none, the median of what each run reported.
 struct Side {
-    histogram: Histogram<u64>,
+    histogram: Option<Histogram<u64>>,
+    reported: Latency,
     requests: u64,
     steady: bool,
 }
 
+/// Each figure's median over the rows that report it in every row.
+fn median_reported(rows: &[&TaskRecord]) -> Latency {
+    let med = |f: fn(&Latency) -> Option<f64>| -> Option<f64> {
+        let mut v: Vec<f64> = rows.iter().map(|r| f(&r.latency)).collect::<Option<_>>()?;
+        (!v.is_empty()).then(|| super::stats::median(&mut v))
+    };
+    Latency {
+        p50_ms: med(|l| l.p50_ms),
+        p95_ms: med(|l| l.p95_ms),
+        p99_ms: med(|l| l.p99_ms),
+        max_ms: med(|l| l.max_ms),
+        mean_ms: med(|l| l.mean_ms),
+    }
+}
+
 /// Every (stage, task) row of a side's records, merged across them.
 fn sides(records: &[RunRecord]) -> BTreeMap<(String, TaskName), Side> {
-    let mut rows: BTreeMap<(String, TaskName), Vec<&crate::record::TaskRecord>> = BTreeMap::new();
+    let mut rows: BTreeMap<(String, TaskName), Vec<&TaskRecord>> = BTreeMap::new();
     let mut steady: BTreeMap<String, bool> = BTreeMap::new();
     for r in records {
         for t in &r.tasks {
@@ -88,17 +122,48 @@ fn sides(records: &[RunRecord]) -> BTreeMap<(String, TaskName), Side> {
     }
     rows.into_iter()
         .map(|(key, rows)| {
-            let side = Side {
-                histogram: merged(rows.iter().map(|t| &t.histogram.0)),
-                requests: rows.iter().map(|t| t.requests).sum(),
-                steady: steady[&key.0],
-            };
+            let side = side_of(&rows, steady[&key.0]);
             (key, side)
         })
         .collect()
 }
 
-fn delta(base: f64, new: f64, differ: bool) -> PercentileDelta {
+/// Rows of one (stage, task) across a side's records, as one side.
+fn side_of(rows: &[&TaskRecord], steady: bool) -> Side {
+    let all = rows.iter().all(|t| t.histogram.is_some());
+    Side {
+        histogram: all.then(|| {
+            merged(
+                rows.iter()
+                    .filter_map(|t| t.histogram.as_ref())
+                    .map(|h| &h.0),
+            )
+        }),
+        reported: median_reported(rows),
+        requests: rows.iter().map(|t| t.requests).sum(),
+        steady,
+    }
+}
+
+/// A side's steady windows as one row (`steady`, `ALL`): what two sides
+/// share when their stages differ (another tool's import beside a run).
+fn steady_side(records: &[RunRecord]) -> Side {
+    let rows: Vec<TaskRecord> = records
+        .iter()
+        .map(|r| TaskRecord {
+            name: TaskName::All,
+            stage: STEADY_ROW.to_owned(),
+            requests: r.steady.requests,
+            errors: r.steady.errors,
+            rps: r.steady.rps,
+            latency: r.steady.latency,
+            histogram: r.steady.histogram.clone(),
+        })
+        .collect();
+    side_of(&rows.iter().collect::<Vec<_>>(), true)
+}
+
+fn delta(base: f64, new: f64, differ: bool, min_change: f64) -> PercentileDelta {
     let change = if base > 0.0 {
         (new - base) / base * 100.0
     } else {
@@ -108,36 +173,65 @@ fn delta(base: f64, new: f64, differ: bool) -> PercentileDelta {
         base_ms: base,
         new_ms: new,
         change_pct: (change * 10.0).round() / 10.0,
-        real: differ && change.abs() >= MIN_CHANGE_PCT,
+        real: differ && change.abs() >= min_change,
     }
 }
 
 pub fn compare(base: &Path, new: &Path) -> Result<Comparison, Error> {
     let (b, n) = (load(base)?, load(new)?);
-    let (sb, sn) = (sides(&b), sides(&n));
+    let (mut sb, mut sn) = (sides(&b), sides(&n));
+    if !sb.keys().any(|k| sn.contains_key(k)) {
+        // No stage in common (an import beside a run): their steady windows.
+        let key = (STEADY_ROW.to_owned(), TaskName::All);
+        sb = BTreeMap::from([(key.clone(), steady_side(&b))]);
+        sn = BTreeMap::from([(key, steady_side(&n))]);
+    }
     let mut rows = Vec::new();
     let (mut worse, mut better) = (false, false);
     for (key, base) in &sb {
         let Some(new) = sn.get(key) else {
             continue;
         };
-        let (hb, hn) = (&base.histogram, &new.histogram);
-        let (d, p) = ks_histograms(hb, hn);
-        let differ = p < ALPHA;
-        let (pb, pn) = (Percentiles::of(hb), Percentiles::of(hn));
-        let row = RowComparison {
-            stage: key.0.clone(),
-            task: key.1.clone(),
-            base_requests: base.requests,
-            new_requests: new.requests,
-            ks_d: (d * 10_000.0).round() / 10_000.0,
-            ks_p_value: p,
-            p50: delta(pb.p50_ms, pn.p50_ms, differ),
-            p95: delta(pb.p95_ms, pn.p95_ms, differ),
-            p99: delta(pb.p99_ms, pn.p99_ms, differ),
+        let row = match (&base.histogram, &new.histogram) {
+            (Some(hb), Some(hn)) => {
+                let (d, p) = ks_histograms(hb, hn);
+                let differ = p < ALPHA;
+                let (pb, pn) = (Percentiles::of(hb), Percentiles::of(hn));
+                let pair = |b: f64, n: f64| Some(delta(b, n, differ, MIN_CHANGE_PCT));
+                RowComparison {
+                    stage: key.0.clone(),
+                    task: key.1.clone(),
+                    base_requests: base.requests,
+                    new_requests: new.requests,
+                    basis: LatencyBasis::Histograms,
+                    ks_d: Some((d * 10_000.0).round() / 10_000.0),
+                    ks_p_value: Some(p),
+                    p50: pair(pb.p50_ms, pn.p50_ms),
+                    p95: pair(pb.p95_ms, pn.p95_ms),
+                    p99: pair(pb.p99_ms, pn.p99_ms),
+                }
+            }
+            _ => {
+                let (lb, ln) = (side_latency(base), side_latency(new));
+                let pair = |b: Option<f64>, n: Option<f64>| {
+                    Some(delta(b?, n?, true, SUMMARY_MIN_CHANGE_PCT))
+                };
+                RowComparison {
+                    stage: key.0.clone(),
+                    task: key.1.clone(),
+                    base_requests: base.requests,
+                    new_requests: new.requests,
+                    basis: LatencyBasis::ReportedPercentiles,
+                    ks_d: None,
+                    ks_p_value: None,
+                    p50: pair(lb.p50_ms, ln.p50_ms),
+                    p95: pair(lb.p95_ms, ln.p95_ms),
+                    p99: pair(lb.p99_ms, ln.p99_ms),
+                }
+            }
         };
-        if base.steady && row.p95.real {
-            if row.p95.change_pct > 0.0 {
+        if let Some(p95) = row.p95.as_ref().filter(|d| base.steady && d.real) {
+            if p95.change_pct > 0.0 {
                 worse = true;
             } else {
                 better = true;
@@ -163,6 +257,14 @@ pub fn compare(base: &Path, new: &Path) -> Result<Comparison, Error> {
         verdict,
         rows,
     })
+}
+
+/// A side's figures: from its histograms, else as reported.
+fn side_latency(side: &Side) -> Latency {
+    match &side.histogram {
+        Some(h) => Percentiles::of(h).into(),
+        None => side.reported,
+    }
 }
 
 impl Comparison {

@@ -47,9 +47,10 @@ pub struct ServerPoint {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
     pub label: String,
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
+    /// Each percentile, absent when the run's source did not report it.
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
     pub error_rate: Option<f64>,
     pub started_at: Option<String>,
     pub scenario: Option<String>,
@@ -63,9 +64,9 @@ impl Run {
     pub fn of_percentiles(label: String, p50: f64, p95: f64, p99: f64) -> Self {
         Self {
             label,
-            p50,
-            p95,
-            p99,
+            p50: Some(p50),
+            p95: Some(p95),
+            p99: Some(p99),
             error_rate: None,
             started_at: None,
             scenario: None,
@@ -116,8 +117,8 @@ impl Run {
         }
     }
 
-    /// The run's value of `p`, in milliseconds.
-    pub fn get(&self, p: Percentile) -> f64 {
+    /// The run's value of `p`, in milliseconds, if its source reported it.
+    pub fn get(&self, p: Percentile) -> Option<f64> {
         match p {
             Percentile::P50 => self.p50,
             Percentile::P95 => self.p95,

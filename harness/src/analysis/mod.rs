@@ -261,11 +261,25 @@ pub fn analyze(
     }
     let (threshold, threshold_source) = threshold(runs, threshold_ms);
     let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
-    let series = |p: Percentile| -> Vec<f64> { runs.iter().map(|r| r.get(p)).collect() };
+    // A percentile is analysed when every run reports it (imported runs
+    // may not); the one deciding the verdict must be.
+    let series = |p: Percentile| -> Option<Vec<f64>> { runs.iter().map(|r| r.get(p)).collect() };
+    if series(metric).is_none() {
+        let missing = runs
+            .iter()
+            .find(|r| r.get(metric).is_none())
+            .expect("one lacks it");
+        return Err(Error::Input(format!(
+            "run {:?} has no {metric}: its source did not report it; analyse another percentile (--metric)",
+            missing.label
+        )));
+    }
     let mut metrics = BTreeMap::new();
     let mut verdict = HistoryVerdict::Stable;
     for (i, p) in Percentile::ALL.into_iter().enumerate() {
-        let values = series(p);
+        let Some(values) = series(p) else {
+            continue;
+        };
         let m = analyze_metric(&values, &labels, 0x5eed + i as u64);
         if p == metric {
             verdict = direction(&m, &values);
@@ -273,7 +287,7 @@ pub fn analyze(
         metrics.insert(p, m);
     }
     let main = &metrics[&metric];
-    let values = series(metric);
+    let values = series(metric).expect("checked above");
     let (slope, intercept) = sen_slope_fast(&values);
     let latest = main.latest_ms;
     let fitted_latest = intercept + slope * (values.len() - 1) as f64;

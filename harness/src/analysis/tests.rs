@@ -49,7 +49,7 @@ fn csv_and_errors_name_the_line() {
     )
     .unwrap();
     assert_eq!(runs.len(), 2);
-    assert_eq!(runs[1].p99, 31.0);
+    assert_eq!(runs[1].p99, Some(31.0));
     let e = parse_text_history("h.csv", "b1,10,20,30\nb2,11,x,31\n")
         .unwrap_err()
         .to_string();

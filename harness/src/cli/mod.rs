@@ -50,6 +50,32 @@ pub enum Command {
     Compare(CompareArgs),
     /// Write a self-contained HTML report of a record.
     Report(ReportArgs),
+    /// Turn other tools' results (Locust, k6, wrk, oha, hey, vegeta, JMeter, Gatling) into run records.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The tool that wrote the files.
+    #[arg(long, value_enum)]
+    pub from: Tool,
+    /// Its results: one file per run (Locust: PREFIX_stats.csv and/or
+    /// PREFIX_stats_history.csv per run).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The runs' label: fixed for one run, or a pattern with {n} (order,
+    /// oldest first, from 1) and {file} (file name) [default: the file name].
+    #[arg(long)]
+    pub label: Option<String>,
+    /// The folder the records go to.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A scenario file whose requirement and SLOs judge the runs
+    /// [default: the built-in REQ-PERF-401: p95 < 2000 ms, no errors].
+    #[arg(long)]
+    pub slos_from: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, clap::Args)]
@@ -268,6 +294,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Analyze(a) => return analyze(&a),
         Command::Compare(a) => return compare(&a),
         Command::Report(a) => return report(&a),
+        Command::Import(a) => return import(a),
     };
     Ok(result.record.verdict.exit_code())
 }
@@ -314,6 +341,18 @@ fn judge(a: &JudgeArgs) -> Result<u8, Error> {
         a.format,
     );
     Ok(judged.verdict.exit_code())
+}
+
+fn import(a: ImportArgs) -> Result<u8, Error> {
+    let done = crate::import::import(&crate::import::ImportOptions {
+        from: a.from,
+        files: a.files,
+        label: a.label,
+        out: a.out,
+        slos_from: a.slos_from,
+    })?;
+    let _ = output::imported(&mut std::io::stdout().lock(), &done, a.format);
+    Ok(0)
 }
 
 fn history(a: &HistoryArgs) -> Result<u8, Error> {

@@ -33,6 +33,8 @@ pub(crate) fn decimals(v: f64, whole: f64, tenths: f64) -> String {
     }
 }
 
+pub use summary::fmt_opt_ms;
+
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -58,6 +60,79 @@ pub fn run(
         writeln!(out, "report: {}", report.display())?;
     }
     out.flush()
+}
+
+/// What `harness import --format json` prints per record.
+#[derive(Debug, Serialize)]
+struct ImportedJson<'a> {
+    record: &'a Path,
+    label: Option<&'a str>,
+    started_at: &'a str,
+    requests: u64,
+    errors: u64,
+    latency: crate::record::LatencyBasis,
+    p50_ms: Option<f64>,
+    p95_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    verdict: crate::record::Verdict,
+}
+
+/// `harness import`: one line per record written, oldest first.
+pub fn imported(
+    out: &mut dyn Write,
+    done: &[crate::import::Imported],
+    format: Format,
+) -> io::Result<()> {
+    let rows: Vec<ImportedJson> = done
+        .iter()
+        .map(|i| {
+            let r = &i.record;
+            ImportedJson {
+                record: &i.path,
+                label: r.label.as_deref(),
+                started_at: &r.started_at,
+                requests: r.steady.requests,
+                errors: r.steady.errors,
+                latency: r.source.latency,
+                p50_ms: r.steady.latency.p50_ms,
+                p95_ms: r.steady.latency.p95_ms,
+                p99_ms: r.steady.latency.p99_ms,
+                verdict: r.verdict,
+            }
+        })
+        .collect();
+    if format == Format::Json {
+        return json(out, &rows);
+    }
+    for r in &rows {
+        writeln!(
+            out,
+            "{}  {:<16} {} requests, {} errors, p50/p95/p99 {} / {} / {} ms ({}), {}  -> {}",
+            r.started_at.chars().take(19).collect::<String>(),
+            r.label.unwrap_or("-"),
+            r.requests,
+            r.errors,
+            fmt_opt_ms(r.p50_ms),
+            fmt_opt_ms(r.p95_ms),
+            fmt_opt_ms(r.p99_ms),
+            match r.latency {
+                crate::record::LatencyBasis::Histograms => "every request",
+                crate::record::LatencyBasis::ReportedPercentiles => "as the tool reported",
+            },
+            r.verdict.to_string().to_uppercase(),
+            r.record.display()
+        )?;
+    }
+    let mut notes: Vec<&str> = Vec::new();
+    for note in done.iter().flat_map(|i| &i.record.source.notes) {
+        if !notes.contains(&note.as_str()) {
+            notes.push(note);
+        }
+    }
+    for note in notes {
+        writeln!(out, "note: {note}")?;
+    }
+    writeln!(out, "{} run(s) imported", done.len())
 }
 
 /// `harness report`: where the page went.

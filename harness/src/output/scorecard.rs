@@ -171,11 +171,17 @@ pub fn trials() -> String {
             t.connections
         );
         for tool in Tool::ALL {
-            let cmd = trial::default_command(tool, tool.name(), t.rate.is_some());
-            let _ = writeln!(out, "  {:<8} {}", tool.name(), cmd.join(" "));
+            let cmd = trial::default_command(tool, tool.name(), t.rate.is_some()).map_or_else(
+                || {
+                    "(no default: give your command after --, writing its results to {out})"
+                        .to_owned()
+                },
+                |c| c.join(" "),
+            );
+            let _ = writeln!(out, "  {:<8} {cmd}", tool.name());
         }
         let _ = writeln!(out);
     }
-    out.push_str("Placeholders: {url} {path} {rate} {duration} {connections} {out} {locustfile}\n");
+    out.push_str("Placeholders: {url} {path} {rate} {duration} {connections} {out} {locustfile} {k6script}\n");
     out
 }

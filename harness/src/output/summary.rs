@@ -12,6 +12,11 @@ pub fn fmt_ms(v: f64) -> String {
     super::decimals(v, 1000.0, 10.0)
 }
 
+/// A figure a source may not report: `-` when absent.
+pub fn fmt_opt_ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), fmt_ms)
+}
+
 fn fmt_value(metric: Metric, v: f64) -> String {
     match metric {
         Metric::P50 | Metric::P95 | Metric::P99 | Metric::Max => format!("{} ms", fmt_ms(v)),
@@ -50,10 +55,10 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
         s.errors,
         s.error_rate * 100.0,
         s.rps,
-        fmt_ms(s.latency.p50_ms),
-        fmt_ms(s.latency.p95_ms),
-        fmt_ms(s.latency.p99_ms),
-        fmt_ms(s.latency.max_ms),
+        fmt_opt_ms(s.latency.p50_ms),
+        fmt_opt_ms(s.latency.p95_ms),
+        fmt_opt_ms(s.latency.p99_ms),
+        fmt_opt_ms(s.latency.max_ms),
     )?;
     if r.server.is_some() {
         write_client_vs_server(out, r)?;
@@ -91,10 +96,10 @@ fn write_rows(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
                 t.requests,
                 t.errors,
                 t.rps,
-                fmt_ms(t.latency.p50_ms),
-                fmt_ms(t.latency.p95_ms),
-                fmt_ms(t.latency.p99_ms),
-                fmt_ms(t.latency.max_ms),
+                fmt_opt_ms(t.latency.p50_ms),
+                fmt_opt_ms(t.latency.p95_ms),
+                fmt_opt_ms(t.latency.p99_ms),
+                fmt_opt_ms(t.latency.max_ms),
             )?;
         }
         if stage.dropped > 0 {
@@ -127,7 +132,10 @@ pub fn write_slos(out: &mut dyn Write, requirement: &str, slos: &[SloRecord]) ->
             "{:<id_w$}  {:<slo_w$}  {:>14}  {:>14}  {}",
             requirement,
             text,
-            fmt_value(slo.spec.metric, slo.observed),
+            slo.observed.map_or_else(
+                || "not reported".to_owned(),
+                |o| fmt_value(slo.spec.metric, o)
+            ),
             fmt_value(slo.spec.metric, slo.spec.bound),
             if slo.passed { "PASS" } else { "FAIL" }
         )?;
@@ -149,7 +157,10 @@ fn write_client_vs_server(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> 
         "\nclient vs server, steady window (ms)\n{:<task_w$}  {:<16} {:>24}  {:>24}  {:>24}",
         "task", "server route", "client p50/p95/p99", "server p50/p95/p99", "client - server"
     )?;
-    let triple = |a: f64, b: f64, c: f64| format!("{} / {} / {}", fmt_ms(a), fmt_ms(b), fmt_ms(c));
+    let triple = |a: Option<f64>, b: Option<f64>, c: Option<f64>| {
+        format!("{} / {} / {}", fmt_opt_ms(a), fmt_opt_ms(b), fmt_opt_ms(c))
+    };
+    let less = |a: Option<f64>, b: f64| a.map(|a| a - b);
     for row in rows {
         let task = &row.task;
         let Some((route, sr)) = row.route else {
@@ -161,11 +172,11 @@ fn write_client_vs_server(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> 
             out,
             "{task:<task_w$}  {route:<16} {:>24}  {:>24}  {:>24}",
             triple(c.p50_ms, c.p95_ms, c.p99_ms),
-            triple(s.p50_ms, s.p95_ms, s.p99_ms),
+            triple(Some(s.p50_ms), Some(s.p95_ms), Some(s.p99_ms)),
             triple(
-                c.p50_ms - s.p50_ms,
-                c.p95_ms - s.p95_ms,
-                c.p99_ms - s.p99_ms
+                less(c.p50_ms, s.p50_ms),
+                less(c.p95_ms, s.p95_ms),
+                less(c.p99_ms, s.p99_ms)
             ),
         )?;
     }

@@ -4,9 +4,11 @@
 
 use std::fmt::Write as _;
 
-use crate::analysis::compare::{Comparison, PercentileDelta, ALPHA, MIN_CHANGE_PCT};
+use crate::analysis::compare::{
+    Comparison, PercentileDelta, ALPHA, MIN_CHANGE_PCT, SUMMARY_MIN_CHANGE_PCT,
+};
 use crate::analysis::{Analysis, HistoryVerdict, Severity, Trend};
-use crate::record::RunRecord;
+use crate::record::{LatencyBasis, RunRecord};
 
 /// `harness history`: one line per record, oldest first.
 pub fn render_history(records: &[RunRecord], dir: &std::path::Path) -> String {
@@ -20,19 +22,24 @@ pub fn render_history(records: &[RunRecord], dir: &std::path::Path) -> String {
         let s = &r.steady;
         let _ = writeln!(
             out,
-            "{:<26} {:<16} {:<16} {:<7} {:>9.2} {:>9.2} {:>9.2} {:>7.3}%",
+            "{:<26} {:<16} {:<16} {:<7} {:>9} {:>9} {:>9} {:>7.3}%",
             r.started_at.chars().take(25).collect::<String>(),
             r.label.as_deref().unwrap_or("-"),
             r.scenario,
             r.verdict.to_string(),
-            s.latency.p50_ms,
-            s.latency.p95_ms,
-            s.latency.p99_ms,
+            two_decimals(s.latency.p50_ms),
+            two_decimals(s.latency.p95_ms),
+            two_decimals(s.latency.p99_ms),
             s.error_rate * 100.0
         );
     }
     let _ = writeln!(out, "{} run(s) in {}", records.len(), dir.display());
     out
+}
+
+/// Two decimals, or `-` for a figure the record's source did not report.
+fn two_decimals(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
 }
 
 /// The text report, in the seed document's style.
@@ -152,27 +159,38 @@ fn write_causes(out: &mut String, a: &Analysis) {
 /// The comparison as a table; `*` marks a real difference.
 pub fn render_comparison(c: &Comparison) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "base: {} run(s), new: {} run(s); a difference is real when the distributions differ (KS p < {ALPHA}) and the percentile moved {MIN_CHANGE_PCT}% or more\n", c.base_runs, c.new_runs);
+    let _ = writeln!(out, "base: {} run(s), new: {} run(s); a difference is real when the distributions differ (KS p < {ALPHA}) and the percentile moved {MIN_CHANGE_PCT}% or more", c.base_runs, c.new_runs);
+    if c.rows
+        .iter()
+        .any(|r| r.basis == LatencyBasis::ReportedPercentiles)
+    {
+        let _ = writeln!(out, "rows marked ~ have no histograms (a tool's reported percentiles, median of the runs): real from {SUMMARY_MIN_CHANGE_PCT}% or more");
+    }
+    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "{:<14} {:<18} {:>9} {:>9} {:>26} {:>26} {:>26}",
         "stage", "task", "base n", "new n", "p50 ms", "p95 ms", "p99 ms"
     );
-    let cell = |d: &PercentileDelta| {
-        format!(
+    let cell = |d: &Option<PercentileDelta>| match d {
+        Some(d) => format!(
             "{:.1}->{:.1} {:+.0}%{}",
             d.base_ms,
             d.new_ms,
             d.change_pct,
             if d.real { " *" } else { "" }
-        )
+        ),
+        None => "not reported".to_owned(),
     };
     for r in &c.rows {
         let _ = writeln!(
             out,
             "{:<14} {:<18} {:>9} {:>9} {:>26} {:>26} {:>26}",
             r.stage,
-            r.task,
+            match r.basis {
+                LatencyBasis::Histograms => r.task.to_string(),
+                LatencyBasis::ReportedPercentiles => format!("{} ~", r.task),
+            },
             r.base_requests,
             r.new_requests,
             cell(&r.p50),

@@ -6,8 +6,8 @@ use crate::histogram::{merged, EncodedHistogram, Percentiles};
 use crate::load::collector::Collected;
 use crate::load::engine::RunOutput;
 use crate::record::{
-    verdict, Model, PointRecord, RunRecord, SecondRecord, StageRecord, SteadyRecord, TaskName,
-    TaskRecord, TaskTemplate, Tool, Verdict, SCHEMA_VERSION,
+    verdict, Model, PointRecord, RunRecord, SecondRecord, SourceRecord, StageRecord, SteadyRecord,
+    TaskName, TaskRecord, TaskTemplate, Tool, Verdict, SCHEMA_VERSION,
 };
 use crate::scenario::{Load, Scenario};
 use crate::server::ServerRecord;
@@ -49,6 +49,7 @@ impl RunRecord {
         let c = &run.collected;
         RunRecord {
             schema_version: SCHEMA_VERSION,
+            source: SourceRecord::default(),
             tool: Tool {
                 name: "harness".to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -126,8 +127,8 @@ fn task_records(scenario: &Scenario, c: &Collected, stages: &[StageRecord]) -> V
             requests,
             errors,
             rps: rate(requests, stage.duration_s),
-            latency: Percentiles::of(&histogram),
-            histogram: EncodedHistogram(histogram),
+            latency: Percentiles::of(&histogram).into(),
+            histogram: Some(EncodedHistogram(histogram)),
         };
         let cells = &c.cells[i];
         for (task, cell) in scenario.tasks.iter().zip(cells) {
@@ -164,8 +165,8 @@ fn steady_record(c: &Collected, stages: &[StageRecord]) -> SteadyRecord {
             0.0
         },
         rps: rate(requests, seconds),
-        latency: Percentiles::of(&histogram),
-        histogram: EncodedHistogram(histogram),
+        latency: Percentiles::of(&histogram).into(),
+        histogram: Some(EncodedHistogram(histogram)),
     }
 }
 
@@ -173,9 +174,9 @@ fn timeseries(scenario: &Scenario, c: &Collected) -> Vec<SecondRecord> {
     let point = |s: &crate::load::collector::PointStats| PointRecord {
         requests: s.requests,
         errors: s.errors,
-        p50_ms: round3(s.p50_ms),
-        p95_ms: round3(s.p95_ms),
-        p99_ms: round3(s.p99_ms),
+        p50_ms: Some(round3(s.p50_ms)),
+        p95_ms: Some(round3(s.p95_ms)),
+        p99_ms: Some(round3(s.p99_ms)),
     };
     c.timeseries
         .iter()

@@ -12,6 +12,7 @@
 //! - [`verdict`]: SLOs evaluated on a record's histograms and counts.
 
 pub mod build;
+pub mod source;
 pub mod verdict;
 
 use std::collections::BTreeMap;
@@ -21,14 +22,17 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::histogram::merged;
 pub use crate::histogram::{EncodedHistogram, Percentiles};
 use crate::load::client::ErrorClass;
 use crate::scenario::{Metric, Requirement, AGGREGATE};
 use crate::server::ServerRecord;
 pub use build::RunMeta;
+pub use source::{Latency, LatencyBasis, SourceRecord};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+/// Every version this harness reads (a v1 record is a v2 record measured
+/// by the harness itself, with every histogram and percentile present).
+pub const READABLE_VERSIONS: [u32; 2] = [1, 2];
 
 /// Whether every SLO held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,8 +169,11 @@ pub struct TaskRecord {
     pub errors: u64,
     pub rps: f64,
     #[serde(flatten)]
-    pub latency: Percentiles,
-    pub histogram: EncodedHistogram,
+    pub latency: Latency,
+    /// Every response's latency; absent when the source reported only
+    /// percentiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<EncodedHistogram>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,8 +184,9 @@ pub struct SteadyRecord {
     pub error_rate: f64,
     pub rps: f64,
     #[serde(flatten)]
-    pub latency: Percentiles,
-    pub histogram: EncodedHistogram,
+    pub latency: Latency,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<EncodedHistogram>,
 }
 
 /// An SLO as records carry it: the scenario's, with stages and task by name.
@@ -189,7 +197,9 @@ pub use crate::scenario::Slo as SloSpec;
 pub struct SloRecord {
     #[serde(flatten)]
     pub spec: SloSpec,
-    pub observed: f64,
+    /// `None` when the record's source does not report the metric (the
+    /// SLO then fails: it cannot be shown to hold).
+    pub observed: Option<f64>,
     pub passed: bool,
 }
 
@@ -203,9 +213,12 @@ impl SloRecord {
 pub struct PointRecord {
     pub requests: u64,
     pub errors: u64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -215,9 +228,13 @@ pub struct SecondRecord {
     pub users: u32,
     pub requests: u64,
     pub errors: u64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
+    /// The second's percentiles; absent when the source did not report them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ms: Option<f64>,
     /// The same, per task name.
     pub tasks: BTreeMap<String, PointRecord>,
 }
@@ -233,7 +250,7 @@ pub struct TaskTemplate {
 #[derive(Debug, Clone)]
 pub struct ClientVsServer<'a> {
     pub task: String,
-    pub client: Percentiles,
+    pub client: Latency,
     /// The route's name and window; `None` when no route matches.
     pub route: Option<(&'a str, &'a crate::server::RouteWindow)>,
 }
@@ -243,6 +260,11 @@ pub struct ClientVsServer<'a> {
 pub struct RunRecord {
     pub schema_version: u32,
     pub tool: Tool,
+    /// What measured the run and how much of it the record holds: the
+    /// harness itself, or another tool's results brought in by `import`
+    /// (absent in v1 records: the harness).
+    #[serde(default)]
+    pub source: SourceRecord,
     pub scenario: String,
     pub requirement: Requirement,
     pub target: String,
@@ -281,13 +303,15 @@ impl RunRecord {
         self.stages.iter().any(|s| s.name == stage && s.steady)
     }
 
-    /// A task's latency over the steady stages (their histograms merged).
-    pub fn steady_task_percentiles(&self, task: &str) -> Percentiles {
-        let rows = self
+    /// A task's latency over the steady stages: their histograms merged,
+    /// or the one row's reported figures when there are no histograms.
+    pub fn steady_task_latency(&self, task: &str) -> Latency {
+        let rows: Vec<&TaskRecord> = self
             .tasks
             .iter()
-            .filter(|t| t.name.is(Some(task)) && self.steady.stages.contains(&t.stage));
-        Percentiles::of(&merged(rows.map(|r| &r.histogram.0)))
+            .filter(|t| t.name.is(Some(task)) && self.steady.stages.contains(&t.stage))
+            .collect();
+        source::latency_of(&rows)
     }
 
     /// Task names in scenario order (without the aggregate).
@@ -313,7 +337,7 @@ impl RunRecord {
                 let template = self.task_templates.get(&task)?;
                 let route = crate::server::route_for(server, &template.method, &template.path);
                 Some(ClientVsServer {
-                    client: self.steady_task_percentiles(&task),
+                    client: self.steady_task_latency(&task),
                     task,
                     route,
                 })
@@ -340,7 +364,7 @@ impl RunRecord {
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|source| Error::NotJson { path: at(), source })?;
         match value.get("schema_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) if READABLE_VERSIONS.iter().any(|&r| u64::from(r) == v) => {}
             Some(found) => {
                 return Err(Error::SchemaVersion {
                     path: at(),

@@ -2,7 +2,7 @@
 //! read from disk). Out: each SLO's observed value and result, and the
 //! run's [`Verdict`]: pass when every SLO holds.
 
-use crate::histogram::{merged, Percentiles};
+use crate::record::source::latency_of;
 use crate::record::{RunRecord, SloRecord, SloSpec, StageRecord, TaskRecord, Verdict};
 use crate::scenario::Metric;
 
@@ -35,8 +35,8 @@ pub fn evaluate(
         .map(|spec| {
             let observed = observe(stages, tasks, &spec);
             SloRecord {
-                observed: (observed * 1000.0).round() / 1000.0,
-                passed: spec.op.holds(observed, spec.bound),
+                observed: observed.map(|o| (o * 1000.0).round() / 1000.0),
+                passed: observed.is_some_and(|o| spec.op.holds(o, spec.bound)),
                 spec,
             }
         })
@@ -44,8 +44,9 @@ pub fn evaluate(
 }
 
 /// The observed value of one SLO's metric over its stages and task (or
-/// all tasks together).
-pub fn observe(stages: &[StageRecord], tasks: &[TaskRecord], spec: &SloSpec) -> f64 {
+/// all tasks together); `None` when the record cannot say (a percentile
+/// its source did not report, a rate over a stage of unknown length).
+pub fn observe(stages: &[StageRecord], tasks: &[TaskRecord], spec: &SloSpec) -> Option<f64> {
     let rows: Vec<&TaskRecord> = tasks
         .iter()
         .filter(|t| spec.stages.contains(&t.stage) && t.name.is(spec.task.as_deref()))
@@ -57,15 +58,12 @@ pub fn observe(stages: &[StageRecord], tasks: &[TaskRecord], spec: &SloSpec) -> 
         .filter(|s| spec.stages.contains(&s.name))
         .map(|s| s.duration_s)
         .sum();
-    let latency = || Percentiles::of(&merged(rows.iter().map(|r| &r.histogram.0)));
     match spec.metric {
-        Metric::P50 => latency().p50_ms,
-        Metric::P95 => latency().p95_ms,
-        Metric::P99 => latency().p99_ms,
-        Metric::Max => latency().max_ms,
-        Metric::Errors => errors as f64,
-        Metric::ErrorRate => ratio(errors as f64, requests as f64),
-        Metric::Rps => ratio(requests as f64, seconds),
+        Metric::P50 | Metric::P95 | Metric::P99 | Metric::Max => latency_of(&rows).get(spec.metric),
+        Metric::Errors => Some(errors as f64),
+        Metric::ErrorRate => Some(ratio(errors as f64, requests as f64)),
+        Metric::Rps if seconds > 0.0 || requests == 0 => Some(ratio(requests as f64, seconds)),
+        Metric::Rps => None,
     }
 }
 

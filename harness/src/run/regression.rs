@@ -305,13 +305,13 @@ async fn builds(
         .await?;
         let l = &result.record.steady.latency;
         println!(
-            "{:<8} {} requests, {} errors, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
+            "{:<8} {} requests, {} errors, p50 {} ms, p95 {} ms, p99 {} ms",
             result.record.label.as_deref().unwrap_or(""),
             result.record.steady.requests,
             result.record.steady.errors,
-            l.p50_ms,
-            l.p95_ms,
-            l.p99_ms
+            crate::output::fmt_opt_ms(l.p50_ms),
+            crate::output::fmt_opt_ms(l.p95_ms),
+            crate::output::fmt_opt_ms(l.p99_ms)
         );
         out.push((path, result.record));
     }

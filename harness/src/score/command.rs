@@ -28,6 +28,8 @@ pub struct Values {
     pub out: String,
     /// `{locustfile}`: the Locust file written for the default command.
     pub locustfile: String,
+    /// `{k6script}`: the k6 script written for the default command.
+    pub k6script: String,
 }
 
 /// `arg` with every placeholder filled in.
@@ -44,6 +46,7 @@ pub fn fill(arg: &str, v: &Values) -> String {
         .replace("{connections}", &v.connections.to_string())
         .replace("{out}", &v.out)
         .replace("{locustfile}", &v.locustfile)
+        .replace("{k6script}", &v.k6script)
 }
 
 /// What a finished command printed.
@@ -128,6 +131,7 @@ mod tests {
             connections: 50,
             out: "/tmp/o".into(),
             locustfile: "/tmp/l.py".into(),
+            k6script: "/tmp/k.js".into(),
         };
         assert_eq!(fill("-c{connections}", &v), "-c50");
         assert_eq!(fill("{url}{path}", &v), "http://127.0.0.1:9/x");

@@ -127,16 +127,28 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
         connections: opts.connections.unwrap_or(plan.connections),
         out: work.path().join("out").display().to_string(),
         locustfile: work.path().join("locustfile.py").display().to_string(),
+        k6script: work.path().join("trial.js").display().to_string(),
     };
-    if opts.tool == Tool::Locust {
-        crate::error::write_file(
+    match opts.tool {
+        Tool::Locust => crate::error::write_file(
             Path::new(&values.locustfile),
             trial::locustfile(trial::PATH),
-        )?;
+        )?,
+        Tool::K6 => crate::error::write_file(Path::new(&values.k6script), trial::K6_SCRIPT)?,
+        _ => {}
     }
     let template = if opts.command.is_empty() {
         let program = program(opts.tool, opts.tools_dir.as_deref());
-        trial::default_command(opts.tool, &program, rate.is_some())
+        trial::default_command(opts.tool, &program, rate.is_some()).ok_or_else(|| {
+            Error::Usage(format!(
+                "{} has no default command here (its runs need your test plan or simulation): give yours after --, writing {} to {{out}}",
+                opts.tool,
+                match opts.tool {
+                    Tool::Jmeter => "its CSV results (-l {out})",
+                    _ => "a copy of its simulation.log",
+                }
+            ))
+        })?
     } else {
         opts.command.clone()
     };
@@ -223,5 +235,9 @@ fn read_report(
             let file = format!("{out}_stats.csv");
             adapters::locust::parse_stats(&file, &read_file(Path::new(&file))?)
         }
+        Tool::K6 => adapters::k6::parse(out, &read_file(Path::new(out))?),
+        Tool::Vegeta => adapters::vegeta::parse(out, &read_file(Path::new(out))?),
+        Tool::Jmeter => adapters::jmeter::parse(out, &read_file(Path::new(out))?),
+        Tool::Gatling => adapters::gatling::parse(out, &read_file(Path::new(out))?),
     }
 }

@@ -93,10 +93,20 @@ pub fn named(name: &str) -> Option<Trial> {
 }
 
 /// `tool`'s default command, with its placeholders (`{url}`, `{path}`,
-/// `{rate}`, `{duration}`, `{connections}`, `{out}`, `{locustfile}`).
-/// `program` is the tool's executable; `rate` says whether the trial has
-/// an arrival rate (tools that can keep one are then run open).
-pub fn default_command(tool: Tool, program: &str, rate: bool) -> Vec<String> {
+/// `{rate}`, `{duration}`, `{connections}`, `{out}`, `{locustfile}`,
+/// `{k6script}`). `program` is the tool's executable; `rate` says whether
+/// the trial has an arrival rate (tools that can keep one are then run
+/// open). `None` for JMeter and Gatling, whose runs need a test plan or a
+/// simulation of the user's own: give their command after `--`.
+pub fn default_command(tool: Tool, program: &str, rate: bool) -> Option<Vec<String>> {
+    let vegeta_load = if rate {
+        "-rate={rate}"
+    } else {
+        "-rate=0 -max-workers={connections}"
+    };
+    let vegeta = format!(
+        "echo 'GET {{url}}{{path}}' | {program} attack {vegeta_load} -duration={{duration}} -connections={{connections}} | {program} report -type=json > {{out}}"
+    );
     let mut c: Vec<&str> = match tool {
         Tool::Harness => vec![
             program,
@@ -162,6 +172,22 @@ pub fn default_command(tool: Tool, program: &str, rate: bool) -> Vec<String> {
             "--exit-code-on-error",
             "0",
         ],
+        Tool::K6 => vec![
+            program,
+            "run",
+            "--quiet",
+            "--summary-export",
+            "{out}",
+            "-e",
+            "URL={url}{path}",
+            "-e",
+            "VUS={connections}",
+            "-e",
+            "DURATION={duration}",
+            "{k6script}",
+        ],
+        Tool::Vegeta => vec!["sh", "-c", &vegeta],
+        Tool::Jmeter | Tool::Gatling => return None,
     };
     match (tool, rate) {
         (Tool::Harness, true) => c.extend(["--rate", "{rate}"]),
@@ -169,10 +195,43 @@ pub fn default_command(tool: Tool, program: &str, rate: bool) -> Vec<String> {
         (Tool::Oha, true) => c
             .splice(1..1, ["-q", "{rate}", "--latency-correction"])
             .for_each(drop),
+        (Tool::K6, true) => c.splice(11..11, ["-e", "RATE={rate}"]).for_each(drop),
         _ => {}
     }
-    c.into_iter().map(str::to_owned).collect()
+    Some(c.into_iter().map(str::to_owned).collect())
 }
+
+/// The k6 script the default command runs: `vus` users for `duration`, or
+/// a constant arrival rate when `RATE` is set, each iteration one GET.
+pub const K6_SCRIPT: &str = r#"import http from 'k6/http';
+
+const rate = __ENV.RATE ? Number(__ENV.RATE) : 0;
+const vus = Number(__ENV.VUS || 10);
+
+export const options = rate > 0
+  ? {
+      scenarios: {
+        trial: {
+          executor: 'constant-arrival-rate',
+          rate: rate,
+          timeUnit: '1s',
+          duration: __ENV.DURATION,
+          preAllocatedVUs: vus,
+          maxVUs: vus * 4,
+        },
+      },
+      summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+    }
+  : {
+      vus: vus,
+      duration: __ENV.DURATION,
+      summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+    };
+
+export default function () {
+  http.get(__ENV.URL);
+}
+"#;
 
 /// The Locust file the default command runs: one user class reading the
 /// trial's path, with Locust's fast HTTP client.

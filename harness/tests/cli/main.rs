@@ -3,6 +3,7 @@
 
 mod analyze;
 mod helpers;
+mod import;
 mod judge;
 mod known_target;
 mod record;

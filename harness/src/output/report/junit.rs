@@ -33,7 +33,20 @@ pub fn junit(r: &RunRecord) -> String {
         if s.passed {
             x.push_str("/>\n");
         } else {
-            let _ = writeln!(x, ">\n      <failure message=\"{}\" type=\"SLO\">observed {} over stages {}</failure>\n    </testcase>", esc(&format!("observed {} {} {} is false", s.observed, s.spec.op, s.spec.bound)), s.observed, esc(&s.spec.stages.join(", ")));
+            let observed = s
+                .observed
+                .map_or_else(|| "not reported".to_owned(), |o| o.to_string());
+            let message = match s.observed {
+                Some(o) => format!("observed {o} {} {} is false", s.spec.op, s.spec.bound),
+                None => "the record's source does not report this metric".to_owned(),
+            };
+            let _ = writeln!(
+                x,
+                ">\n      <failure message=\"{}\" type=\"SLO\">observed {} over stages {}</failure>\n    </testcase>",
+                esc(&message),
+                esc(&observed),
+                esc(&s.spec.stages.join(", "))
+            );
         }
     }
     x.push_str("  </testsuite>\n</testsuites>\n");

@@ -67,6 +67,11 @@ fn fmt_num(v: f64) -> String {
     super::decimals(v, 100.0, 1.0)
 }
 
+/// A figure a source may not report: `-` when absent.
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), fmt_num)
+}
+
 fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut s = String::from("<table><thead><tr>");
     for h in head {

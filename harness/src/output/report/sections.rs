@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::svg::{line_chart, Series};
-use super::{esc, fmt_num, table, verdict_badge};
+use super::{esc, fmt_num, fmt_opt, table, verdict_badge};
 use crate::analysis::compare::{Comparison, PercentileDelta};
 use crate::analysis::{Analysis, Run};
 use crate::output::text::render_analysis;
@@ -26,6 +26,26 @@ pub(super) fn header(body: &mut String, r: &RunRecord) {
         esc(&r.ended_at),
         if r.interrupted { " &middot; <b>interrupted</b>" } else { "" }
     );
+    if r.source.imported {
+        let latency = match r.source.latency {
+            crate::record::LatencyBasis::Histograms => {
+                "every request's latency (exact percentiles)"
+            }
+            crate::record::LatencyBasis::ReportedPercentiles => {
+                "only the percentiles it reported (no histograms; a dash is a figure it does not report)"
+            }
+        };
+        let _ = write!(
+            body,
+            "<p class=\"meta\">Measured by <b>{}</b>, imported from {}: {latency}.</p><ul class=\"meta\">",
+            esc(r.source.tool.name()),
+            esc(&r.source.files.join(", "))
+        );
+        for note in &r.source.notes {
+            let _ = write!(body, "<li>{}</li>", esc(note));
+        }
+        body.push_str("</ul>");
+    }
 }
 
 /// The verdict and the SLO table.
@@ -43,7 +63,8 @@ pub(super) fn verdict(body: &mut String, r: &RunRecord) {
                 r.requirement.id.clone(),
                 s.describe(),
                 s.spec.stages.join(", "),
-                fmt_num(s.observed),
+                s.observed
+                    .map_or_else(|| "not reported".to_owned(), fmt_num),
                 fmt_num(s.spec.bound),
                 verdict_badge(s.passed),
             ]
@@ -103,13 +124,13 @@ fn percentile_series<'a>(
             let values = points
                 .clone()
                 .filter(|(_, x)| x.requests > 0)
-                .map(|(t, x)| {
+                .filter_map(|(t, x)| {
                     let v = match p {
                         Percentile::P50 => x.p50_ms,
                         Percentile::P95 => x.p95_ms,
                         Percentile::P99 => x.p99_ms,
                     };
-                    (f64::from(t), v)
+                    Some((f64::from(t), v?))
                 })
                 .collect();
             (p.to_string(), values)
@@ -171,10 +192,10 @@ pub(super) fn rows(body: &mut String, r: &RunRecord) {
                 t.requests.to_string(),
                 t.errors.to_string(),
                 fmt_num(t.rps),
-                fmt_num(t.latency.p50_ms),
-                fmt_num(t.latency.p95_ms),
-                fmt_num(t.latency.p99_ms),
-                fmt_num(t.latency.max_ms),
+                fmt_opt(t.latency.p50_ms),
+                fmt_opt(t.latency.p95_ms),
+                fmt_opt(t.latency.p99_ms),
+                fmt_opt(t.latency.max_ms),
             ]
         })
         .collect();
@@ -201,8 +222,8 @@ pub(super) fn errors(body: &mut String, r: &RunRecord) {
     body.push_str(&table(&["class", "count", "samples"], rows));
 }
 
-fn triple(a: f64, b: f64, c: f64) -> String {
-    format!("{} / {} / {}", fmt_num(a), fmt_num(b), fmt_num(c))
+fn triple(a: Option<f64>, b: Option<f64>, c: Option<f64>) -> String {
+    format!("{} / {} / {}", fmt_opt(a), fmt_opt(b), fmt_opt(c))
 }
 
 /// The client's percentiles beside the server's, per task.
@@ -221,13 +242,14 @@ pub(super) fn client_vs_server(body: &mut String, r: &RunRecord) {
                 row.task.clone(),
                 route.to_owned(),
                 triple(c.p50_ms, c.p95_ms, c.p99_ms),
-                triple(s.p50_ms, s.p95_ms, s.p99_ms),
-                format!(
-                    "{:.2} / {:.2} / {:.2}",
-                    c.p50_ms - s.p50_ms,
-                    c.p95_ms - s.p95_ms,
-                    c.p99_ms - s.p99_ms
-                ),
+                triple(Some(s.p50_ms), Some(s.p95_ms), Some(s.p99_ms)),
+                [
+                    (c.p50_ms, s.p50_ms),
+                    (c.p95_ms, s.p95_ms),
+                    (c.p99_ms, s.p99_ms),
+                ]
+                .map(|(c, s)| c.map_or_else(|| "-".to_owned(), |c| format!("{:.2}", c - s)))
+                .join(" / "),
                 format!("{:.1}", sr.db_queries_per_request),
                 format!("{:.2}", sr.upstream_ms_per_request),
             ])
@@ -259,29 +281,31 @@ pub(super) fn baseline(body: &mut String, c: &Comparison) {
         "<h2>Against the baseline: {}</h2>",
         esc(&c.verdict.to_string().to_uppercase())
     );
-    let cell = |d: &PercentileDelta| {
-        format!(
+    let cell = |d: &Option<PercentileDelta>| match d {
+        Some(d) => format!(
             "{} &rarr; {} ({:+.1}%){}",
             fmt_num(d.base_ms),
             fmt_num(d.new_ms),
             d.change_pct,
             if d.real { " *" } else { "" }
-        )
+        ),
+        None => "not reported".to_owned(),
     };
     body.push_str("<table><thead><tr><th>stage</th><th>task</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>KS p</th></tr></thead><tbody>");
     for row in &c.rows {
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2e}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&row.stage),
             esc(row.task.as_str()),
             cell(&row.p50),
             cell(&row.p95),
             cell(&row.p99),
             row.ks_p_value
+                .map_or_else(|| "no histograms".to_owned(), |p| format!("{p:.2e}"))
         );
     }
-    body.push_str("</tbody></table><p>* a real difference: the recorded distributions differ (Kolmogorov-Smirnov p &lt; 0.01) and the percentile moved 5% or more.</p>");
+    body.push_str("</tbody></table><p>* a real difference: the recorded distributions differ (Kolmogorov-Smirnov p &lt; 0.01) and the percentile moved 5% or more; for records with only a tool's reported percentiles (no histograms), a move of 10% or more.</p>");
 }
 
 /// The history's trend with the threshold, and its analysis.
@@ -296,7 +320,10 @@ pub(super) fn history(body: &mut String, runs: &[Run], a: &Analysis) {
     let series: Vec<Series> = Percentile::ALL
         .into_iter()
         .map(|p| {
-            let values = runs.iter().enumerate().map(|(i, r)| (i as f64, r.get(p)));
+            let values = runs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| Some((i as f64, r.get(p)?)));
             (p.to_string(), values.collect())
         })
         .collect();

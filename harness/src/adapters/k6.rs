@@ -1,0 +1,223 @@
+//! k6's end-of-test JSON. In: the file `k6 run --summary-export FILE`
+//! writes (metrics flattened: `"http_req_duration": {"avg": .., "p(95)": ..}`)
+//! or the data object `handleSummary(data)` receives, written with
+//! `JSON.stringify(data)` (`"http_req_duration": {"type": "trend",
+//! "values": {..}}`, plus `state.testRunDurationMs`). Out: requests
+//! (`http_reqs.count`), failures (`http_req_failed`'s true values, which
+//! k6 calls `passes`), and `http_req_duration`'s statistics: whatever
+//! `summaryTrendStats` asked for (default `avg, min, med, max, p(90),
+//! p(95)`: no p99 unless asked), `med` as p50 and `max` as 100%.
+//! Sub-metrics tagged by name (`http_req_duration{name:search}`, present
+//! when a threshold names them) become per-name figures.
+//!
+//! k6 keeps time metrics in milliseconds in this JSON whatever
+//! `summaryTimeUnit` says (that option formats the text summary only). Its
+//! trend percentiles are computed from every sample it kept, and
+//! `http_req_duration` counts failed requests too. It measures each request
+//! from when it was sent: its arrival-rate executors drop iterations when
+//! no VU is free (`dropped_iterations`) rather than time them from their
+//! intended start, so it is read as a closed-model tool. Neither form says
+//! when the run started.
+
+use serde_json::{Map, Value};
+
+use super::{At, LoadModel, NamedReport, Reported, Tool, ToolReport};
+use crate::error::Error;
+
+/// Reads either JSON form; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
+    let whole = At { file, line: 0 };
+    let root: Value = serde_json::from_str(text).map_err(|e| {
+        At {
+            file,
+            line: e.line(),
+        }
+        .error(format!("not JSON: {e}"))
+    })?;
+    let metrics = root
+        .get("metrics")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            whole.error("no \"metrics\" object: not k6's --summary-export or handleSummary JSON")
+        })?;
+    let duration = values(metrics, "http_req_duration").ok_or_else(|| {
+        whole.error(
+            "no http_req_duration metric: the test made no HTTP requests, or this is not k6's JSON",
+        )
+    })?;
+    let mut report = ToolReport::new(Tool::K6, LoadModel::Closed);
+    let (percentiles, mean) = trend(&whole, "http_req_duration", duration)?;
+    report.percentiles = percentiles;
+    report.mean_ms = mean;
+    if let Some(reqs) = values(metrics, "http_reqs") {
+        report.requests = Some(count(&whole, "http_reqs", reqs, "count")?);
+    }
+    if let Some(failed) = values(metrics, "http_req_failed") {
+        // A Rate counts its true values as `passes`: here, failed requests.
+        let errors = count(&whole, "http_req_failed", failed, "passes")?;
+        report.errors = Some(errors);
+        if errors > 0 {
+            report.error_kinds.insert("http_req_failed".into(), errors);
+        }
+    } else {
+        report
+            .notes
+            .push("no http_req_failed metric (k6 before v0.31): errors not reported".into());
+    }
+    report.duration_s = root
+        .pointer("/state/testRunDurationMs")
+        .and_then(Value::as_f64)
+        .and_then(super::non_negative)
+        .map(|ms| ms / 1000.0);
+    for (key, metric) in metrics {
+        let Some(name) = key
+            .strip_prefix("http_req_duration{name:")
+            .and_then(|r| r.strip_suffix('}'))
+        else {
+            continue;
+        };
+        let v = inner(metric).unwrap_or(metric);
+        let (percentiles, mean_ms) = trend(&whole, key, v)?;
+        report.names.push(NamedReport {
+            name: name.to_owned(),
+            requests: None,
+            errors: None,
+            percentiles,
+            mean_ms,
+        });
+    }
+    report.notes.push(
+        "k6 times each request from when it was sent, failed ones included; its JSON has only the statistics summaryTrendStats asked for".into(),
+    );
+    Ok(report)
+}
+
+/// The handleSummary form nests a metric's figures under `values`.
+fn inner(metric: &Value) -> Option<&Value> {
+    metric.get("values")
+}
+
+/// A metric's figures in either form.
+fn values<'a>(metrics: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    let m = metrics.get(name)?;
+    Some(inner(m).unwrap_or(m))
+}
+
+fn count(at: &At, metric: &str, v: &Value, key: &str) -> Result<u64, Error> {
+    let n = v
+        .get(key)
+        .ok_or_else(|| at.error(format!("{metric}: no {key:?}")))?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        })
+        .ok_or_else(|| at.error(format!("{metric}.{key}: {n} is not a count")))
+}
+
+/// A trend's percentiles (lowest first, `max` as 1.0) and mean.
+fn trend(at: &At, metric: &str, v: &Value) -> Result<(Vec<Reported>, Option<f64>), Error> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| at.error(format!("{metric}: not an object")))?;
+    let mut out = Vec::new();
+    let mut mean = None;
+    for (key, value) in obj {
+        let q = match key.as_str() {
+            "med" => Some(0.5),
+            "max" => Some(1.0),
+            "avg" | "min" | "count" => None,
+            k => match k.strip_prefix("p(").and_then(|r| r.strip_suffix(')')) {
+                Some(p) => Some(
+                    p.parse::<f64>()
+                        .ok()
+                        .filter(|p| (0.0..=100.0).contains(p))
+                        .ok_or_else(|| {
+                            at.error(format!("{metric}: {key:?} is not a percentile"))
+                        })?
+                        / 100.0,
+                ),
+                None => continue,
+            },
+        };
+        if key == "count" {
+            continue;
+        }
+        let ms = value
+            .as_f64()
+            .and_then(super::non_negative)
+            .ok_or_else(|| at.error(format!("{metric}.{key}: {value} is not a duration in ms")))?;
+        match q {
+            Some(q) => out.push(Reported { q, ms }),
+            None if key == "avg" => mean = Some(ms),
+            None => {}
+        }
+    }
+    out.sort_by(|a, b| a.q.total_cmp(&b.q));
+    Ok((out, mean))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXPORT: &str = include_str!("../../tests/fixtures/k6-summary-export.json");
+    const HANDLE: &str = include_str!("../../tests/fixtures/k6-handle-summary.json");
+
+    #[test]
+    fn summary_export_gives_counts_and_the_default_trend_stats() {
+        let r = parse("k6.json", EXPORT).unwrap();
+        assert_eq!(r.requests, Some(2_913));
+        assert_eq!(r.errors, Some(17));
+        assert_eq!(r.quantile(0.5), Some(3.712));
+        assert_eq!(r.quantile(0.9), Some(8.953));
+        assert_eq!(r.quantile(0.95), Some(12.4085));
+        assert_eq!(
+            r.quantile(0.99),
+            None,
+            "not in the default summaryTrendStats"
+        );
+        assert_eq!(r.quantile(1.0), Some(96.124));
+        assert_eq!(r.mean_ms, Some(4.871));
+        assert_eq!(r.duration_s, None, "--summary-export drops state");
+    }
+
+    #[test]
+    fn handle_summary_gives_asked_percentiles_duration_and_names() {
+        let r = parse("k6.json", HANDLE).unwrap();
+        assert_eq!(r.requests, Some(6_000));
+        assert_eq!(r.errors, Some(0));
+        assert_eq!(r.quantile(0.99), Some(21.6));
+        assert_eq!(r.quantile(0.999), Some(48.25));
+        assert_eq!(r.duration_s, Some(30.0412));
+        let names: Vec<&str> = r.names.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["read_mission"]);
+        assert_eq!(
+            super::super::reported_at(&r.names[0].percentiles, 0.95),
+            Some(9.1)
+        );
+    }
+
+    #[test]
+    fn malformed_files_name_the_file_and_line() {
+        let e = parse("k.json", "{\n  \"metrics\": [1,\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("k.json:"), "{e}");
+        let e = parse("k.json", "{\"root_group\": {}}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("k.json") && e.contains("metrics"), "{e}");
+        let bad = EXPORT.replace("\"p(95)\": 12.4085", "\"p(95)\": \"fast\"");
+        let e = parse("k.json", &bad).unwrap_err().to_string();
+        assert!(e.contains("p(95)") && e.contains("fast"), "{e}");
+        let bad = EXPORT.replace("\"count\": 2913", "\"count\": -3");
+        let e = parse("k.json", &bad).unwrap_err().to_string();
+        assert!(e.contains("http_reqs.count"), "{e}");
+        let e = parse("k.json", "{\"metrics\": {\"vus\": {}}}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("http_req_duration"), "{e}");
+    }
+}
