@@ -29,8 +29,9 @@
 //!   [`error`]: the one error type.
 //!
 //! Each module imports only those above it in the pipeline (plus the two
-//! leaves, `histogram` and `error`). Only `demo` starts a mock-api
-//! (in-process); everything else talks HTTP.
+//! leaves, `histogram` and `error`). Only [`in_process`] (behind the
+//! `demo` feature) starts a mock-api, for `demo`, the regression story and
+//! `score`; everything else talks HTTP.
 
 pub mod adapters;
 pub mod analysis;
@@ -38,6 +39,8 @@ pub mod cli;
 pub mod error;
 pub mod histogram;
 pub mod import;
+#[cfg(feature = "demo")]
+pub mod in_process;
 pub mod load;
 pub mod output;
 pub mod record;

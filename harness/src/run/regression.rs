@@ -182,7 +182,8 @@ pub async fn regression(opts: &RegressionOptions) -> Result<Outcome, Error> {
     }
     super::check_scale(opts.duration_scale)?;
     let token = format!("regression-{}", std::process::id());
-    let target = InProcess::start(Some(token.clone()), opts.quiet).await?;
+    let target = InProcess::start(Some(token.clone())).await?;
+    super::demo::announce(&target, opts.quiet);
     let result = builds(opts, &target, &token).await;
     target.stop().await;
     let records = result?;

@@ -44,7 +44,7 @@ pub struct Target {
     stats: StatsSource,
     /// The in-process mock-api, stopped when dropped.
     #[cfg(feature = "demo")]
-    _in_process: Option<crate::run::demo::InProcess>,
+    _in_process: Option<crate::in_process::InProcess>,
 }
 
 fn target_error(url: &str, what: &str) -> Error {
@@ -75,7 +75,7 @@ impl Target {
     #[cfg(feature = "demo")]
     pub async fn in_process() -> Result<Self, Error> {
         let token = format!("score-{}", std::process::id());
-        let server = crate::run::demo::InProcess::start(Some(token.clone()), true).await?;
+        let server = crate::in_process::InProcess::start(Some(token.clone())).await?;
         let url = server.url.clone();
         let stats = StatsSource::probe(&url)
             .await

@@ -449,3 +449,57 @@ async fn a_suite_scores_every_trial_and_goes_on_past_a_failing_one() {
     assert_eq!(errors, 5, "every trial said, none stopped the rest: {text}");
     assert!(stderr(&o).contains("cannot connect"), "{}", stderr(&o));
 }
+
+#[tokio::test]
+async fn the_imported_tools_are_scored_through_their_adapters() {
+    // JMeter and Gatling have no default command here: said by name.
+    for tool in ["jmeter", "gatling"] {
+        let o = harness(args(&["score", "--tool", tool, "--trial", "fixed"])).await;
+        assert_eq!(o.status.code(), Some(2), "{tool}");
+        assert!(stderr(&o).contains("no default command"), "{}", stderr(&o));
+    }
+    let o = harness(args(&["score", "--list-trials"])).await;
+    let text = stdout(&o);
+    for cmd in [
+        "k6 run --quiet --summary-export {out}",
+        "-e RATE={rate} {k6script}",
+        "vegeta attack -rate={rate}",
+        "jmeter   (no default",
+    ] {
+        assert!(text.contains(cmd), "{cmd} missing: {text}");
+    }
+    // A command of the user's that leaves the tool's results in {out} is
+    // read by that tool's adapter (here: results written in JMeter's CSV
+    // form by the command itself, one line per request it made with curl).
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("card.json");
+    let script = "echo timeStamp,elapsed,label,responseCode,success > {out}; \
+        for i in 1 2 3 4 5 6 7 8 9 10; do \
+          t=$(curl -s -o /dev/null -w '%{time_total} %{http_code}' {url}{path}); \
+          set -- $t; ms=$(awk \"BEGIN{printf \\\"%d\\\", $1*1000}\"); \
+          echo $(date +%s%3N),$ms,read,$2,true >> {out}; \
+        done";
+    let o = harness(args(&[
+        "score",
+        "--tool",
+        "jmeter",
+        "--trial",
+        "fixed",
+        "--duration",
+        "1s",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]))
+    .await;
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(card["tool"], "jmeter");
+    let requests = line(&card, "counts", "requests");
+    assert_eq!(requests["tool"], 10.0, "{requests}");
+    assert_eq!(requests["server"], 10.0, "{requests}");
+}
