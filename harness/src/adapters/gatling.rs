@@ -24,100 +24,114 @@ use chrono::DateTime;
 use super::{At, LoadModel, Sample, Tool, ToolReport};
 use crate::error::Error;
 
+/// One `REQUEST` line: name, start and end (epoch ms), OK, message.
+struct Request {
+    name: String,
+    start: i64,
+    end: i64,
+    ok: bool,
+    message: Option<String>,
+}
+
 /// Reads a text `simulation.log`; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
     let mut run_start: Option<i64> = None;
-    let mut raw: Vec<(String, i64, i64, bool, Option<String>)> = Vec::new();
+    let mut requests = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let at = At { file, line: i + 1 };
         let f: Vec<&str> = line.split('\t').collect();
-        let kind = if f.first() == Some(&"REQUEST") || f.get(2) == Some(&"REQUEST") {
-            "REQUEST"
-        } else if f.first() == Some(&"RUN") || f.get(2) == Some(&"RUN") {
-            "RUN"
-        } else if line.trim().is_empty()
+        let is = |k: &str| f.first() == Some(&k) || f.get(2) == Some(&k);
+        if is("REQUEST") {
+            requests.push(request(&at, &f)?);
+        } else if is("RUN") {
+            run_start = f.iter().find_map(|c| epoch_ms(c));
+        } else if !(line.trim().is_empty()
             || ["USER", "GROUP", "ERROR", "ASSERTION"]
                 .iter()
-                .any(|k| f.first() == Some(k) || f.get(2) == Some(k))
+                .any(|k| is(k)))
         {
-            continue;
-        } else {
             return Err(at.error(format!(
                 "not a line of Gatling's text simulation.log: {:?}",
                 truncate(line)
             )));
-        };
-        if kind == "RUN" {
-            run_start = f.iter().find_map(|c| epoch_ms(c));
-            continue;
         }
-        let status = f
-            .iter()
-            .enumerate()
-            .skip(3)
-            .find(|(j, c)| {
-                (**c == "OK" || **c == "KO")
-                    && epoch_ms(f[j - 1]).is_some()
-                    && epoch_ms(f[j - 2]).is_some()
-            })
-            .map(|(j, _)| j)
-            .ok_or_else(|| {
-                at.error("a REQUEST line without start and end times before OK or KO")
-            })?;
-        // Gatling 2.0-2.1: four times (request start/end, response start/end).
-        let four =
-            status >= 5 && epoch_ms(f[status - 3]).is_some() && epoch_ms(f[status - 4]).is_some();
-        let (start, name) = if four {
-            (f[status - 4], f[status - 5])
-        } else {
-            (f[status - 2], f[status - 3])
-        };
-        let start = epoch_ms(start).expect("checked");
-        let end = epoch_ms(f[status - 1]).expect("checked");
-        if end < start {
-            return Err(at.error(format!("ends ({end}) before it starts ({start})")));
-        }
-        let ok = f[status] == "OK";
-        let message = f.get(status + 1).map(|m| m.trim().to_owned());
-        raw.push((name.to_owned(), start, end, ok, message));
     }
-    if raw.is_empty() && run_start.is_none() {
+    if requests.is_empty() && run_start.is_none() {
         return Err(At { file, line: 0 }.error(
             "no RUN or REQUEST lines: not Gatling's text simulation.log (3.11+ logs are binary)",
         ));
     }
-    let mut r = ToolReport::new(Tool::Gatling, LoadModel::Open);
-    let first = raw.iter().map(|x| x.1).min();
-    let origin = first.or(run_start).unwrap_or(0);
-    r.started_at = DateTime::from_timestamp_millis(run_start.unwrap_or(origin).min(origin));
-    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
-    let samples: Vec<Sample> = raw
-        .iter()
-        .map(|(name, start, end, ok, message)| {
-            if !ok {
-                *kinds.entry(kind_of(message.as_deref())).or_default() += 1;
-            }
-            Sample {
-                name: Some(name.clone()),
-                offset_s: Some((start - origin) as f64 / 1000.0),
-                latency_ms: (end - start) as f64,
-                ok: *ok,
-            }
+    Ok(report(&requests, run_start))
+}
+
+/// A `REQUEST` line, found by its status and the times before it.
+fn request(at: &At, f: &[&str]) -> Result<Request, Error> {
+    let status = (3..f.len())
+        .find(|&j| {
+            (f[j] == "OK" || f[j] == "KO")
+                && epoch_ms(f[j - 1]).is_some()
+                && epoch_ms(f[j - 2]).is_some()
         })
-        .collect();
-    r.duration_s = raw
+        .ok_or_else(|| at.error("a REQUEST line without start and end times before OK or KO"))?;
+    // Gatling 2.0-2.1: four times (request start/end, response start/end).
+    let four =
+        status >= 5 && epoch_ms(f[status - 3]).is_some() && epoch_ms(f[status - 4]).is_some();
+    let (start, name) = if four {
+        (f[status - 4], f[status - 5])
+    } else {
+        (f[status - 2], f[status - 3])
+    };
+    let start = epoch_ms(start).expect("checked");
+    let end = epoch_ms(f[status - 1]).expect("checked");
+    if end < start {
+        return Err(at.error(format!("ends ({end}) before it starts ({start})")));
+    }
+    Ok(Request {
+        name: name.to_owned(),
+        start,
+        end,
+        ok: f[status] == "OK",
+        message: f.get(status + 1).map(|m| m.trim().to_owned()),
+    })
+}
+
+/// The requests as a report, times from the run's start (the `RUN` line,
+/// or the first request when that is earlier or missing).
+fn report(requests: &[Request], run_start: Option<i64>) -> ToolReport {
+    let mut r = ToolReport::new(Tool::Gatling, LoadModel::Open);
+    let first = requests.iter().map(|x| x.start).min();
+    let origin = match (run_start, first) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(0),
+    };
+    r.started_at = DateTime::from_timestamp_millis(origin);
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for x in requests.iter().filter(|x| !x.ok) {
+        *kinds.entry(kind_of(x.message.as_deref())).or_default() += 1;
+    }
+    r.duration_s = requests
         .iter()
-        .map(|x| (x.2 - origin) as f64 / 1000.0)
+        .map(|x| (x.end - origin) as f64 / 1000.0)
         .reduce(f64::max);
-    r.requests = Some(samples.len() as u64);
+    r.requests = Some(requests.len() as u64);
     r.errors = Some(kinds.values().sum());
     r.error_kinds = kinds;
-    r.set_samples(samples);
+    r.set_samples(
+        requests
+            .iter()
+            .map(|x| Sample {
+                name: Some(x.name.clone()),
+                offset_s: Some((x.start - origin) as f64 / 1000.0),
+                latency_ms: (x.end - x.start) as f64,
+                ok: x.ok,
+            })
+            .collect(),
+    );
     r.notes.push(
         "Gatling logs epoch milliseconds: latencies exact to 1 ms; no status codes in its log"
             .into(),
     );
-    Ok(r)
+    r
 }
 
 /// A 13-digit-or-so epoch millisecond time.

@@ -47,8 +47,44 @@ pub const DEFAULT_COLUMNS: [&str; 17] = [
     "Connect",
 ];
 
+/// Where the columns the adapter reads are.
+struct Columns {
+    elapsed: usize,
+    stamp: Option<usize>,
+    label: Option<usize>,
+    code: Option<usize>,
+    success: Option<usize>,
+}
+
+/// One sample line, read.
+struct Line {
+    sample: Sample,
+    /// Epoch ms; `None`: no time, or 0 (never started).
+    start: Option<i64>,
+    status: Option<u16>,
+    /// The failure's kind, if it failed.
+    failure: Option<String>,
+    /// Whether its time carried a zone (or was epoch ms).
+    zoned: bool,
+}
+
 /// Reads a CSV JTL; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
+    let (mut reader, cols) = open(file, text)?;
+    let mut lines = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            At { file, line }.error(format!("malformed CSV: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        lines.push(read_line(&At { file, line }, &record, &cols)?);
+    }
+    Ok(report(lines, cols.code.is_some()))
+}
+
+/// A reader past the header (if any), and where the columns are.
+fn open<'a>(file: &str, text: &'a str) -> Result<(csv::Reader<&'a [u8]>, Columns), Error> {
     let head = text.lines().next().unwrap_or("");
     if head.trim_start().starts_with('<') {
         return Err(At { file, line: 1 }
@@ -64,7 +100,7 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
         .has_headers(has_header)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let columns: Vec<String> = if has_header {
+    let names: Vec<String> = if has_header {
         reader
             .headers()
             .map_err(|e| At { file, line: 1 }.error(format!("not a CSV header: {e}")))?
@@ -74,90 +110,101 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
     } else {
         DEFAULT_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
     };
-    let col = |name: &str| columns.iter().position(|c| c == name);
+    let col = |name: &str| names.iter().position(|c| c == name);
     let elapsed = col("elapsed").ok_or_else(|| {
         At { file, line: 1 }.error("no \"elapsed\" column: not a JMeter CSV results file")
     })?;
-    let (stamp, label, code, success) = (
-        col("timeStamp"),
-        col("label"),
-        col("responseCode"),
-        col("success"),
-    );
-    let mut samples = Vec::new();
-    let mut starts: Vec<Option<i64>> = Vec::new();
-    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
-    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
-    let mut unzoned = false;
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            At { file, line }.error(format!("malformed CSV: {e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        let at = At { file, line };
-        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim);
-        let ms = cell(Some(elapsed))
-            .ok_or_else(|| at.error("no elapsed value: the line is cut short"))?;
-        let ms: u64 = ms
-            .parse()
-            .map_err(|_| at.error(format!("elapsed {ms:?} is not whole milliseconds")))?;
-        let start = match cell(stamp) {
-            None => None,
-            Some(t) => {
-                let (when, zoned) = timestamp(t)
-                    .ok_or_else(|| at.error(format!("timeStamp {t:?} is not a time")))?;
-                unzoned |= !zoned;
-                when
-            }
-        };
-        let status = cell(code).and_then(|c| c.parse::<u16>().ok());
-        let ok = match cell(success) {
-            Some(s) if s.eq_ignore_ascii_case("true") => true,
-            Some(s) if s.eq_ignore_ascii_case("false") => false,
-            Some(s) => return Err(at.error(format!("success {s:?} is neither true nor false"))),
-            None => status.is_some_and(|s| (200..400).contains(&s)),
-        };
-        if let Some(s) = status {
-            *statuses.entry(s).or_default() += 1;
+    let cols = Columns {
+        elapsed,
+        stamp: col("timeStamp"),
+        label: col("label"),
+        code: col("responseCode"),
+        success: col("success"),
+    };
+    Ok((reader, cols))
+}
+
+fn read_line(at: &At, record: &csv::StringRecord, cols: &Columns) -> Result<Line, Error> {
+    let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim);
+    let ms = cell(Some(cols.elapsed))
+        .ok_or_else(|| at.error("no elapsed value: the line is cut short"))?;
+    let ms: u64 = ms
+        .parse()
+        .map_err(|_| at.error(format!("elapsed {ms:?} is not whole milliseconds")))?;
+    let (start, zoned) = match cell(cols.stamp) {
+        None => (None, true),
+        Some(t) => {
+            timestamp(t).ok_or_else(|| at.error(format!("timeStamp {t:?} is not a time")))?
         }
-        if !ok {
-            let kind = match (status, cell(code)) {
-                (Some(s), _) => format!("status_{s}"),
-                (None, Some(c)) if !c.is_empty() => "non_http".to_owned(),
-                _ => "failed".to_owned(),
-            };
-            *kinds.entry(kind).or_default() += 1;
-        }
-        starts.push(start);
-        samples.push(Sample {
-            name: cell(label).filter(|l| !l.is_empty()).map(str::to_owned),
+    };
+    let code = cell(cols.code);
+    let status = code.and_then(|c| c.parse::<u16>().ok());
+    let ok = match cell(cols.success) {
+        Some(s) if s.eq_ignore_ascii_case("true") => true,
+        Some(s) if s.eq_ignore_ascii_case("false") => false,
+        Some(s) => return Err(at.error(format!("success {s:?} is neither true nor false"))),
+        None => status.is_some_and(|s| (200..400).contains(&s)),
+    };
+    let failure = (!ok).then(|| match (status, code) {
+        (Some(s), _) => format!("status_{s}"),
+        (None, Some(c)) if !c.is_empty() => "non_http".to_owned(),
+        _ => "failed".to_owned(),
+    });
+    Ok(Line {
+        sample: Sample {
+            name: cell(cols.label)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
             offset_s: None,
             latency_ms: ms as f64,
             ok,
-        });
-    }
+        },
+        start,
+        status,
+        failure,
+        zoned,
+    })
+}
+
+/// The lines as a report: times from the first start, statuses when the
+/// file has them, failures by kind.
+fn report(lines: Vec<Line>, has_code: bool) -> ToolReport {
     let mut r = ToolReport::new(Tool::Jmeter, LoadModel::Closed);
-    if let Some(first) = starts.iter().flatten().min().copied() {
-        r.started_at = DateTime::from_timestamp_millis(first);
-        for (s, start) in samples.iter_mut().zip(&starts) {
-            s.offset_s = start.map(|t| (t - first) as f64 / 1000.0);
+    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for l in &lines {
+        if let Some(s) = l.status {
+            *statuses.entry(s).or_default() += 1;
         }
+        if let Some(k) = &l.failure {
+            *kinds.entry(k.clone()).or_default() += 1;
+        }
+    }
+    let first = lines.iter().filter_map(|l| l.start).min();
+    if lines.iter().any(|l| l.start.is_none()) {
+        r.notes.push(
+            "some samples have no start time (timeStamp 0 or none): they count, but in no second of the time series".into(),
+        );
+    }
+    if lines.iter().any(|l| !l.zoned) {
+        r.notes
+            .push("timeStamp written as a date without a zone: read as UTC".into());
+    }
+    let samples: Vec<Sample> = lines
+        .into_iter()
+        .map(|l| Sample {
+            offset_s: first.zip(l.start).map(|(f, t)| (t - f) as f64 / 1000.0),
+            ..l.sample
+        })
+        .collect();
+    if let Some(first) = first {
+        r.started_at = DateTime::from_timestamp_millis(first);
         r.duration_s = samples
             .iter()
             .filter_map(|s| Some(s.offset_s? + s.latency_ms / 1000.0))
             .reduce(f64::max);
     }
-    if starts.iter().any(Option::is_none) && !samples.is_empty() {
-        r.notes.push(
-            "some samples have no start time (timeStamp 0 or none): they count, but in no second of the time series".into(),
-        );
-    }
-    if unzoned {
-        r.notes
-            .push("timeStamp written as a date without a zone: read as UTC".into());
-    }
-    if code.is_some() {
+    if has_code {
         r.statuses = Some(statuses);
     }
     r.requests = Some(samples.len() as u64);
@@ -166,7 +213,7 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
     r.set_samples(samples);
     r.notes
         .push("JMeter's elapsed is whole milliseconds: percentiles exact to 1 ms".into());
-    Ok(r)
+    r
 }
 
 /// A `timeStamp` as epoch ms (`None`: 0, the sample never started), and

@@ -177,6 +177,45 @@ fn delta(base: f64, new: f64, differ: bool, min_change: f64) -> PercentileDelta 
     }
 }
 
+/// One row: on the distributions when both sides have histograms, else
+/// on the percentiles they reported.
+fn row_of(key: &(String, TaskName), base: &Side, new: &Side) -> RowComparison {
+    let (stage, task) = (key.0.clone(), key.1.clone());
+    let (base_requests, new_requests) = (base.requests, new.requests);
+    if let (Some(hb), Some(hn)) = (&base.histogram, &new.histogram) {
+        let (d, p) = ks_histograms(hb, hn);
+        let differ = p < ALPHA;
+        let (pb, pn) = (Percentiles::of(hb), Percentiles::of(hn));
+        let pair = |b: f64, n: f64| Some(delta(b, n, differ, MIN_CHANGE_PCT));
+        return RowComparison {
+            stage,
+            task,
+            base_requests,
+            new_requests,
+            basis: LatencyBasis::Histograms,
+            ks_d: Some((d * 10_000.0).round() / 10_000.0),
+            ks_p_value: Some(p),
+            p50: pair(pb.p50_ms, pn.p50_ms),
+            p95: pair(pb.p95_ms, pn.p95_ms),
+            p99: pair(pb.p99_ms, pn.p99_ms),
+        };
+    }
+    let (lb, ln) = (side_latency(base), side_latency(new));
+    let pair = |b: Option<f64>, n: Option<f64>| Some(delta(b?, n?, true, SUMMARY_MIN_CHANGE_PCT));
+    RowComparison {
+        stage,
+        task,
+        base_requests,
+        new_requests,
+        basis: LatencyBasis::ReportedPercentiles,
+        ks_d: None,
+        ks_p_value: None,
+        p50: pair(lb.p50_ms, ln.p50_ms),
+        p95: pair(lb.p95_ms, ln.p95_ms),
+        p99: pair(lb.p99_ms, ln.p99_ms),
+    }
+}
+
 pub fn compare(base: &Path, new: &Path) -> Result<Comparison, Error> {
     let (b, n) = (load(base)?, load(new)?);
     let (mut sb, mut sn) = (sides(&b), sides(&n));
@@ -192,44 +231,7 @@ pub fn compare(base: &Path, new: &Path) -> Result<Comparison, Error> {
         let Some(new) = sn.get(key) else {
             continue;
         };
-        let row = match (&base.histogram, &new.histogram) {
-            (Some(hb), Some(hn)) => {
-                let (d, p) = ks_histograms(hb, hn);
-                let differ = p < ALPHA;
-                let (pb, pn) = (Percentiles::of(hb), Percentiles::of(hn));
-                let pair = |b: f64, n: f64| Some(delta(b, n, differ, MIN_CHANGE_PCT));
-                RowComparison {
-                    stage: key.0.clone(),
-                    task: key.1.clone(),
-                    base_requests: base.requests,
-                    new_requests: new.requests,
-                    basis: LatencyBasis::Histograms,
-                    ks_d: Some((d * 10_000.0).round() / 10_000.0),
-                    ks_p_value: Some(p),
-                    p50: pair(pb.p50_ms, pn.p50_ms),
-                    p95: pair(pb.p95_ms, pn.p95_ms),
-                    p99: pair(pb.p99_ms, pn.p99_ms),
-                }
-            }
-            _ => {
-                let (lb, ln) = (side_latency(base), side_latency(new));
-                let pair = |b: Option<f64>, n: Option<f64>| {
-                    Some(delta(b?, n?, true, SUMMARY_MIN_CHANGE_PCT))
-                };
-                RowComparison {
-                    stage: key.0.clone(),
-                    task: key.1.clone(),
-                    base_requests: base.requests,
-                    new_requests: new.requests,
-                    basis: LatencyBasis::ReportedPercentiles,
-                    ks_d: None,
-                    ks_p_value: None,
-                    p50: pair(lb.p50_ms, ln.p50_ms),
-                    p95: pair(lb.p95_ms, ln.p95_ms),
-                    p99: pair(lb.p99_ms, ln.p99_ms),
-                }
-            }
-        };
+        let row = row_of(key, base, new);
         if let Some(p95) = row.p95.as_ref().filter(|d| base.steady && d.real) {
             if p95.change_pct > 0.0 {
                 worse = true;

@@ -117,8 +117,12 @@ fn slos_for(
     report: &ToolReport,
 ) -> (Vec<crate::record::SloSpec>, Vec<String>) {
     let mut notes = Vec::new();
+    // The names that become rows: counted per name, or named per request.
     let has = |task: &str| {
-        report.names.iter().any(|n| n.name == task)
+        report
+            .names
+            .iter()
+            .any(|n| n.name == task && n.requests.is_some())
             || report
                 .samples
                 .iter()
@@ -130,7 +134,7 @@ fn slos_for(
         .filter(|s| match &s.task {
             Some(t) if !has(t) => {
                 notes.push(format!(
-                    "SLO {} names {t:?}, a request name these results do not have: not judged",
+                    "SLO {} names {t:?}, a request name these results have no counted row for: not judged",
                     s.id
                 ));
                 false

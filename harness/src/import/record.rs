@@ -45,21 +45,7 @@ pub fn build(report: &ToolReport, meta: Meta) -> RunRecord {
         .or_else(|| report.intervals.last().map(|i| i.t_s))
         .unwrap_or(0.0);
     let ended_at = meta.started_at + Duration::milliseconds((duration_s * 1000.0) as i64);
-    let stage = StageRecord {
-        name: STAGE.to_owned(),
-        steady: true,
-        model: match report.model {
-            LoadModel::Open => Model::Open,
-            LoadModel::Closed => Model::Closed,
-        },
-        target_users: None,
-        target_rate: None,
-        started_at: Some(meta.started_at.to_rfc3339()),
-        ended_at: Some(ended_at.to_rfc3339()),
-        duration_s,
-        users_max: report.intervals.iter().map(|i| i.users).max().unwrap_or(0) as u32,
-        dropped: 0,
-    };
+    let stage = stage_of(report, meta.started_at, ended_at, duration_s);
     let tasks = if per_request {
         rows_of_samples(&report.samples, duration_s)
     } else {
@@ -104,19 +90,7 @@ pub fn build(report: &ToolReport, meta: Meta) -> RunRecord {
         interrupted: false,
         verdict: Verdict::of(&slos),
         task_templates: BTreeMap::new(),
-        steady: SteadyRecord {
-            stages: vec![STAGE.to_owned()],
-            requests: all.requests,
-            errors: all.errors,
-            error_rate: if all.requests > 0 {
-                all.errors as f64 / all.requests as f64
-            } else {
-                0.0
-            },
-            rps: all.rps,
-            latency: all.latency,
-            histogram: all.histogram.clone(),
-        },
+        steady: steady_of(&all),
         stages: vec![stage],
         tasks,
         slos,
@@ -128,6 +102,47 @@ pub fn build(report: &ToolReport, meta: Meta) -> RunRecord {
             seconds_of_intervals(report)
         },
         server: None,
+    }
+}
+
+/// The one stage, `imported`, steady, in the tool's load model.
+fn stage_of(
+    report: &ToolReport,
+    started_at: DateTime<Utc>,
+    ended_at: DateTime<Utc>,
+    duration_s: f64,
+) -> StageRecord {
+    StageRecord {
+        name: STAGE.to_owned(),
+        steady: true,
+        model: match report.model {
+            LoadModel::Open => Model::Open,
+            LoadModel::Closed => Model::Closed,
+        },
+        target_users: None,
+        target_rate: None,
+        started_at: Some(started_at.to_rfc3339()),
+        ended_at: Some(ended_at.to_rfc3339()),
+        duration_s,
+        users_max: report.intervals.iter().map(|i| i.users).max().unwrap_or(0) as u32,
+        dropped: 0,
+    }
+}
+
+/// The steady window: the one stage's `ALL` row.
+fn steady_of(all: &TaskRecord) -> SteadyRecord {
+    SteadyRecord {
+        stages: vec![STAGE.to_owned()],
+        requests: all.requests,
+        errors: all.errors,
+        error_rate: if all.requests > 0 {
+            all.errors as f64 / all.requests as f64
+        } else {
+            0.0
+        },
+        rps: all.rps,
+        latency: all.latency,
+        histogram: all.histogram.clone(),
     }
 }
 

@@ -96,8 +96,12 @@ impl Latency {
 
 /// The latency of rows together: their histograms merged when every row
 /// has one; the one row's reported figures when it has none; nothing when
-/// several rows have only reported figures (percentiles do not add up).
+/// several rows have only reported figures (percentiles do not add up) or
+/// there are no rows.
 pub fn latency_of(rows: &[&TaskRecord]) -> Latency {
+    if rows.is_empty() {
+        return Latency::default();
+    }
     if rows.iter().all(|r| r.histogram.is_some()) {
         let h = merged(
             rows.iter()

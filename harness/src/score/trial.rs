@@ -92,6 +92,79 @@ pub fn named(name: &str) -> Option<Trial> {
     all().into_iter().find(|t| t.name == name)
 }
 
+const HARNESS_ARGS: [&str; 11] = [
+    "run",
+    "--target",
+    "{url}",
+    "--path",
+    "{path}",
+    "--duration",
+    "{duration}",
+    "--quiet",
+    "--no-server-stats",
+    "--out",
+    "{out}",
+];
+const WRK_ARGS: [&str; 5] = [
+    "-t1",
+    "-c{connections}",
+    "-d{duration}",
+    "--latency",
+    "{url}{path}",
+];
+const OHA_ARGS: [&str; 8] = [
+    "-c",
+    "{connections}",
+    "-z",
+    "{duration}",
+    "--no-tui",
+    "--output-format",
+    "json",
+    "{url}{path}",
+];
+const HEY_ARGS: [&str; 7] = [
+    "-z",
+    "{duration}",
+    "-c",
+    "{connections}",
+    "-o",
+    "csv",
+    "{url}{path}",
+];
+const LOCUST_ARGS: [&str; 16] = [
+    "-f",
+    "{locustfile}",
+    "--headless",
+    "-u",
+    "{connections}",
+    "-r",
+    "{connections}",
+    "-t",
+    "{duration}",
+    "--host",
+    "{url}",
+    "--csv",
+    "{out}",
+    "--only-summary",
+    // Locust exits 1 when any request failed (its default
+    // --exit-code-on-error): the errors trial is meant to have them.
+    "--exit-code-on-error",
+    "0",
+];
+const K6_ARGS: [&str; 11] = [
+    "run",
+    "--quiet",
+    "--summary-export",
+    "{out}",
+    "-e",
+    "URL={url}{path}",
+    "-e",
+    "VUS={connections}",
+    "-e",
+    "DURATION={duration}",
+    "{k6script}",
+];
+
 /// `tool`'s default command, with its placeholders (`{url}`, `{path}`,
 /// `{rate}`, `{duration}`, `{connections}`, `{out}`, `{locustfile}`,
 /// `{k6script}`). `program` is the tool's executable; `rate` says whether
@@ -107,88 +180,21 @@ pub fn default_command(tool: Tool, program: &str, rate: bool) -> Option<Vec<Stri
     let vegeta = format!(
         "echo 'GET {{url}}{{path}}' | {program} attack {vegeta_load} -duration={{duration}} -connections={{connections}} | {program} report -type=json > {{out}}"
     );
-    let mut c: Vec<&str> = match tool {
-        Tool::Harness => vec![
-            program,
-            "run",
-            "--target",
-            "{url}",
-            "--path",
-            "{path}",
-            "--duration",
-            "{duration}",
-            "--quiet",
-            "--no-server-stats",
-            "--out",
-            "{out}",
-        ],
-        Tool::Wrk => vec![
-            program,
-            "-t1",
-            "-c{connections}",
-            "-d{duration}",
-            "--latency",
-            "{url}{path}",
-        ],
-        Tool::Oha => vec![
-            program,
-            "-c",
-            "{connections}",
-            "-z",
-            "{duration}",
-            "--no-tui",
-            "--output-format",
-            "json",
-            "{url}{path}",
-        ],
-        Tool::Hey => vec![
-            program,
-            "-z",
-            "{duration}",
-            "-c",
-            "{connections}",
-            "-o",
-            "csv",
-            "{url}{path}",
-        ],
-        Tool::Locust => vec![
-            program,
-            "-f",
-            "{locustfile}",
-            "--headless",
-            "-u",
-            "{connections}",
-            "-r",
-            "{connections}",
-            "-t",
-            "{duration}",
-            "--host",
-            "{url}",
-            "--csv",
-            "{out}",
-            "--only-summary",
-            // Locust exits 1 when any request failed (its default
-            // --exit-code-on-error): the errors trial is meant to have them.
-            "--exit-code-on-error",
-            "0",
-        ],
-        Tool::K6 => vec![
-            program,
-            "run",
-            "--quiet",
-            "--summary-export",
-            "{out}",
-            "-e",
-            "URL={url}{path}",
-            "-e",
-            "VUS={connections}",
-            "-e",
-            "DURATION={duration}",
-            "{k6script}",
-        ],
-        Tool::Vegeta => vec!["sh", "-c", &vegeta],
+    let args: &[&str] = match tool {
+        Tool::Harness => &HARNESS_ARGS,
+        Tool::Wrk => &WRK_ARGS,
+        Tool::Oha => &OHA_ARGS,
+        Tool::Hey => &HEY_ARGS,
+        Tool::Locust => &LOCUST_ARGS,
+        Tool::K6 => &K6_ARGS,
+        Tool::Vegeta => {
+            return Some(vec!["sh".to_owned(), "-c".to_owned(), vegeta]);
+        }
         Tool::Jmeter | Tool::Gatling => return None,
     };
+    let mut c: Vec<&str> = std::iter::once(program)
+        .chain(args.iter().copied())
+        .collect();
     match (tool, rate) {
         (Tool::Harness, true) => c.extend(["--rate", "{rate}"]),
         (Tool::Harness, false) => c.extend(["--users", "{connections}"]),
