@@ -72,13 +72,9 @@ struct Line {
 pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
     let (mut reader, cols) = open(file, text)?;
     let mut lines = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            At { file, line }.error(format!("malformed CSV: {e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        lines.push(read_line(&At { file, line }, &record, &cols)?);
+    for row in super::csv_records(file, &mut reader) {
+        let (at, record) = row?;
+        lines.push(read_line(&at, &record, &cols)?);
     }
     Ok(report(lines, cols.code.is_some()))
 }

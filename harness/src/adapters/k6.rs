@@ -27,13 +27,7 @@ use crate::error::Error;
 /// Reads either JSON form; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
     let whole = At { file, line: 0 };
-    let root: Value = serde_json::from_str(text).map_err(|e| {
-        At {
-            file,
-            line: e.line(),
-        }
-        .error(format!("not JSON: {e}"))
-    })?;
+    let root = super::json_document(file, text)?;
     let metrics = root
         .get("metrics")
         .and_then(Value::as_object)

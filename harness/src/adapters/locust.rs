@@ -93,12 +93,9 @@ fn rows(file: &str, text: &str) -> Result<Vec<Row>, Error> {
         .map_err(|e| At { file, line: 1 }.error(format!("not a CSV header: {e}")))?
         .clone();
     let mut out = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            At { file, line }.error(format!("malformed CSV: {e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    for row in super::csv_records(file, &mut reader) {
+        let (at, record) = row?;
+        let line = at.line;
         let cells = headers
             .iter()
             .zip(record.iter())

@@ -198,6 +198,33 @@ pub fn duration_ms(text: &str) -> Option<f64> {
     (v.is_finite() && v >= 0.0).then_some(v * scale)
 }
 
+/// Each CSV record of `reader` with the line it starts on; a malformed one
+/// is an error naming `file` and its line.
+pub fn csv_records<'r, R: std::io::Read + 'r>(
+    file: &'r str,
+    reader: &'r mut csv::Reader<R>,
+) -> impl Iterator<Item = Result<(At<'r>, csv::StringRecord), Error>> + 'r {
+    reader.records().map(move |record| {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            At { file, line }.error(format!("malformed CSV: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        Ok((At { file, line }, record))
+    })
+}
+
+/// A whole JSON document, or an error naming `file` and the line at fault.
+pub fn json_document(file: &str, text: &str) -> Result<serde_json::Value, Error> {
+    serde_json::from_str(text).map_err(|e| {
+        At {
+            file,
+            line: e.line(),
+        }
+        .error(format!("not JSON: {e}"))
+    })
+}
+
 /// The reported value at quantile `q` in `list`, if the tool printed it.
 pub fn reported_at(list: &[Reported], q: f64) -> Option<f64> {
     list.iter().find(|p| (p.q - q).abs() < 1e-9).map(|p| p.ms)

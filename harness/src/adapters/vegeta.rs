@@ -47,13 +47,7 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
 
 fn report(file: &str, text: &str) -> Result<ToolReport, Error> {
     let whole = At { file, line: 0 };
-    let root: Value = serde_json::from_str(text).map_err(|e| {
-        At {
-            file,
-            line: e.line(),
-        }
-        .error(format!("not JSON: {e}"))
-    })?;
+    let root = super::json_document(file, text)?;
     let lat = root
         .get("latencies")
         .and_then(Value::as_object)
@@ -174,13 +168,8 @@ fn results_csv(file: &str, text: &str) -> Result<ToolReport, Error> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut all = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            At { file, line }.error(format!("malformed CSV: {e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        let at = At { file, line };
+    for row in super::csv_records(file, &mut reader) {
+        let (at, record) = row?;
         if record.len() < 3 {
             return Err(at.error(format!(
                 "expected at least timestamp,code,latency; got {} columns",

@@ -313,21 +313,14 @@ fn seconds_of_samples(samples: &[Sample]) -> Vec<SecondRecord> {
     }
     by_second
         .into_iter()
-        .map(|(t, (all, tasks))| {
-            let a = point(&all.0, all.1, all.2);
-            SecondRecord {
-                t,
-                users: 0,
-                requests: a.requests,
-                errors: a.errors,
-                p50_ms: a.p50_ms,
-                p95_ms: a.p95_ms,
-                p99_ms: a.p99_ms,
-                tasks: tasks
-                    .into_iter()
-                    .map(|(n, c)| (n, point(&c.0, c.1, c.2)))
-                    .collect(),
-            }
+        .map(|(t, (all, tasks))| SecondRecord {
+            t,
+            users: 0,
+            all: point(&all.0, all.1, all.2),
+            tasks: tasks
+                .into_iter()
+                .map(|(n, c)| (n, point(&c.0, c.1, c.2)))
+                .collect(),
         })
         .collect()
 }
@@ -340,11 +333,13 @@ fn seconds_of_intervals(report: &ToolReport) -> Vec<SecondRecord> {
         .map(|i| SecondRecord {
             t: i.t_s.max(0.0).round() as u32,
             users: i.users as u32,
-            requests: i.requests,
-            errors: i.errors,
-            p50_ms: reported_at(&i.percentiles, 0.5),
-            p95_ms: reported_at(&i.percentiles, 0.95),
-            p99_ms: reported_at(&i.percentiles, 0.99),
+            all: PointRecord {
+                requests: i.requests,
+                errors: i.errors,
+                p50_ms: reported_at(&i.percentiles, 0.5),
+                p95_ms: reported_at(&i.percentiles, 0.95),
+                p99_ms: reported_at(&i.percentiles, 0.99),
+            },
             tasks: BTreeMap::new(),
         })
         .collect()

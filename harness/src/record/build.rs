@@ -180,23 +180,16 @@ fn timeseries(scenario: &Scenario, c: &Collected) -> Vec<SecondRecord> {
     };
     c.timeseries
         .iter()
-        .map(|p| {
-            let all = point(&p.all);
-            SecondRecord {
-                t: p.t,
-                users: p.users,
-                requests: all.requests,
-                errors: all.errors,
-                p50_ms: all.p50_ms,
-                p95_ms: all.p95_ms,
-                p99_ms: all.p99_ms,
-                tasks: scenario
-                    .tasks
-                    .iter()
-                    .zip(&p.tasks)
-                    .map(|(t, s)| (t.name.clone(), point(s)))
-                    .collect(),
-            }
+        .map(|p| SecondRecord {
+            t: p.t,
+            users: p.users,
+            all: point(&p.all),
+            tasks: scenario
+                .tasks
+                .iter()
+                .zip(&p.tasks)
+                .map(|(t, s)| (t.name.clone(), point(s)))
+                .collect(),
         })
         .collect()
 }

@@ -226,15 +226,10 @@ pub struct SecondRecord {
     /// Seconds since the run's start.
     pub t: u32,
     pub users: u32,
-    pub requests: u64,
-    pub errors: u64,
-    /// The second's percentiles; absent when the source did not report them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p50_ms: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p95_ms: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p99_ms: Option<f64>,
+    /// Every task together: requests, errors and the second's percentiles
+    /// (absent when the source did not report them).
+    #[serde(flatten)]
+    pub all: PointRecord,
     /// The same, per task name.
     pub tasks: BTreeMap<String, PointRecord>,
 }

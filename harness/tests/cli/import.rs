@@ -16,6 +16,13 @@ fn fixture(name: &str) -> String {
     format!("{FIXTURES}/{name}")
 }
 
+/// `harness import --from TOOL FILE --out OUT` and `extra` flags.
+async fn import(tool: &str, file: &str, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut a = args(&["import", "--from", tool, file, "--out", out]);
+    a.extend(extra.iter().map(|s| s.to_string()));
+    harness(a).await
+}
+
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -190,15 +197,7 @@ async fn per_request_imports_give_the_percentiles_of_their_samples() {
     ];
     for (tool, file, latency) in cases {
         let out = dir.path().join(tool);
-        let o = harness(args(&[
-            "import",
-            "--from",
-            tool,
-            &fixture(file),
-            "--out",
-            out.to_str().unwrap(),
-        ]))
-        .await;
+        let o = import(tool, &fixture(file), out.to_str().unwrap(), &[]).await;
         assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
         let paths = json_files(&out);
         assert_schema_valid(&paths);
@@ -272,16 +271,12 @@ async fn mixed_history(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
         ("locust", "locust_stats.csv"),
         ("jmeter", "jmeter-results.jtl"),
     ] {
-        let o = harness(args(&[
-            "import",
-            "--from",
+        let o = import(
             tool,
             &fixture(file),
-            "--out",
             dir.to_str().unwrap(),
-            "--label",
-            tool,
-        ]))
+            &["--label", tool],
+        )
         .await;
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
@@ -406,15 +401,7 @@ async fn history_analyze_compare_report_and_judge_read_imported_and_mixed_record
     assert_eq!(j["slos"][0]["passed"], false);
     assert_eq!(j["slos"][1]["passed"], true);
     let wrk = dir.path().join("wrk");
-    let o = harness(args(&[
-        "import",
-        "--from",
-        "wrk",
-        &fixture("wrk-fixed.txt"),
-        "--out",
-        wrk.to_str().unwrap(),
-    ]))
-    .await;
+    let o = import("wrk", &fixture("wrk-fixed.txt"), wrk.to_str().unwrap(), &[]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = harness(args(&["judge", json_files(&wrk)[0].to_str().unwrap()])).await;
     let text = stdout(&o);
@@ -463,15 +450,7 @@ async fn bad_input_is_named_and_nothing_is_written() {
         jtl.replacen("\n1795168800250,14,", "\n1795168800250,fourteen,", 1),
     )
     .unwrap();
-    let o = harness(args(&[
-        "import",
-        "--from",
-        "jmeter",
-        broken.to_str().unwrap(),
-        "--out",
-        o_,
-    ]))
-    .await;
+    let o = import("jmeter", broken.to_str().unwrap(), o_, &[]).await;
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("broken.jtl:3:") && stderr(&o).contains("fourteen"),
@@ -485,15 +464,7 @@ async fn bad_input_is_named_and_nothing_is_written() {
 
     let binary = dir.path().join("simulation.log");
     std::fs::write(&binary, [0x93u8, 0xff, 0x00, 0x12]).unwrap();
-    let o = harness(args(&[
-        "import",
-        "--from",
-        "gatling",
-        binary.to_str().unwrap(),
-        "--out",
-        o_,
-    ]))
-    .await;
+    let o = import("gatling", binary.to_str().unwrap(), o_, &[]).await;
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("simulation.log") && stderr(&o).contains("not text"),
@@ -501,27 +472,11 @@ async fn bad_input_is_named_and_nothing_is_written() {
         stderr(&o)
     );
 
-    let o = harness(args(&[
-        "import",
-        "--from",
-        "harness",
-        &fixture("record-v1.json"),
-        "--out",
-        o_,
-    ]))
-    .await;
+    let o = import("harness", &fixture("record-v1.json"), o_, &[]).await;
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("need no import"), "{}", stderr(&o));
 
-    let o = harness(args(&[
-        "import",
-        "--from",
-        "k6",
-        &fixture("no-such.json"),
-        "--out",
-        o_,
-    ]))
-    .await;
+    let o = import("k6", &fixture("no-such.json"), o_, &[]).await;
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no-such.json"), "{}", stderr(&o));
 
@@ -553,15 +508,7 @@ async fn bad_input_is_named_and_nothing_is_written() {
         "{}",
         stderr(&o)
     );
-    let o = harness(args(&[
-        "import",
-        "--from",
-        "locust",
-        &fixture("hey-faults.csv"),
-        "--out",
-        o_,
-    ]))
-    .await;
+    let o = import("locust", &fixture("hey-faults.csv"), o_, &[]).await;
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("hey-faults.csv") && stderr(&o).contains("_stats.csv"),
@@ -576,14 +523,12 @@ async fn a_locust_history_alone_is_one_run_with_its_time_series() {
     let history = dir.path().join("nightly_stats_history.csv");
     std::fs::copy(fixture("locust_stats_history.csv"), &history).unwrap();
     let out = dir.path().join("out");
-    let o = harness(args(&[
-        "import",
-        "--from",
+    let o = import(
         "locust",
         history.to_str().unwrap(),
-        "--out",
         out.to_str().unwrap(),
-    ]))
+        &[],
+    )
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let path = &json_files(&out)[0];

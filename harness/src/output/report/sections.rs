@@ -85,7 +85,10 @@ pub(super) fn verdict(body: &mut String, r: &RunRecord) {
 pub(super) fn load(body: &mut String, r: &RunRecord) {
     let ts = &r.timeseries;
     let users = ts.iter().map(|p| (p.t as f64, p.users as f64)).collect();
-    let rps = ts.iter().map(|p| (p.t as f64, p.requests as f64)).collect();
+    let rps = ts
+        .iter()
+        .map(|p| (p.t as f64, p.all.requests as f64))
+        .collect();
     body.push_str("<h2>Load</h2>");
     body.push_str(&line_chart(
         "Users and requests per second",
@@ -97,8 +100,8 @@ pub(super) fn load(body: &mut String, r: &RunRecord) {
     let err = ts
         .iter()
         .map(|p| {
-            let pct = if p.requests > 0 {
-                p.errors as f64 / p.requests as f64 * 100.0
+            let pct = if p.all.requests > 0 {
+                p.all.errors as f64 / p.all.requests as f64 * 100.0
             } else {
                 0.0
             };
@@ -141,21 +144,7 @@ fn percentile_series<'a>(
 /// Latency over time, all tasks (with the p95 bound) and each task.
 pub(super) fn latency(body: &mut String, r: &RunRecord) {
     body.push_str("<h2>Latency over time</h2>");
-    let all: Vec<(u32, PointRecord)> = r
-        .timeseries
-        .iter()
-        .map(|p| {
-            let point = PointRecord {
-                requests: p.requests,
-                errors: p.errors,
-                p50_ms: p.p50_ms,
-                p95_ms: p.p95_ms,
-                p99_ms: p.p99_ms,
-            };
-            (p.t, point)
-        })
-        .collect();
-    let series = percentile_series(all.iter().map(|(t, p)| (*t, p)));
+    let series = percentile_series(r.timeseries.iter().map(|p| (p.t, &p.all)));
     let bound = r.p95_bound().map(|t| (t, "p95 bound"));
     body.push_str(&line_chart("All tasks (ms)", "ms", &series, bound, None));
     for task in r.task_names() {
