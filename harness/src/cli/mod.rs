@@ -63,8 +63,9 @@ pub struct ImportArgs {
     /// PREFIX_stats_history.csv per run).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The runs' label: fixed for one run, or a pattern with {n} (order,
-    /// oldest first, from 1) and {file} (file name) [default: the file name].
+    /// The runs' label: fixed for one run, or a pattern with {run} (the
+    /// run's order, oldest first, from 1; also written as n in braces) and
+    /// {file} (its file name) [default: the file name].
     #[arg(long)]
     pub label: Option<String>,
     /// The folder the records go to.

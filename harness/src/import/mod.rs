@@ -30,8 +30,8 @@ use crate::tools::Tool;
 pub struct ImportOptions {
     pub from: Tool,
     pub files: Vec<PathBuf>,
-    /// A label, or a pattern with `{n}` (the run's place, oldest first,
-    /// from 1) and `{file}` (its file name without extension).
+    /// A label, or a pattern with `{n}` or `{run}` (the run's place, oldest
+    /// first, from 1) and `{file}` (its file name without extension).
     pub label: Option<String>,
     pub out: PathBuf,
     /// The scenario whose requirement and SLOs judge the runs.
@@ -293,7 +293,10 @@ fn labels(pattern: Option<&str>, runs: &[Run]) -> Result<Vec<String>, Error> {
     let Some(pattern) = pattern else {
         return Ok(runs.iter().map(|r| r.stem.clone()).collect());
     };
-    if runs.len() > 1 && !pattern.contains("{n}") && !pattern.contains("{file}") {
+    let placed = ["{n}", "{run}", "{file}"]
+        .iter()
+        .any(|p| pattern.contains(p));
+    if runs.len() > 1 && !placed {
         return Err(Error::Usage(format!(
             "--label {pattern:?}: {} runs would share one label; put {{n}} (their order) or {{file}} in it",
             runs.len()
@@ -303,8 +306,10 @@ fn labels(pattern: Option<&str>, runs: &[Run]) -> Result<Vec<String>, Error> {
         .iter()
         .enumerate()
         .map(|(i, r)| {
+            let n = (i + 1).to_string();
             pattern
-                .replace("{n}", &(i + 1).to_string())
+                .replace("{n}", &n)
+                .replace("{run}", &n)
                 .replace("{file}", &r.stem)
         })
         .collect())

@@ -508,6 +508,26 @@ async fn bad_input_is_named_and_nothing_is_written() {
         "{}",
         stderr(&o)
     );
+    // The same two with their order and file in the label.
+    let labelled = dir.path().join("labelled");
+    let o = harness(args(&[
+        "import",
+        "--from",
+        "locust",
+        &stats(2),
+        &stats(1),
+        "--label",
+        "b{run}-{file}",
+        "--out",
+        labelled.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let labels: Vec<Value> = json_files(&labelled)
+        .iter()
+        .map(|p| read_record(p)["label"].clone())
+        .collect();
+    assert_eq!(labels, ["b1-build1", "b2-build2"]);
     let o = import("locust", &fixture("hey-faults.csv"), o_, &[]).await;
     assert_eq!(o.status.code(), Some(2));
     assert!(
