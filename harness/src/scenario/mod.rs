@@ -312,7 +312,8 @@ impl Scenario {
         let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             let field = src.field_at(span.start);
-            src.error(span, field, e.message().to_owned())
+            let message = with_top_level_hint(e.message(), &field);
+            src.error(span, field, message)
         })?;
         Ok(validate::scenario(raw, &src)?)
     }
@@ -330,6 +331,30 @@ impl Scenario {
     pub fn total_duration(&self) -> Duration {
         self.stages.iter().map(|s| s.duration).sum()
     }
+}
+
+/// An unknown key that is a top-level one, found inside a table: say that
+/// top-level keys must come before the first table.
+fn with_top_level_hint(message: &str, field: &str) -> String {
+    let key = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split_once('`'))
+        .map(|(k, _)| k);
+    let table = field.rsplit_once('.').map(|(t, _)| t);
+    let (Some(key), Some(table)) = (key, table) else {
+        return message.to_owned();
+    };
+    if !raw::TOP_LEVEL_KEYS.contains(&key) {
+        return message.to_owned();
+    }
+    // `tasks[2]` was opened by a `[[tasks]]` header.
+    let header = match table.split_once('[') {
+        Some((array, _)) => format!("[[{array}]]"),
+        None => format!("[{table}]"),
+    };
+    format!(
+        "{message}: `{key}` is a top-level key, but it is written after a {header} header, so TOML reads it as part of that table; top-level keys must come before the first table"
+    )
 }
 
 #[cfg(test)]

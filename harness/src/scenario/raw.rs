@@ -6,7 +6,20 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::Requirement;
+/// The keys of the file's top level. Written after a table header (a
+/// classic slip), TOML puts one in that table, where it is unknown.
+pub(super) const TOP_LEVEL_KEYS: [&str; 10] = [
+    "name",
+    "description",
+    "requirement",
+    "keys",
+    "think_time",
+    "tasks",
+    "stages",
+    "slos",
+    "timeout",
+    "max_in_flight",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,7 +27,7 @@ pub(super) struct RawScenario {
     pub(super) name: String,
     #[serde(default)]
     pub(super) description: Option<String>,
-    pub(super) requirement: Requirement,
+    pub(super) requirement: RawRequirement,
     #[serde(default)]
     pub(super) keys: BTreeMap<String, Spanned<RawKey>>,
     #[serde(default)]
@@ -27,6 +40,13 @@ pub(super) struct RawScenario {
     pub(super) timeout: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) max_in_flight: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRequirement {
+    pub(super) id: String,
+    pub(super) text: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -186,3 +186,45 @@ fn scaling_shortens_stages_only() {
     assert_eq!(s.think_time, Scenario::builtin().think_time);
     assert_eq!(s.total_duration(), Duration::from_secs(48));
 }
+
+#[test]
+fn every_table_rejects_unknown_keys_and_a_late_top_level_key_is_named() {
+    // [requirement] takes id and text only.
+    let text = with(
+        "[requirement]\nid = \"REQ-PERF-401\"",
+        "[requirement]\nowner = \"ops\"\nid = \"REQ-PERF-401\"",
+    );
+    let e = err(&text);
+    assert_eq!(e.field, "requirement.owner");
+    assert_eq!(e.line, line_of(&text, "owner ="));
+    assert!(e.message.contains("unknown field `owner`"), "{}", e.message);
+    // A top-level key written after a table header lands in that table:
+    // named, with the rule, wherever it happens.
+    for (after, table, header) in [
+        ("[requirement]\n", "requirement", "[requirement]"),
+        ("[think_time]\n", "think_time", "[think_time]"),
+        ("[[tasks]]\n", "tasks[0]", "[[tasks]]"),
+        (
+            "[keys.mission_id]\n",
+            "keys.mission_id",
+            "[keys.mission_id]",
+        ),
+    ] {
+        let text = BUILTIN_SOURCE.replacen(after, &format!("{after}timeout = \"5s\"\n"), 1);
+        let e = err(&text);
+        assert_eq!(e.field, format!("{table}.timeout"), "{after}");
+        assert_eq!(e.line, line_of(&text, "timeout = \"5s\""), "{after}");
+        assert!(
+            e.message.contains("`timeout` is a top-level key")
+                && e.message.contains(&format!("after a {header} header"))
+                && e.message
+                    .contains("top-level keys must come before the first table"),
+            "{after}: {}",
+            e.message
+        );
+    }
+    // An unknown key that is not a top-level one gets no such hint.
+    let text = with("[think_time]\n", "[think_time]\ncolour = \"blue\"\n");
+    let e = err(&text);
+    assert!(!e.message.contains("top-level"), "{}", e.message);
+}

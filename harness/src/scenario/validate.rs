@@ -54,7 +54,10 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>) -> Result<Scenario> {
     Ok(Scenario {
         name: raw.name.trim().to_owned(),
         description: raw.description,
-        requirement: raw.requirement,
+        requirement: super::Requirement {
+            id: raw.requirement.id,
+            text: raw.requirement.text,
+        },
         keys,
         think_time,
         tasks,
