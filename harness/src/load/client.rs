@@ -1,5 +1,6 @@
 //! One request. In: a method, path and body for the target. Out: its
-//! [`Outcome`], the whole body read and any failure classified
+//! [`Outcome`], the body read to its end frame by frame and dropped (never
+//! held whole: a 1 GiB answer costs no memory), and any failure classified
 //! ([`ErrorClass`]).
 //!
 //! Each virtual user owns one [`Connection`]: a single HTTP/1.1 keep-alive

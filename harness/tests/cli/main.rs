@@ -3,6 +3,7 @@
 
 mod analyze;
 mod helpers;
+mod hostile;
 mod import;
 mod judge;
 mod known_target;
