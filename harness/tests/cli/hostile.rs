@@ -1,7 +1,9 @@
-//! The harness against a target that sends more than anyone should hold:
-//! a 1 GiB response is read to its end and counted, never held whole, so
-//! the harness's peak RSS grows by a few MiB at most. The target is a tiny
-//! HTTP/1.1 server in this test, on 127.0.0.1 port 0.
+//! The harness against hostile targets: a 1 GiB response is read to its
+//! end and counted, never held whole, so the harness's peak RSS grows by a
+//! few MiB at most; a server that resets, hangs, sends garbage, dribbles
+//! its headers forever or promises a body it never sends is classified,
+//! its timeouts honoured, and the run ends with its record written. The
+//! target is a tiny HTTP/1.1 server in this test, on 127.0.0.1 port 0.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,6 +39,12 @@ async fn tiny_server() -> String {
                     let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                     buf.drain(..end);
                     let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    if let Some(done) = misbehave(&path, &mut socket).await {
+                        if done {
+                            return;
+                        }
+                        continue;
+                    }
                     let written = if path == "/big" {
                         let h = format!("HTTP/1.1 200 OK\r\nContent-Length: {GIB}\r\nContent-Type: application/octet-stream\r\n\r\n");
                         let mut ok = socket.write_all(h.as_bytes()).await.is_ok();
@@ -66,6 +74,48 @@ async fn tiny_server() -> String {
         }
     });
     url
+}
+
+/// The hostile answers; `Some(true)` when the connection is finished.
+async fn misbehave(path: &str, socket: &mut tokio::net::TcpStream) -> Option<bool> {
+    match path {
+        // Read the request, then reset the connection.
+        "/reset" => {
+            // Dropped with a zero linger: closed by RST, not FIN.
+            let _ = socket.set_zero_linger();
+            Some(true)
+        }
+        // Never answer: wait until the client gives up and closes.
+        "/hang" => {
+            let mut sink = [0u8; 64];
+            while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+            Some(true)
+        }
+        "/garbage" => {
+            let _ = socket.write_all(b"SURELY NOT HTTP\r\n\r\n").await;
+            Some(true)
+        }
+        // A status line, then one header byte every 50 ms, forever.
+        "/dribble" => {
+            let mut ok = socket
+                .write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                .await
+                .is_ok();
+            while ok {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                ok = socket.write_all(b"a").await.is_ok();
+            }
+            Some(true)
+        }
+        // Promise 10 GiB, send 1 MiB, close.
+        "/promise" => {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 10 * GIB);
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(&vec![0u8; 1 << 20]).await;
+            Some(true)
+        }
+        _ => None,
+    }
 }
 
 /// Runs `harness run` on `path` (one user, 1 s, then its request in flight
@@ -151,5 +201,105 @@ async fn a_1_gib_response_is_counted_not_held() {
     assert!(
         big_kib > 0 && small_kib > 0 && grew_mib < 16.0,
         "peak RSS {small_kib} KiB on 2-byte bodies, {big_kib} KiB on a 1 GiB body: +{grew_mib:.1} MiB"
+    );
+}
+
+const HOSTILE: &str = r#"
+name = "hostile"
+timeout = "1s"
+[requirement]
+id = "REQ-HOSTILE"
+text = "The harness survives a hostile target."
+[[tasks]]
+name = "reset"
+path = "/reset"
+[[tasks]]
+name = "hang"
+path = "/hang"
+[[tasks]]
+name = "garbage"
+path = "/garbage"
+[[tasks]]
+name = "dribble"
+path = "/dribble"
+[[tasks]]
+name = "promise"
+path = "/promise"
+[[tasks]]
+name = "small"
+path = "/small"
+[[stages]]
+name = "hold"
+users = 6
+duration = "3s"
+steady = true
+[[slos]]
+metric = "errors"
+bound = 0
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_target_is_classified_within_its_timeouts_and_the_record_written() {
+    let _exclusive = EXCLUSIVE.lock().await;
+    let url = tiny_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("hostile.toml");
+    std::fs::write(&scenario, HOSTILE).unwrap();
+    let out = dir.path().join("hostile.json");
+    let started = Instant::now();
+    let o = crate::helpers::harness(crate::helpers::args(&[
+        "run",
+        "--target",
+        &url,
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--no-server-stats",
+        "--out",
+        out.to_str().unwrap(),
+    ]))
+    .await;
+    let took = started.elapsed();
+    let stderr = crate::helpers::stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "an SLO fails, nothing crashes: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // 3 s of load, then requests in flight get at most their 1 s timeout.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let r = read_record(&out);
+    let errors = &r["errors"];
+    eprintln!(
+        "hostile run in {took:?}: errors {errors}\n{}",
+        r["error_samples"]
+    );
+    for class in ["request", "timeout", "body"] {
+        assert!(errors[class].as_u64().unwrap_or(0) > 0, "{class}: {errors}");
+    }
+    let task = |name: &str| {
+        r["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    for name in ["reset", "hang", "garbage", "dribble", "promise"] {
+        let t = task(name);
+        assert!(t["requests"].as_u64().unwrap() > 0, "{name} was never sent");
+        assert_eq!(
+            t["requests"], t["errors"],
+            "every {name} request is an error"
+        );
+    }
+    assert_eq!(task("small")["errors"], 0, "honest answers stay fine");
+    // Waits end at the timeout: hang and dribble fail at about 1 s.
+    let samples = r["error_samples"]["timeout"].to_string();
+    assert!(
+        samples.contains("no complete answer within 1s"),
+        "{samples}"
     );
 }
