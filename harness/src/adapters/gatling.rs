@@ -109,13 +109,7 @@ fn report(requests: &[Request], run_start: Option<i64>) -> ToolReport {
     for x in requests.iter().filter(|x| !x.ok) {
         *kinds.entry(kind_of(x.message.as_deref())).or_default() += 1;
     }
-    r.duration_s = requests
-        .iter()
-        .map(|x| (x.end - origin) as f64 / 1000.0)
-        .reduce(f64::max);
-    r.requests = Some(requests.len() as u64);
-    r.errors = Some(kinds.values().sum());
-    r.error_kinds = kinds;
+    r.set_error_kinds(kinds);
     r.set_samples(
         requests
             .iter()

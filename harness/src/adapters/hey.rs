@@ -71,20 +71,14 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
         *statuses.entry(status).or_default() += 1;
     }
     let mut report = ToolReport::new(Tool::Hey, LoadModel::Closed);
-    let requests = statuses.values().sum();
-    let errors: BTreeMap<String, u64> = statuses
-        .iter()
-        .filter(|(s, _)| !(200..300).contains(*s))
-        .map(|(s, n)| (format!("status_{s}"), *n))
-        .collect();
-    report.requests = Some(requests);
-    report.errors = Some(errors.values().sum());
-    report.error_kinds = errors;
+    report.set_error_kinds(
+        statuses
+            .iter()
+            .filter(|(s, _)| !(200..300).contains(*s))
+            .map(|(s, n)| (format!("status_{s}"), *n))
+            .collect(),
+    );
     report.statuses = Some(statuses);
-    report.duration_s = samples
-        .iter()
-        .filter_map(|s| Some(s.offset_s? + s.latency_ms / 1000.0))
-        .reduce(f64::max);
     report.set_samples(samples);
     report.notes.push(
         "hey writes times to 0.1 ms and leaves out requests that failed without a response (resets, timeouts)".into(),

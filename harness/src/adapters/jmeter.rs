@@ -193,19 +193,11 @@ fn report(lines: Vec<Line>, has_code: bool) -> ToolReport {
             ..l.sample
         })
         .collect();
-    if let Some(first) = first {
-        r.started_at = DateTime::from_timestamp_millis(first);
-        r.duration_s = samples
-            .iter()
-            .filter_map(|s| Some(s.offset_s? + s.latency_ms / 1000.0))
-            .reduce(f64::max);
-    }
+    r.started_at = first.and_then(DateTime::from_timestamp_millis);
     if has_code {
         r.statuses = Some(statuses);
     }
-    r.requests = Some(samples.len() as u64);
-    r.errors = Some(kinds.values().sum());
-    r.error_kinds = kinds;
+    r.set_error_kinds(kinds);
     r.set_samples(samples);
     r.notes
         .push("JMeter's elapsed is whole milliseconds: percentiles exact to 1 ms".into());

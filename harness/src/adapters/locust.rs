@@ -106,6 +106,21 @@ fn rows(file: &str, text: &str) -> Result<Vec<Row>, Error> {
     Ok(out)
 }
 
+/// A `_stats.csv` row's percentile columns, lowest first, with the exact
+/// `Max Response Time` standing for 100% (the rounded `100%` is dropped).
+fn row_percentiles(file: &str, row: &Row) -> Result<Vec<Reported>, Error> {
+    let mut out = Vec::new();
+    for (column, q) in COLUMNS.iter().filter(|(_, q)| *q < 1.0) {
+        if let Some(ms) = row.number(file, column)? {
+            out.push(Reported { q: *q, ms });
+        }
+    }
+    if let Some(max) = row.number(file, "Max Response Time")? {
+        out.push(Reported { q: 1.0, ms: max });
+    }
+    Ok(out)
+}
+
 /// Reads `PREFIX_stats.csv`; `file` names it in errors.
 pub fn parse_stats(file: &str, text: &str) -> Result<ToolReport, Error> {
     let rows = rows(file, text)?;
@@ -124,37 +139,17 @@ pub fn parse_stats(file: &str, text: &str) -> Result<ToolReport, Error> {
     if failures > 0 {
         report.error_kinds.insert("failures".into(), failures);
     }
-    for (column, q) in COLUMNS {
-        let Some(ms) = all.number(file, column)? else {
-            continue;
-        };
-        // The exact maximum stands for 100%; the rounded column is dropped.
-        if q < 1.0 {
-            report.percentiles.push(Reported { q, ms });
-        }
-    }
-    if let Some(max) = all.number(file, "Max Response Time")? {
-        report.percentiles.push(Reported { q: 1.0, ms: max });
-    }
+    report.percentiles = row_percentiles(file, all)?;
     report.mean_ms = all.number(file, "Average Response Time")?;
     for row in rows
         .iter()
         .filter(|r| r.cells.get("Name").is_some_and(|n| n != "Aggregated"))
     {
-        let mut percentiles = Vec::new();
-        for (column, q) in COLUMNS.iter().filter(|(_, q)| *q < 1.0) {
-            if let Some(ms) = row.number(file, column)? {
-                percentiles.push(Reported { q: *q, ms });
-            }
-        }
-        if let Some(max) = row.number(file, "Max Response Time")? {
-            percentiles.push(Reported { q: 1.0, ms: max });
-        }
         report.names.push(NamedReport {
             name: row.get(file, "Name")?.to_owned(),
             requests: Some(row.count(file, "Request Count")?),
             errors: Some(row.count(file, "Failure Count")?),
-            percentiles,
+            percentiles: row_percentiles(file, row)?,
             mean_ms: row.number(file, "Average Response Time")?,
         });
     }

@@ -141,13 +141,26 @@ impl ToolReport {
         }
     }
 
-    /// Sets the per-request data: every sample, and their latencies
-    /// sorted (the exact percentiles).
+    /// Sets the per-request data: every sample, their latencies sorted
+    /// (the exact percentiles), the request count, and the run's length
+    /// (from the first start to the last answer) when the samples have
+    /// start times.
     pub fn set_samples(&mut self, samples: Vec<Sample>) {
         let mut all: Vec<f64> = samples.iter().map(|s| s.latency_ms).collect();
         all.sort_by(f64::total_cmp);
         self.latencies_ms = Some(all);
+        self.requests = Some(samples.len() as u64);
+        self.duration_s = samples
+            .iter()
+            .filter_map(|s| Some(s.offset_s? + s.latency_ms / 1000.0))
+            .reduce(f64::max);
         self.samples = samples;
+    }
+
+    /// Sets the failures by kind, and the error count as their sum.
+    pub fn set_error_kinds(&mut self, kinds: BTreeMap<String, u64>) {
+        self.errors = Some(kinds.values().sum());
+        self.error_kinds = kinds;
     }
 
     /// The tool's value at quantile `q` (1: the maximum), in ms: from its
@@ -235,13 +248,10 @@ pub fn non_negative(v: f64) -> Option<f64> {
     (v.is_finite() && v >= 0.0).then_some(v)
 }
 
-/// Latencies (ms) in a histogram of the records' shape (µs).
-pub fn histogram_of(latencies_ms: &[f64]) -> Histogram<u64> {
-    let mut h = crate::histogram::new_histogram();
-    for ms in latencies_ms {
-        h.saturating_record((ms * 1000.0).round().max(1.0) as u64);
-    }
-    h
+/// Records a tool's latency (ms) in a histogram of the records' shape
+/// (whole µs, at least 1).
+pub fn record_ms(h: &mut Histogram<u64>, ms: f64) {
+    h.saturating_record((ms * 1000.0).round().max(1.0) as u64);
 }
 
 #[cfg(test)]

@@ -117,8 +117,7 @@ fn set_statuses(r: &mut ToolReport, statuses: BTreeMap<u16, u64>) {
             c => (format!("status_{c}"), *n),
         })
         .collect();
-    r.errors = Some(kinds.values().sum());
-    r.error_kinds = kinds;
+    r.set_error_kinds(kinds);
     r.statuses = Some(statuses.into_iter().filter(|(c, _)| *c != 0).collect());
 }
 
@@ -208,18 +207,12 @@ fn from_results(all: Vec<One>) -> ToolReport {
     for o in &all {
         *statuses.entry(o.code).or_default() += 1;
     }
-    r.requests = Some(all.len() as u64);
     set_statuses(&mut r, statuses);
     if !all.is_empty() {
         r.started_at = DateTime::from_timestamp(
             (first / 1_000_000_000) as i64,
             (first % 1_000_000_000) as u32,
         );
-        let end = all
-            .iter()
-            .map(|o| (o.start_ns - first) as f64 / 1e9 + o.latency_ms / 1000.0)
-            .fold(0.0, f64::max);
-        r.duration_s = Some(end);
     }
     r.set_samples(
         all.iter()

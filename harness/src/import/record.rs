@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use hdrhistogram::Histogram;
 
-use crate::adapters::{histogram_of, reported_at, LoadModel, Sample, ToolReport};
+use crate::adapters::{record_ms, reported_at, LoadModel, Sample, ToolReport};
 use crate::histogram::{new_histogram, EncodedHistogram, Percentiles};
 use crate::load::client::ErrorClass;
 use crate::record::{
@@ -166,38 +166,58 @@ fn row(name: TaskName, requests: u64, errors: u64, seconds: f64, h: Histogram<u6
     }
 }
 
-/// Per request name (in order of first appearance), then all together.
+/// Requests, errors and latencies of a group of samples.
+struct Cell {
+    histogram: Histogram<u64>,
+    requests: u64,
+    errors: u64,
+}
+
+impl Cell {
+    fn new() -> Self {
+        Cell {
+            histogram: new_histogram(),
+            requests: 0,
+            errors: 0,
+        }
+    }
+
+    fn add(&mut self, s: &Sample) {
+        record_ms(&mut self.histogram, s.latency_ms);
+        self.requests += 1;
+        self.errors += u64::from(!s.ok);
+    }
+
+    fn point(&self) -> PointRecord {
+        point(&self.histogram, self.requests, self.errors)
+    }
+}
+
+/// Per request name (in order of first appearance), then all together:
+/// one pass over the samples.
 fn rows_of_samples(samples: &[Sample], seconds: f64) -> Vec<TaskRecord> {
-    let mut names: Vec<&str> = Vec::new();
+    let mut named: Vec<(&str, Cell)> = Vec::new();
+    let mut all = Cell::new();
     for s in samples {
-        if let Some(n) = s.name.as_deref() {
-            if !names.contains(&n) {
-                names.push(n);
+        all.add(s);
+        let Some(name) = s.name.as_deref() else {
+            continue;
+        };
+        match named.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, cell)) => cell.add(s),
+            None => {
+                let mut cell = Cell::new();
+                cell.add(s);
+                named.push((name, cell));
             }
         }
     }
-    let of = |filter: &dyn Fn(&Sample) -> bool| {
-        let picked: Vec<&Sample> = samples.iter().filter(|s| filter(s)).collect();
-        let ms: Vec<f64> = picked.iter().map(|s| s.latency_ms).collect();
-        let errors = picked.iter().filter(|s| !s.ok).count() as u64;
-        (picked.len() as u64, errors, histogram_of(&ms))
-    };
-    let mut rows: Vec<TaskRecord> = names
-        .iter()
-        .map(|n| {
-            let (requests, errors, h) = of(&|s| s.name.as_deref() == Some(n));
-            row(
-                TaskName::Task((*n).to_owned()),
-                requests,
-                errors,
-                seconds,
-                h,
-            )
-        })
-        .collect();
-    let (requests, errors, h) = of(&|_| true);
-    rows.push(row(TaskName::All, requests, errors, seconds, h));
-    rows
+    named
+        .into_iter()
+        .map(|(n, c)| (TaskName::Task(n.to_owned()), c))
+        .chain([(TaskName::All, all)])
+        .map(|(name, c)| row(name, c.requests, c.errors, seconds, c.histogram))
+        .collect()
 }
 
 fn latency(percentiles: &[crate::adapters::Reported], mean_ms: Option<f64>) -> Latency {
@@ -289,9 +309,7 @@ fn point(h: &Histogram<u64>, requests: u64, errors: u64) -> PointRecord {
 
 /// One row per second of the run, by each request's start.
 fn seconds_of_samples(samples: &[Sample]) -> Vec<SecondRecord> {
-    type Cell = (Histogram<u64>, u64, u64);
-    let mut by_second: BTreeMap<u32, (Cell, BTreeMap<String, Cell>)> = BTreeMap::new();
-    let empty = || (new_histogram(), 0u64, 0u64);
+    let mut by_second: BTreeMap<u32, (Cell, BTreeMap<&str, Cell>)> = BTreeMap::new();
     for s in samples {
         let Some(offset) = s.offset_s else {
             continue;
@@ -299,16 +317,10 @@ fn seconds_of_samples(samples: &[Sample]) -> Vec<SecondRecord> {
         let t = offset.max(0.0).floor() as u32 + 1;
         let (all, tasks) = by_second
             .entry(t)
-            .or_insert_with(|| (empty(), BTreeMap::new()));
-        let us = (s.latency_ms * 1000.0).round().max(1.0) as u64;
-        for cell in std::iter::once(all).chain(
-            s.name
-                .as_ref()
-                .map(|n| tasks.entry(n.clone()).or_insert_with(empty)),
-        ) {
-            cell.0.saturating_record(us);
-            cell.1 += 1;
-            cell.2 += u64::from(!s.ok);
+            .or_insert_with(|| (Cell::new(), BTreeMap::new()));
+        all.add(s);
+        if let Some(name) = s.name.as_deref() {
+            tasks.entry(name).or_insert_with(Cell::new).add(s);
         }
     }
     by_second
@@ -316,10 +328,10 @@ fn seconds_of_samples(samples: &[Sample]) -> Vec<SecondRecord> {
         .map(|(t, (all, tasks))| SecondRecord {
             t,
             users: 0,
-            all: point(&all.0, all.1, all.2),
+            all: all.point(),
             tasks: tasks
                 .into_iter()
-                .map(|(n, c)| (n, point(&c.0, c.1, c.2)))
+                .map(|(n, c)| (n.to_owned(), c.point()))
                 .collect(),
         })
         .collect()
