@@ -40,7 +40,7 @@ pub mod stats;
 
 pub use domain::{
     parse_text, Altitude, DomainError, Latitude, Longitude, Mission, MissionId, MissionSummary,
-    Priority, Region, Status, Timestamp, Waypoint, WaypointId,
+    Priority, Region, Status, Timestamp, Waypoint, WaypointId, TEXT_PATTERN,
 };
 pub use generator::{mission, Generator};
 pub use stats::Stats;

@@ -86,9 +86,9 @@ pub async fn get_mission(
     Ok(with_etag(mission_json(&mission)?, version))
 }
 
-/// A number, also accepted as a string (`"NaN"`, `"38.9"`) or `null` (read
-/// as NaN), so that a client sending a non-finite value gets a 422 naming
-/// the field rather than a parse error.
+/// A JSON number, or `null` (read as NaN), so that a client sending no
+/// usable value gets a 422 naming the field rather than a parse error.
+/// Numbers written as strings are refused, as the OpenAPI document says.
 fn number_like<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     struct V;
     impl Visitor<'_> for V {
@@ -105,13 +105,34 @@ fn number_like<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
             Ok(v as f64)
         }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
-            v.trim()
-                .parse()
-                .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
-        }
         fn visit_unit<E: de::Error>(self) -> Result<f64, E> {
             Ok(f64::NAN)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// An integer: JSON Schema counts `5.0` as the integer 5, and so do we.
+/// Other fractions and non-numbers are refused.
+fn integer_like<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = i64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            Ok(i64::try_from(v).unwrap_or(i64::MAX))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(v), &self))
+            }
         }
     }
     d.deserialize_any(V)
@@ -123,15 +144,19 @@ fn optional_number_like<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, 
 
 /// The body of a waypoint update.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"lat": 38.9, "lon": -77.0, "alt_m": 1200.0}))]
 pub struct WaypointUpdate {
     /// Degrees north, in [-90, 90].
     #[serde(deserialize_with = "number_like")]
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
     /// Degrees east, in [-180, 180].
     #[serde(deserialize_with = "number_like")]
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
-    /// Metres; left unchanged when absent.
+    /// Metres, -11000 to 36000000; left unchanged when absent.
     #[serde(default, deserialize_with = "optional_number_like")]
+    #[schema(value_type = f64, minimum = -11000, maximum = 36000000)]
     pub alt_m: Option<f64>,
 }
 
@@ -203,19 +228,24 @@ pub async fn update_waypoint(
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// One of draft, planned, active, completed, aborted.
+    #[param(value_type = Option<Status>, example = "active")]
     pub status: Option<String>,
     /// One of CENTCOM, EUCOM, INDOPACOM, AFRICOM, SOUTHCOM, NORTHCOM, SPACECOM.
+    #[param(value_type = Option<Region>, example = "CENTCOM")]
     pub region: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, example = 20)]
     pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: a mission id.
+    #[param(example = "MISSION-0050")]
     pub cursor: Option<String>,
 }
 
 impl SearchParams {
     fn parse(&self) -> Result<SearchQuery, Error> {
+        // Present means given, even when empty: `status=` is not a status.
         fn given(v: &Option<String>) -> Option<&str> {
-            v.as_deref().filter(|s| !s.is_empty())
+            v.as_deref()
         }
         let status = given(&self.status)
             .map(str::parse::<Status>)
@@ -285,26 +315,43 @@ pub async fn search_missions(
 /// A waypoint of a mission to create.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewWaypointBody {
-    /// Defaults to `WP-<n>`.
+    /// 1 to 100 characters, not blank; defaults to `WP-<n>`.
     pub name: Option<String>,
     #[serde(deserialize_with = "number_like")]
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
     #[serde(deserialize_with = "number_like")]
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
+    /// Metres, -11000 to 36000000; absent for surface waypoints.
     #[serde(default, deserialize_with = "optional_number_like")]
+    #[schema(value_type = f64, minimum = -11000, maximum = 36000000)]
     pub alt_m: Option<f64>,
 }
 
 /// The body of a mission to create; the server assigns id, version and times.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "name": "Operation Example", "status": "planned", "region": "CENTCOM", "priority": 2,
+    "commander": "Col. A. Example", "unit": "1st Example Wing",
+    "waypoints": [{"name": "Start", "lat": 25.1, "lon": 51.3}, {"lat": 26.0, "lon": 50.5, "alt_m": 3000.0}]
+}))]
 pub struct NewMissionBody {
+    /// 1 to 200 characters, not blank (stored trimmed).
     pub name: String,
+    #[schema(value_type = Status)]
     pub status: String,
+    #[schema(value_type = Region)]
     pub region: String,
+    #[serde(deserialize_with = "integer_like")]
+    #[schema(minimum = 1, maximum = 5)]
     pub priority: i64,
+    /// 1 to 200 characters, not blank.
     pub commander: String,
+    /// 1 to 200 characters, not blank.
     pub unit: String,
     /// 1 to 1000 waypoints, in route order.
+    #[schema(min_items = 1, max_items = 1000)]
     pub waypoints: Vec<NewWaypointBody>,
 }
 

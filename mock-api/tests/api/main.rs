@@ -2,6 +2,7 @@
 
 mod binary;
 mod causes;
+mod contract;
 mod helpers;
 mod known_target;
 mod load;

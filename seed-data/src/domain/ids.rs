@@ -78,6 +78,11 @@ padded_id!(
 );
 
 impl MissionId {
+    /// The canonical form as an OpenAPI `pattern` (what [`Self::parse`]
+    /// accepts: up to nine digits).
+    pub const PATTERN: &'static str =
+        "^MISSION-(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3,8})$";
+
     /// The id of mission number `n` (1-based). Number 0 is not a mission.
     pub fn new(n: u32) -> Option<Self> {
         (n > 0).then_some(Self(n))
@@ -89,6 +94,10 @@ impl MissionId {
 }
 
 impl WaypointId {
+    /// The canonical form as an OpenAPI `pattern` (what [`Self::parse`]
+    /// accepts: up to nine digits).
+    pub const PATTERN: &'static str = "^wp-(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$";
+
     /// The id of the waypoint at 1-based position `seq`.
     pub fn new(seq: u32) -> Option<Self> {
         (seq > 0).then_some(Self(seq))
@@ -100,10 +109,18 @@ impl WaypointId {
     }
 }
 
-/// Parses a decimal number written with at least `width` digits and no
-/// superfluous leading zeros beyond that width (so each number has one form).
+/// Most digits an id's number has: ids stop at 999,999,999, so that every
+/// id a pattern of fixed digits can describe is one the parser accepts.
+const MAX_DIGITS: usize = 9;
+
+/// Parses a decimal number written with at least `width` digits (at most
+/// [`MAX_DIGITS`]) and no superfluous leading zeros beyond that width (so
+/// each number has one form).
 fn parse_padded(digits: &str, width: usize) -> Option<u32> {
-    if digits.len() < width || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.len() < width
+        || digits.len() > MAX_DIGITS
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let n: u32 = digits.parse().ok()?;
@@ -162,5 +179,49 @@ mod tests {
             assert_eq!(w.to_string(), format!("wp-{n:03}"));
         }
         assert!(serde_json::from_str::<MissionId>("\"MISSION-1\"").is_err());
+    }
+
+    #[test]
+    fn the_patterns_accept_exactly_what_parses() {
+        let mission = regex::Regex::new(MissionId::PATTERN).unwrap();
+        let waypoint = regex::Regex::new(WaypointId::PATTERN).unwrap();
+        let mut texts: Vec<String> = [
+            "",
+            "0",
+            "00",
+            "000",
+            "0000",
+            "00000",
+            "01",
+            "001",
+            "0001",
+            "010",
+            "0010",
+            "100",
+            "0100",
+            "1000",
+            "01000",
+            "99999",
+            "999999999",
+            "1000000000",
+            "0999999999",
+            "4294967295",
+            "4294967296",
+            "+001",
+            "-001",
+            " 001",
+            "1e3",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        texts.extend((0..=1100).map(|n| format!("{n:03}")));
+        texts.extend((0..=1100).map(|n| format!("{n:04}")));
+        for digits in &texts {
+            let m = format!("MISSION-{digits}");
+            assert_eq!(mission.is_match(&m), MissionId::parse(&m).is_ok(), "{m}");
+            let w = format!("wp-{digits}");
+            assert_eq!(waypoint.is_match(&w), WaypointId::parse(&w).is_ok(), "{w}");
+        }
     }
 }

@@ -38,7 +38,7 @@ pub enum DomainError {
     MissionId(String),
     #[error("malformed waypoint id {0:?}; expected wp- followed by a number of at least 3 digits, e.g. wp-001")]
     WaypointId(String),
-    #[error("{field} must be 1 to {max} characters, got {len}")]
+    #[error("{field} must be 1 to {max} characters and not blank, got {len}")]
     Text {
         field: &'static str,
         max: usize,
@@ -48,11 +48,19 @@ pub enum DomainError {
     Timestamp(String),
 }
 
-/// Checks a free-text field: 1 to `max` characters after trimming.
+/// What a free-text field must contain, as an OpenAPI `pattern`: at least
+/// one character that is not Unicode `White_Space` (the set `str::trim`
+/// removes, listed so that every regex engine reads it alike).
+pub const TEXT_PATTERN: &str =
+    "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// Checks a free-text field: at most `max` characters as sent, and not
+/// blank (at least one character that is not white space). Returns it
+/// trimmed.
 pub fn parse_text(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+    let len = value.chars().count();
     let trimmed = value.trim();
-    let len = trimmed.chars().count();
-    if len == 0 || len > max {
+    if trimmed.is_empty() || len > max {
         return Err(DomainError::Text { field, max, len });
     }
     Ok(trimmed.to_owned())
@@ -110,5 +118,32 @@ mod tests {
         assert_eq!(parse_text("name", "  Op  ", 10).unwrap(), "Op");
         assert!(parse_text("name", "   ", 10).is_err());
         assert!(parse_text("name", "abcdefghijk", 10).is_err());
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn the_text_pattern_accepts_exactly_what_parses() {
+        let pattern = regex::Regex::new(TEXT_PATTERN).unwrap();
+        let blanks: Vec<char> = (0..=0x3000u32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .collect();
+        assert_eq!(blanks.len(), 25, "Unicode White_Space");
+        for c in blanks
+            .iter()
+            .copied()
+            .chain(['a', '\u{1c}', '\u{feff}', '\u{200b}', '\0'])
+        {
+            for text in [c.to_string(), format!(" {c} "), format!("{c}{c}")] {
+                let ok = parse_text("name", &text, 10).is_ok();
+                assert_eq!(pattern.is_match(&text), ok, "{text:?}");
+            }
+        }
+        assert!(parse_text("name", &"a".repeat(10), 10).is_ok());
+        assert!(parse_text("name", &format!(" {}", "a".repeat(10)), 10).is_err());
     }
 }
