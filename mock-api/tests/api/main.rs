@@ -3,6 +3,7 @@
 mod binary;
 mod causes;
 mod contract;
+mod durability;
 mod helpers;
 mod known_target;
 mod load;
