@@ -72,6 +72,11 @@ pub struct Config {
     #[arg(long, value_name = "EVERY:FOR")]
     pub stall: Option<String>,
 
+    /// An emulated storage condition: none, full (writes needing a new page
+    /// fail) or read-only (every write fails); refused writes are 503.
+    #[arg(long, value_name = "FAULT")]
+    pub storage_fault: Option<String>,
+
     /// Seed of every latency and fault draw [default: 0].
     #[arg(long)]
     pub behaviour_seed: Option<u64>,
@@ -107,6 +112,7 @@ impl Config {
             dependency_latency: None,
             behaviour_seed: None,
             stall: None,
+            storage_fault: None,
             admin_token: None,
         }
     }
@@ -157,6 +163,11 @@ impl Config {
         }
         if let Some(stall) = &self.stall {
             b.stall = Some(stall.parse().map_err(bad)?);
+        }
+        if let Some(fault) = &self.storage_fault {
+            b.storage = fault
+                .parse()
+                .map_err(|e| bad(format!("--storage-fault: {e}")))?;
         }
         if let Some(seed) = self.behaviour_seed {
             b.seed = seed;

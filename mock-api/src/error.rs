@@ -52,6 +52,10 @@ pub enum Error {
     /// 503: the database did not answer in time (pool exhausted).
     #[error("the database is busy; retry shortly")]
     Busy,
+    /// 503: the database refused a write for a storage reason (full,
+    /// read-only, I/O); reads are still served.
+    #[error("the database is not accepting writes ({0}); reads are still served; retry later")]
+    Storage(crate::store::StorageFailure),
     /// 500: a database failure; the cause is logged, not returned.
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -100,7 +104,7 @@ impl Error {
             Error::BadHeader(_) => StatusCode::BAD_REQUEST,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Upstream(_) => StatusCode::BAD_GATEWAY,
-            Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Busy | Error::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
                 if matches!(
@@ -126,7 +130,10 @@ impl Error {
             StatusCode::INTERNAL_SERVER_ERROR => {
                 "the server failed to handle this request; it has been logged".to_owned()
             }
-            StatusCode::SERVICE_UNAVAILABLE => Error::Busy.to_string(),
+            StatusCode::SERVICE_UNAVAILABLE => match self {
+                Error::Storage(_) => self.to_string(),
+                _ => Error::Busy.to_string(),
+            },
             StatusCode::BAD_GATEWAY => {
                 if let Error::Upstream(cause) = self {
                     tracing::warn!(error = %cause, "upstream call failed");

@@ -100,6 +100,7 @@ impl Application {
         let local_addr = listener
             .local_addr()
             .map_err(Error::io("no local address"))?;
+        store.set_storage_fault(behaviour.storage).await?;
         let behaviour = SharedBehaviour::new(behaviour);
         let delayer = Delayer::start();
         let upstream = Upstream::start(behaviour.clone(), delayer.clone()).await?;

@@ -51,6 +51,7 @@ pub use shared::SharedBehaviour;
 pub use stall::Stall;
 
 use crate::route::Route;
+use crate::store::StorageFault;
 
 /// A route name in flags and files: one route, or `all`.
 fn parse_routes(s: &str) -> Result<Vec<Route>, String> {
@@ -99,6 +100,11 @@ pub struct Behaviour {
     /// per MiB retained so far: the allocator or garbage-collector pressure
     /// a managed runtime would show (0: none).
     pub leak_pause_us_per_mib: f64,
+    /// An emulated storage condition: `none`, `full` (writes needing a new
+    /// page fail) or `read-only` (every write fails); writes it refuses are
+    /// 503, reads go on, `/readyz` says so.
+    #[serde(skip_serializing_if = "StorageFault::is_none")]
+    pub storage: StorageFault,
 }
 
 impl Default for Behaviour {
@@ -118,6 +124,7 @@ impl Default for Behaviour {
             memory_leak_share: 1.0,
             db_round_trip_us: 0,
             leak_pause_us_per_mib: 0.0,
+            storage: StorageFault::None,
         }
     }
 }

@@ -69,6 +69,9 @@ pub async fn put_behaviour(
     authorize(&state, &headers, "PUT /__admin/behaviour")?;
     let AppJson(behaviour) = body?;
     behaviour.validate().map_err(Error::Unprocessable)?;
+    if behaviour.storage != state.store.storage_fault() {
+        state.store.set_storage_fault(behaviour.storage).await?;
+    }
     state.behaviour.replace(behaviour.clone());
     tracing::info!(?behaviour, "behaviour replaced");
     Ok(Json(behaviour))

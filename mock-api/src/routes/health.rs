@@ -27,16 +27,24 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The database answers a query.
+/// The database answers a read and would accept a write (a probe insert,
+/// rolled back).
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses(
-        (status = 200, description = "The database answers", body = Health),
-        (status = 503, description = "The database does not answer", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The database answers reads and accepts writes", body = Health),
+        (status = 503, description = "The database does not answer, or answers reads but refuses writes (full, read-only, I/O): the detail says which", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Error> {
     state.store.ping().await.map_err(|e| {
         tracing::warn!(error = ?e, "readiness check failed");
         Error::Busy
+    })?;
+    state.store.probe_writes().await.map_err(|e| match e {
+        Error::Storage(_) => e,
+        other => {
+            tracing::warn!(error = ?other, "write probe failed");
+            Error::Busy
+        }
     })?;
     Ok(Json(Health { status: "ready" }))
 }

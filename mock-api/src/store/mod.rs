@@ -18,6 +18,7 @@
 mod reader;
 mod rows;
 mod search;
+mod storage;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ use sqlx::{Connection, SqliteConnection};
 use crate::error::Error;
 use crate::truth;
 use reader::Readers;
+use storage::WriteHealth;
+pub use storage::{StorageFailure, StorageFault};
 
 /// Embedded migrations (`mock-api/migrations`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -121,6 +124,8 @@ pub struct Store {
     write: SqlitePool,
     readers: Arc<Readers>,
     path: PathBuf,
+    /// The emulated storage condition and whether writes are failing.
+    health: Arc<WriteHealth>,
 }
 
 /// Parses `sqlite://PATH` (or `sqlite:PATH`, or a bare path) into a file path.
@@ -156,9 +161,18 @@ impl Store {
             .foreign_keys(true)
             .pragma("cache_size", "-32000")
             .pragma("temp_store", "memory");
+        let health = Arc::new(WriteHealth::default());
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect({
+                // A reopened write connection keeps the emulated condition.
+                let health = Arc::clone(&health);
+                move |conn, _| {
+                    let fault = health.fault();
+                    Box::pin(async move { storage::apply(conn, fault).await })
+                }
+            })
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&write).await?;
@@ -174,6 +188,7 @@ impl Store {
             write,
             readers: Arc::new(Readers::new(path, read_connections as usize)),
             path: path.to_owned(),
+            health,
         })
     }
 
@@ -224,6 +239,51 @@ impl Store {
     pub async fn ping(&self) -> Result<(), Error> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    /// Emulates a storage condition on the write connection (or clears it).
+    pub async fn set_storage_fault(&self, fault: StorageFault) -> Result<(), Error> {
+        self.health.set_fault(fault);
+        let mut conn = self.write.acquire().await?;
+        storage::apply(&mut conn, fault).await?;
+        Ok(())
+    }
+
+    pub fn storage_fault(&self) -> StorageFault {
+        self.health.fault()
+    }
+
+    /// Answers when the database would accept a write now: an insert that
+    /// needs new pages, always rolled back.
+    pub async fn probe_writes(&self) -> Result<(), Error> {
+        let probe = async {
+            let mut tx = self.write.begin().await?;
+            sqlx::query("INSERT INTO write_probe (pad) VALUES (zeroblob(8192))")
+                .execute(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            Ok(())
+        };
+        self.written(probe.await).await
+    }
+
+    /// A write's result. After a storage failure the write connection is
+    /// closed and the pool opens a fresh one for the next write: SQLite
+    /// may have rolled the whole transaction back on its own (`SQLITE_FULL`
+    /// does), and the driver, which counted the transaction as still open,
+    /// would otherwise run the next write inside a savepoint of a
+    /// transaction that never commits.
+    async fn written<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        let e = match result {
+            Ok(v) => return Ok(v),
+            Err(e) => self.health.classify(e),
+        };
+        if matches!(e, Error::Storage(_)) {
+            if let Ok(conn) = self.write.acquire().await {
+                let _ = conn.close().await;
+            }
+        }
+        Err(e)
     }
 
     pub async fn mission_count(&self) -> Result<u64, Error> {

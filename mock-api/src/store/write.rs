@@ -69,6 +69,18 @@ impl Store {
         expected_version: Option<i64>,
         plan: QueryPlan,
     ) -> Result<(Waypoint, i64), Error> {
+        let moved = self.move_waypoint(mission, waypoint, change, expected_version, plan);
+        self.written(moved.await).await
+    }
+
+    async fn move_waypoint(
+        &self,
+        mission: MissionId,
+        waypoint: WaypointId,
+        change: WaypointChange,
+        expected_version: Option<i64>,
+        plan: QueryPlan,
+    ) -> Result<(Waypoint, i64), Error> {
         let mut tx = self.write.begin().await?;
         let id = i64::from(mission.number());
         let version: Option<i64> = truth::timed(
@@ -129,6 +141,10 @@ impl Store {
 
     /// Creates a mission (id assigned: one past the highest ever used).
     pub async fn create(&self, new: NewMission) -> Result<Mission, Error> {
+        self.written(self.insert_mission(new).await).await
+    }
+
+    async fn insert_mission(&self, new: NewMission) -> Result<Mission, Error> {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let id: i64 = truth::timed(
@@ -186,6 +202,15 @@ impl Store {
     /// Deletes a mission and its waypoints. With `expected_version`, only at
     /// that version. Returns whether a mission was deleted.
     pub async fn delete(&self, id: MissionId, expected_version: Option<i64>) -> Result<(), Error> {
+        self.written(self.delete_mission(id, expected_version).await)
+            .await
+    }
+
+    async fn delete_mission(
+        &self,
+        id: MissionId,
+        expected_version: Option<i64>,
+    ) -> Result<(), Error> {
         let mut tx = self.write.begin().await?;
         let current: Option<i64> = truth::timed(
             1,

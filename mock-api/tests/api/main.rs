@@ -12,4 +12,5 @@ mod oneshot;
 mod openapi;
 mod search;
 mod stall;
+mod storage;
 mod waypoints;
