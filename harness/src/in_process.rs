@@ -34,7 +34,7 @@ impl InProcess {
             source,
         })?;
         let mut config = mock_api::Config::ephemeral(&dir.path().join("demo.db"));
-        config.admin_token = admin_token;
+        config.admin_token = admin_token.map(Into::into);
         let app = mock_api::Application::build(&config)
             .await
             .map_err(Error::Demo)?;

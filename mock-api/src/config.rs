@@ -1,6 +1,7 @@
 //! Start-up configuration: flags, each with an environment variable.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::behaviour::{Behaviour, Cause};
 use crate::error::Error;
@@ -19,6 +20,25 @@ pub struct Config {
     /// Address to listen on (port 0 picks a free port; the chosen one is printed).
     #[arg(long, env = "MOCK_API_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+
+    /// Also listen here for the admin and truth endpoints (/__admin/*,
+    /// /metrics), which the API address then no longer serves.
+    #[arg(long, env = "MOCK_API_ADMIN_LISTEN", value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
+
+    /// A request head must arrive within this (a client dribbling headers
+    /// is dropped); also how long an idle keep-alive connection is kept.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// A request body must arrive within this (408 past it).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+
+    /// Connections served at once; past it a new connection is answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = 16_384,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 
     /// SQLite database, as sqlite://PATH; created and migrated if missing.
     #[arg(long, env = "MOCK_API_DATABASE", default_value = DEFAULT_DATABASE)]
@@ -84,7 +104,7 @@ pub struct Config {
     /// Enables the writing admin endpoints (PUT /__admin/behaviour, POST
     /// /__admin/reset), which then demand `Authorization: Bearer TOKEN`.
     #[arg(long, env = "MOCK_API_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
 
     /// Read connections: the search pool, idle mission-read connections, and
     /// slow emulated mission reads at once (writes always use one connection).
@@ -93,11 +113,62 @@ pub struct Config {
     pub read_connections: u32,
 }
 
+/// A value that is never printed: its `Debug` shows only its length, so a
+/// configuration or state logged whole does not leak the admin token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret(redacted, {} bytes)", self.0.len())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// `30s`, `500ms`, `2m`: a positive duration.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (e.g. 30s, 500ms)"))?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: must be more than 0"));
+    }
+    Ok(d)
+}
+
 impl Config {
+    /// The limits on what one client may hold.
+    pub fn limits(&self) -> crate::serve::Limits {
+        crate::serve::Limits {
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            max_connections: self.max_connections as usize,
+        }
+    }
+
     /// A configuration for tests and embedding: port 0 on loopback, the given database file.
     pub fn ephemeral(database: &std::path::Path) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_listen: None,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 16_384,
             database: format!("sqlite://{}", database.display()),
             missions: 1000,
             seed: 42,
@@ -173,5 +244,19 @@ impl Config {
             b.seed = seed;
         }
         Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_admin_token_is_never_printed() {
+        let mut config = Config::ephemeral(std::path::Path::new("x.db"));
+        config.admin_token = Some("hunter2-admin-token".into());
+        let printed = format!("{config:?} {config:#?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("redacted"));
     }
 }

@@ -201,11 +201,29 @@ impl IntoResponse for Error {
 
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
+        if body_timed_out(&rejection) {
+            return Error::Rejected {
+                status: StatusCode::REQUEST_TIMEOUT,
+                detail: "the request body did not arrive in time (--body-timeout)".to_owned(),
+            };
+        }
         Error::Rejected {
             status: rejection.status(),
             detail: rejection.body_text(),
         }
     }
+}
+
+/// Whether reading the body failed because it did not arrive in time.
+fn body_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 impl From<PathRejection> for Error {

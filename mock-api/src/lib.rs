@@ -13,7 +13,9 @@
 //! - [`truth`]: the server's own statistics (`/metrics`, `/__admin/stats`), the leak.
 //! - [`upstream`]: the emulated upstream service (slow-dependency).
 //! - [`delay`]: a precise timer thread for injected latency.
-//! - [`listener`]: a TCP listener whose connections a fault can reset.
+//! - [`serve`]: the accept loop: HTTP/1.1 with header and body timeouts,
+//!   a connection cap, graceful drain.
+//! - [`listener`]: connections a fault can reset.
 //! - [`state`]: what handlers share.
 //! - [`extract`]: extractors whose rejections are problem+json; `ETag`/`If-Match`.
 //! - [`error`]: the crate's one error type, mapped to `application/problem+json`.
@@ -28,6 +30,7 @@ pub mod listener;
 pub mod middleware;
 pub mod route;
 pub mod routes;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -1,24 +1,17 @@
-//! A TCP listener whose connections can be reset on purpose: the `reset`
-//! fault marks the request's connection, and its next write closes the
-//! socket with `SO_LINGER` 0, which sends a TCP RST before any byte of a
-//! response.
+//! Connections that can be reset on purpose: the `reset` fault marks the
+//! request's connection ([`ConnReset`], in the request's extensions), and
+//! its next write closes the socket with `SO_LINGER` 0, which sends a TCP
+//! RST before any byte of a response.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-
-/// Accepts connections that can be reset.
-#[derive(Debug)]
-pub struct ResettableListener(pub TcpListener);
+use tokio::net::TcpStream;
 
 /// A connection with a reset switch.
 #[derive(Debug)]
@@ -38,44 +31,14 @@ impl ConnReset {
     }
 }
 
-impl Listener for ResettableListener {
-    type Io = ResettableStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (
-                        ResettableStream {
-                            stream,
-                            reset: Arc::default(),
-                        },
-                        addr,
-                    );
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: wait and retry, as axum's own listener does.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
+impl ResettableStream {
+    pub fn new(stream: TcpStream, reset: ConnReset) -> Self {
+        Self {
+            stream,
+            reset: reset.0,
         }
     }
 
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
-
-impl Connected<IncomingStream<'_, ResettableListener>> for ConnReset {
-    fn connect_info(stream: IncomingStream<'_, ResettableListener>) -> Self {
-        ConnReset(Arc::clone(&stream.io().reset))
-    }
-}
-
-impl ResettableStream {
     fn check(&self) -> io::Result<()> {
         if self.reset.load(Ordering::Relaxed) {
             let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));

@@ -25,6 +25,9 @@ async fn main() -> std::process::ExitCode {
     };
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on http://{}", app.local_addr());
+    if let Some(admin) = app.admin_addr() {
+        let _ = writeln!(stdout, "admin listening on http://{admin}");
+    }
     let _ = stdout.flush();
     match app.run_until_stopped().await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -20,8 +20,8 @@ use crate::behaviour::{Leak, SharedBehaviour};
 use crate::config::Config;
 use crate::delay::Delayer;
 use crate::error::{Error, Problem};
-use crate::listener::{ConnReset, ResettableListener};
 use crate::routes;
+use crate::serve::{serve, Limits};
 use crate::state::{AppState, AppStateInner};
 use crate::store::{database_path, Store};
 use crate::truth::Truth;
@@ -30,13 +30,34 @@ use crate::upstream::Upstream;
 /// Largest request body accepted (413 past it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The whole API as a router.
+/// The whole API as a router: the API, health, the document, and the
+/// admin and truth endpoints.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(routes::api_router(&state))
-        .merge(routes::health::router())
-        .merge(routes::openapi::router())
-        .merge(routes::admin::router())
+    router(state, Surface::All)
+}
+
+/// Which endpoints a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Surface {
+    /// Everything (one listener).
+    All,
+    /// The API, health and the document (the admin has its own listener).
+    Api,
+    /// The admin and truth endpoints, and health.
+    Admin,
+}
+
+fn router(state: AppState, surface: Surface) -> Router {
+    let mut router = Router::new().merge(routes::health::router());
+    if surface != Surface::Admin {
+        router = router
+            .merge(routes::api_router(&state))
+            .merge(routes::openapi::router());
+    }
+    if surface != Surface::Api {
+        router = router.merge(routes::admin::router());
+    }
+    router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -59,13 +80,40 @@ async fn method_not_allowed() -> Error {
     Error::MethodNotAllowed
 }
 
-/// A store opened, migrated and seeded, and a bound listener.
+/// A store opened, migrated and seeded, and bound listeners.
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
+    /// The admin and truth endpoints' own listener (`--admin-listen`).
+    admin: Option<(TcpListener, SocketAddr)>,
+    limits: Limits,
     state: AppState,
     local_addr: SocketAddr,
     shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+/// Pending connections the kernel queues for accept. Tokio's `bind` asks
+/// for 128 (libc's SOMAXCONN): a burst of new connections from a load
+/// tool (a spike of users, or 10,000 idle ones) overflowed it, the kernel
+/// dropped SYNs, and each dropped one cost its client a one-second
+/// retransmission. The kernel caps it at `net.core.somaxconn`.
+const ACCEPT_BACKLOG: u32 = 4096;
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), Error> {
+    let cannot = || Error::io(format!("cannot listen on {addr}"));
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(cannot())?;
+    socket.set_reuseaddr(true).map_err(cannot())?;
+    socket.bind(addr).map_err(cannot())?;
+    let listener = socket.listen(ACCEPT_BACKLOG).map_err(cannot())?;
+    let local = listener
+        .local_addr()
+        .map_err(Error::io("no local address"))?;
+    Ok((listener, local))
 }
 
 impl Application {
@@ -94,12 +142,11 @@ impl Application {
         } else {
             tracing::info!(missions = existing, path = %path.display(), "using the existing database");
         }
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(Error::io(format!("cannot listen on {}", config.listen)))?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(Error::io("no local address"))?;
+        let (listener, local_addr) = bind(config.listen).await?;
+        let admin = match config.admin_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
         store.set_storage_fault(behaviour.storage).await?;
         let behaviour = SharedBehaviour::new(behaviour);
         let delayer = Delayer::start();
@@ -107,13 +154,18 @@ impl Application {
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         Ok(Self {
             listener,
+            admin,
+            limits: config.limits(),
             state: AppState::new(AppStateInner {
                 store,
                 behaviour,
                 truth: Arc::new(Truth::default()),
                 leak: Arc::new(Leak::default()),
                 upstream,
-                admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
+                admin_token: config
+                    .admin_token
+                    .clone()
+                    .filter(|t| !t.expose().is_empty()),
                 shutdown: shutdown_rx,
                 delayer,
                 started: Instant::now(),
@@ -125,6 +177,11 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The admin listener's address, when it has its own (`--admin-listen`).
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(_, addr)| *addr)
     }
 
     pub fn port(&self) -> u16 {
@@ -152,17 +209,33 @@ impl Application {
     ) -> Result<(), Error> {
         let store = self.state.store.clone();
         let stopping = self.shutdown;
-        let service = app(self.state).into_make_service_with_connect_info::<ConnReset>();
-        let served = axum::serve(ResettableListener(self.listener), service)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Ends `hang` faults so that draining does not wait on them.
-                let _ = stopping.send(true);
-            })
-            .await;
+        let stop = stopping.subscribe();
+        let admin = self.admin.map(|(listener, _)| {
+            let router = router(self.state.clone(), Surface::Admin);
+            tokio::spawn(serve(listener, router, self.limits, stop.clone()))
+        });
+        let surface = if admin.is_some() {
+            Surface::Api
+        } else {
+            Surface::All
+        };
+        let api = tokio::spawn(serve(
+            self.listener,
+            router(self.state, surface),
+            self.limits,
+            stop,
+        ));
+        shutdown.await;
+        // Stops accepting, ends `hang` faults so that draining does not
+        // wait on them, and drains.
+        let _ = stopping.send(true);
+        let served = api.await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         store.close().await;
         tracing::info!("stopped; database closed");
-        served.map_err(Error::io("server error"))
+        served.map_err(|e| Error::Internal(format!("the server task failed: {e}")))
     }
 }
 

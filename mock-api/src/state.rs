@@ -40,7 +40,7 @@ pub struct AppStateInner {
     pub leak: Arc<Leak>,
     pub upstream: Upstream,
     /// When set, the writing admin endpoints exist and demand it as a bearer token.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<crate::config::Secret>,
     /// Turns true when the server starts shutting down (ends `hang` faults).
     pub shutdown: watch::Receiver<bool>,
     /// Precise timer for injected latency.

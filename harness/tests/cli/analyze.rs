@@ -50,7 +50,7 @@ async fn set_behaviour(target: &Target, behaviour: Value) {
 
 /// Two runs against one target: a baseline, then with `behaviour` in force.
 async fn two_runs(behaviour: Value) -> (Target, String, String) {
-    let target = spawn_target_with(|c| c.admin_token = Some(TOKEN.to_owned())).await;
+    let target = spawn_target_with(|c| c.admin_token = Some(TOKEN.into())).await;
     let scenario = target.scenario("reads.toml", SCENARIO);
     let mut paths = Vec::new();
     for (label, b) in [("base", json!({})), ("changed", behaviour)] {

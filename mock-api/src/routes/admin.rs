@@ -36,7 +36,7 @@ fn authorize(state: &AppState, headers: &HeaderMap, what: &str) -> Result<(), Er
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match given {
-        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => Ok(()),
+        Some(g) if constant_time_eq(g.as_bytes(), token.expose().as_bytes()) => Ok(()),
         _ => Err(Error::Unauthorized),
     }
 }

@@ -137,6 +137,7 @@ fn parameters(op: &mut Value) {
 /// slow-dependency) by the behaviour, and answers 503 when the database is
 /// busy or not accepting writes.
 fn fault_statuses(op: &mut Value) {
+    let has_body = op.get("requestBody").is_some();
     let problem = |description: &str| {
         json!({
             "description": description,
@@ -149,6 +150,11 @@ fn fault_statuses(op: &mut Value) {
     responses
         .entry("500")
         .or_insert_with(|| problem("An injected fault (behaviour) or a database failure"));
+    if has_body {
+        responses
+            .entry("408")
+            .or_insert_with(|| problem("The request body did not arrive within --body-timeout"));
+    }
     responses.entry("503").or_insert_with(|| {
         problem("An injected fault, a busy database, or storage not accepting writes (read-only or full)")
     });

@@ -1,47 +1,12 @@
 //! The real `mock-api` binary: start-up line, flags, graceful shutdown.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-struct Server {
-    child: Child,
-    base: String,
-}
+use crate::helpers::{start_binary, Binary};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(db: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-api"))
-        .args(["--listen", "127.0.0.1:0", "--database"])
-        .arg(format!("sqlite://{}", db.display()))
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn mock-api");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    assert!(!base.ends_with(":0"), "the real port is printed: {base}");
-    Server { child, base }
-}
-
-fn terminate(server: &mut Server) -> std::process::ExitStatus {
+fn terminate(server: &mut Binary) -> std::process::ExitStatus {
     let pid = server.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
@@ -61,7 +26,7 @@ fn terminate(server: &mut Server) -> std::process::ExitStatus {
 async fn starts_prints_its_port_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bin.db");
-    let mut server = start(&db, &[]);
+    let mut server = start_binary(&db, &[]);
 
     let client = reqwest::Client::new();
     let res = client
@@ -113,7 +78,7 @@ async fn missions_seed_and_reset_flags_shape_the_data() {
     let client = reqwest::Client::new();
     let expected = seed_data::mission(7, 50);
 
-    let server = start(&db, &["--missions", "50", "--seed", "7"]);
+    let server = start_binary(&db, &["--missions", "50", "--seed", "7"]);
     let got: seed_data::Mission = client
         .get(format!("{}/api/missions/MISSION-0050", server.base))
         .send()
@@ -145,7 +110,7 @@ async fn missions_seed_and_reset_flags_shape_the_data() {
     drop(server);
 
     // Restarted without --reset: the change is kept.
-    let server = start(&db, &["--missions", "50", "--seed", "7"]);
+    let server = start_binary(&db, &["--missions", "50", "--seed", "7"]);
     let got: serde_json::Value = client
         .get(format!("{}/api/missions/MISSION-0050", server.base))
         .send()
@@ -158,7 +123,7 @@ async fn missions_seed_and_reset_flags_shape_the_data() {
     drop(server);
 
     // With --reset: dropped and reseeded.
-    let server = start(&db, &["--missions", "50", "--seed", "7", "--reset"]);
+    let server = start_binary(&db, &["--missions", "50", "--seed", "7", "--reset"]);
     let got: seed_data::Mission = client
         .get(format!("{}/api/missions/MISSION-0050", server.base))
         .send()
@@ -239,7 +204,7 @@ async fn a_behaviour_file_and_flags_combine() {
     let file = dir.path().join("behaviour.toml");
     std::fs::write(&file, "seed = 7\nemulate = [\"n-plus-one\"]\n[latency]\nall = \"uniform(1,2)\"\n[[faults]]\nroute = \"search_missions\"\nkind = \"503\"\nprobability = 0.02\n").unwrap();
     let db = dir.path().join("c.db");
-    let server = start(
+    let server = start_binary(
         &db,
         &[
             "--missions",
@@ -274,7 +239,7 @@ async fn a_behaviour_file_and_flags_combine() {
 async fn memory_leak_grows_rss_by_at_least_the_leaked_bytes_and_stops_at_the_cap() {
     const MIB: u64 = 1024 * 1024;
     let dir = tempfile::tempdir().unwrap();
-    let server = start(
+    let server = start_binary(
         &dir.path().join("leak.db"),
         &[
             "--missions",

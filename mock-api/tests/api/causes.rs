@@ -11,7 +11,7 @@ use crate::known_target::{put_behaviour, reset, stats, TOKEN};
 async fn a_causes_share_picks_that_share_of_requests_the_same_on_every_replay() {
     let app = spawn_app_configured(|c| {
         c.missions = 5;
-        c.admin_token = Some(TOKEN.to_owned());
+        c.admin_token = Some(TOKEN.into());
     })
     .await;
     let waypoints = seed_data::mission(42, 3).waypoints.len() as u64;
@@ -56,7 +56,7 @@ async fn a_causes_share_picks_that_share_of_requests_the_same_on_every_replay() 
 async fn a_round_trip_per_query_makes_n_plus_one_cost_what_it_would_over_a_network() {
     let app = spawn_app_configured(|c| {
         c.missions = 5;
-        c.admin_token = Some(TOKEN.to_owned());
+        c.admin_token = Some(TOKEN.into());
     })
     .await;
     let waypoints = seed_data::mission(42, 3).waypoints.len() as f64;
@@ -92,7 +92,7 @@ async fn a_round_trip_per_query_makes_n_plus_one_cost_what_it_would_over_a_netwo
 async fn a_leak_with_pressure_slows_requests_as_the_heap_grows() {
     let app = spawn_app_configured(|c| {
         c.missions = 5;
-        c.admin_token = Some(TOKEN.to_owned());
+        c.admin_token = Some(TOKEN.into());
     })
     .await;
     let body =

@@ -4,44 +4,15 @@
 //! was acknowledged (2xx received) reads back; a write in flight at the kill
 //! may or may not have landed, and nothing else may have.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-struct Server {
-    child: Child,
-    base: String,
-}
+use crate::helpers::{start_binary, Binary};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(db: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-api"))
-        .args(["--listen", "127.0.0.1:0", "--missions", "20", "--database"])
-        .arg(format!("sqlite://{}", db.display()))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn mock-api");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    Server { child, base }
+fn start(db: &Path) -> Binary {
+    start_binary(db, &["--missions", "20"])
 }
 
 /// What one writer saw: acknowledged creates (id, name) and moves of its

@@ -105,3 +105,58 @@ pub(crate) async fn assert_problem(res: Response, status: StatusCode) -> String 
     assert!(!detail.is_empty());
     detail
 }
+
+/// The real `mock-api` binary, started on 127.0.0.1:0 over `db`; killed
+/// (SIGKILL) when dropped.
+pub(crate) struct Binary {
+    pub(crate) child: std::process::Child,
+    pub(crate) base: String,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Binary {
+    /// The next line the server printed on stdout.
+    pub(crate) fn next_line(&mut self) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("mock-api stdout");
+        line.trim().to_owned()
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary with `extra` flags and reads its address from the
+/// first line it prints.
+pub(crate) fn start_binary(db: &std::path::Path, extra: &[&str]) -> Binary {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--listen", "127.0.0.1:0", "--database"])
+        .arg(format!("sqlite://{}", db.display()))
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn mock-api");
+    let stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut server = Binary {
+        child,
+        base: String::new(),
+        stdout,
+    };
+    let line = server.next_line();
+    let base = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert!(!base.ends_with(":0"), "the real port is printed: {base}");
+    server.base = base;
+    server
+}

@@ -66,7 +66,7 @@ async fn writing_admin_endpoints_are_404_without_a_token_and_401_without_the_rig
 
     let guarded = spawn_app_configured(|c| {
         c.missions = 1;
-        c.admin_token = Some(TOKEN.to_owned());
+        c.admin_token = Some(TOKEN.into());
     })
     .await;
     let res = guarded
@@ -102,7 +102,7 @@ async fn writing_admin_endpoints_are_404_without_a_token_and_401_without_the_rig
 async fn behaviour_is_read_replaced_and_validated() {
     let app = spawn_app_configured(|c| {
         c.missions = 1;
-        c.admin_token = Some(TOKEN.to_owned());
+        c.admin_token = Some(TOKEN.into());
         c.latency = vec!["get_mission=fixed(5)".into()];
         c.emulate = vec!["n-plus-one".into()];
         c.behaviour_seed = Some(3);
@@ -173,7 +173,7 @@ async fn fixed_latency_shows_in_the_servers_own_service_time() {
 async fn n_plus_one_makes_a_mission_read_one_query_per_waypoint() {
     let app = spawn_app_configured(|c| {
         c.missions = 5;
-        c.admin_token = Some(TOKEN.to_owned());
+        c.admin_token = Some(TOKEN.into());
     })
     .await;
     let waypoints = seed_data::mission(42, 3).waypoints.len() as f64;

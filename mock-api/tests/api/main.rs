@@ -5,6 +5,7 @@ mod causes;
 mod contract;
 mod durability;
 mod helpers;
+mod hostile;
 mod known_target;
 mod load;
 mod missions;

@@ -13,7 +13,7 @@ const TOKEN: &str = "storage-test-token";
 async fn app() -> TestApp {
     spawn_app_configured(|c| {
         c.missions = 50;
-        c.admin_token = Some(TOKEN.to_owned());
+        c.admin_token = Some(TOKEN.into());
     })
     .await
 }
