@@ -66,6 +66,11 @@ pub struct Config {
     #[arg(long = "latency", value_name = "ROUTE=DIST")]
     pub latency: Vec<String>,
 
+    /// A concurrency ceiling, ROUTE=N (repeatable): the route serves at most
+    /// N requests at once, the others wait in arrival order.
+    #[arg(long = "concurrency", value_name = "ROUTE=N")]
+    pub concurrency: Vec<String>,
+
     /// A fault, ROUTE=KIND:PROBABILITY (repeatable). KIND: 500, 503, reset, hang, dribble(MS).
     #[arg(long = "fault", value_name = "ROUTE=KIND:P")]
     pub fault: Vec<String>,
@@ -176,6 +181,7 @@ impl Config {
             read_connections: 8,
             behaviour: None,
             latency: Vec::new(),
+            concurrency: Vec::new(),
             fault: Vec::new(),
             emulate: Vec::new(),
             leak_bytes: None,
@@ -213,6 +219,9 @@ impl Config {
         };
         for flag in &self.latency {
             b.add_latency_flag(flag).map_err(bad)?;
+        }
+        for flag in &self.concurrency {
+            b.add_concurrency_flag(flag).map_err(bad)?;
         }
         for flag in &self.fault {
             b.add_fault_flag(flag).map_err(bad)?;

@@ -19,6 +19,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
+use tokio::sync::Semaphore;
 
 use crate::behaviour::fault::{self, HANG_FOR};
 use crate::behaviour::{Decision, FaultKind};
@@ -87,12 +88,13 @@ pub async fn behaviour_and_truth(
     let RouteLayer { state, route } = layer;
     let behaviour = state.behaviour.current();
     let decision = behaviour.decide(route, state.behaviour.next_draw(route));
+    let gate = state.behaviour.gate(route);
     let truth = Arc::clone(&state.truth);
     let (res, counters) = COUNTERS
         .scope(RequestCounters::default(), async move {
             let res = decision
                 .effects
-                .scope(serve(&state, decision, start, req, next))
+                .scope(serve(&state, decision, gate, start, req, next))
                 .await;
             (res, COUNTERS.with(RequestCounters::get))
         })
@@ -111,18 +113,30 @@ pub async fn behaviour_and_truth(
     Response::from_parts(parts, Body::new(TimedBody { inner: body, guard }))
 }
 
-/// The request served as decided: delayed, leaking, and answered by the
-/// handler or by the fault.
+/// The request served as decided: admitted by its route's gate (in
+/// arrival order, when the route has a ceiling), delayed, leaking, and
+/// answered by the handler or by the fault.
 async fn serve(
     state: &AppState,
     decision: Decision,
+    gate: Option<Arc<Semaphore>>,
     start: Instant,
     req: Request,
     next: Next,
 ) -> Response {
+    // Held until the response is built. A closed gate (never: gates are
+    // not closed) would admit the request.
+    let (_admitted, served_from) = match gate {
+        Some(gate) => {
+            let permit = gate.acquire_owned().await.ok();
+            (permit, Instant::now())
+        }
+        None => (None, start),
+    };
     if let Some(delay) = decision.delay {
-        // Counted from the request head, so the delay is what was asked for.
-        state.delayer.until(start + delay).await;
+        // Counted from the request head (or, behind a ceiling, from its
+        // admission), so the delay is what was asked for.
+        state.delayer.until(served_from + delay).await;
     }
     if let Some(amount) = decision.effects.leak {
         state.leak.leak(amount);

@@ -39,12 +39,14 @@ macro_rules! string_serde {
 }
 
 pub mod cause;
+pub mod ceiling;
 pub mod dist;
 pub mod fault;
 pub mod shared;
 pub mod stall;
 
 pub use cause::{Cause, Effects, Leak};
+pub use ceiling::Gates;
 pub use dist::Dist;
 pub use fault::{FaultKind, FaultRule};
 pub use shared::SharedBehaviour;
@@ -77,6 +79,10 @@ pub struct Behaviour {
     pub seed: u64,
     /// Added latency per route (`all` for every route; a route's own entry wins).
     pub latency: BTreeMap<String, Dist>,
+    /// Requests a route serves at once; the others wait in arrival order
+    /// (`all` for every route; a route's own entry wins). See [`ceiling`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub concurrency: BTreeMap<String, u32>,
     pub faults: Vec<FaultRule>,
     pub emulate: BTreeSet<Cause>,
     pub leak_bytes: u64,
@@ -112,6 +118,7 @@ impl Default for Behaviour {
         Self {
             seed: 0,
             latency: BTreeMap::new(),
+            concurrency: BTreeMap::new(),
             faults: Vec::new(),
             emulate: BTreeSet::new(),
             leak_bytes: DEFAULT_LEAK_BYTES,
@@ -165,6 +172,7 @@ impl Behaviour {
         if let Some(stall) = &self.stall {
             stall.validate()?;
         }
+        self.validate_concurrency()?;
         if self.db_round_trip_us > 1_000_000 {
             return Err(format!(
                 "db_round_trip_us must be at most 1000000 (1 s), got {}",

@@ -1,11 +1,14 @@
 //! The behaviour in force, replaceable at run time. In: a [`Behaviour`]
 //! (at start-up, or from `PUT /__admin/behaviour`). Out: for each request,
-//! its route's draw index and the behaviour to decide it with.
+//! its route's draw index, the behaviour to decide it with, and its
+//! route's concurrency gate.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::Behaviour;
+use tokio::sync::Semaphore;
+
+use super::{Behaviour, Gates};
 use crate::route::Route;
 
 /// Readers take an `Arc` of the current value; a replacement restarts the
@@ -15,11 +18,15 @@ use crate::route::Route;
 pub struct SharedBehaviour {
     current: Arc<RwLock<Arc<Behaviour>>>,
     draws: Arc<[AtomicU64; Route::COUNT]>,
+    /// Rebuilt with each behaviour: requests admitted by the old gates
+    /// finish under them; new ones queue at the new.
+    gates: Arc<RwLock<Arc<Gates>>>,
 }
 
 impl SharedBehaviour {
     pub fn new(b: Behaviour) -> Self {
         Self {
+            gates: Arc::new(RwLock::new(Arc::new(Gates::of(&b)))),
             current: Arc::new(RwLock::new(Arc::new(b))),
             draws: Arc::default(),
         }
@@ -33,12 +40,20 @@ impl SharedBehaviour {
     }
 
     pub fn replace(&self, b: Behaviour) {
+        if let Ok(mut gates) = self.gates.write() {
+            *gates = Arc::new(Gates::of(&b));
+        }
         if let Ok(mut cur) = self.current.write() {
             *cur = Arc::new(b);
             for d in self.draws.iter() {
                 d.store(0, Ordering::Relaxed);
             }
         }
+    }
+
+    /// The concurrency gate of `route`, if it has a ceiling.
+    pub fn gate(&self, route: Route) -> Option<Arc<Semaphore>> {
+        self.gates.read().ok().and_then(|g| g.get(route))
     }
 
     /// The 0-based index of this request among `route`'s requests since the

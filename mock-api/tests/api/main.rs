@@ -2,6 +2,7 @@
 
 mod binary;
 mod causes;
+mod ceiling;
 mod contract;
 mod durability;
 mod helpers;
