@@ -52,7 +52,7 @@ fn router(state: AppState, surface: Surface) -> Router {
     if surface != Surface::Admin {
         router = router
             .merge(routes::api_router(&state))
-            .merge(routes::openapi::router());
+            .merge(routes::openapi::router(surface == Surface::All));
     }
     if surface != Surface::Api {
         router = router.merge(routes::admin::router());

@@ -8,7 +8,10 @@
 //! - [`causes`]: likely causes from the server's metrics, or guesses from
 //!   the shape of the change.
 //! - [`compare`]: two records (or folders) on their full distributions.
+//! - [`capacity`]: the knee of a load-against-p95 curve and a fit of the
+//!   Universal Scalability Law, for capacity planning.
 
+pub mod capacity;
 pub mod causes;
 pub mod compare;
 pub mod history;

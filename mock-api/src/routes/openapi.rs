@@ -8,7 +8,6 @@
 use std::sync::LazyLock;
 
 use axum::http::header;
-use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use seed_data::{MissionId, WaypointId};
@@ -50,13 +49,24 @@ use crate::state::AppState;
 )]
 pub struct ApiDoc;
 
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    let doc = document().unwrap_or_else(|e| {
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| serialised(true));
+
+/// The document without the admin and truth operations, for an API
+/// address whose admin is on its own listener (`--admin-listen`).
+static API_DOCUMENT: LazyLock<String> = LazyLock::new(|| serialised(false));
+
+fn serialised(with_admin: bool) -> String {
+    let mut doc = document().unwrap_or_else(|e| {
         tracing::error!(error = %e, "the OpenAPI document could not be made exact");
         serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
     });
+    if !with_admin {
+        if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+            paths.retain(|path, _| !path.starts_with("/__admin") && path != "/metrics");
+        }
+    }
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned())
-});
+}
 
 /// The exact document.
 pub fn document() -> Result<Value, String> {
@@ -190,14 +200,12 @@ fn links(doc: &mut Value) -> Result<(), String> {
     Ok(())
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(openapi_json))
-}
-
-async fn openapi_json() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        DOCUMENT.as_str(),
+/// `/openapi.json`, listing the admin operations when this address serves them.
+pub fn router(with_admin: bool) -> Router<AppState> {
+    let doc: &'static LazyLock<String> = if with_admin { &DOCUMENT } else { &API_DOCUMENT };
+    Router::new().route(
+        "/openapi.json",
+        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_str()) }),
     )
 }
 
@@ -213,5 +221,11 @@ mod tests {
         assert_eq!(name["pattern"], seed_data::TEXT_PATTERN);
         let link = &doc["paths"]["/api/missions"]["post"]["responses"]["201"]["links"];
         assert_eq!(link["GetMission"]["operationId"], "get_mission");
+        let api_only: Value = serde_json::from_str(&serialised(false)).unwrap();
+        let paths = api_only["paths"].as_object().unwrap();
+        assert!(paths.contains_key("/api/missions") && paths.contains_key("/healthz"));
+        assert!(!paths
+            .keys()
+            .any(|p| p.starts_with("/__admin") || p == "/metrics"));
     }
 }

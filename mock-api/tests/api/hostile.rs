@@ -264,6 +264,22 @@ async fn admin_listen_keeps_admin_and_truth_off_the_api_address() {
         .unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(get(format!("{admin}/healthz")).await.unwrap().status(), 200);
+    // The API address documents what it serves: no admin operations.
+    let doc: serde_json::Value = get(format!("{}/openapi.json", server.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.contains_key("/api/missions/{id}"));
+    assert!(
+        !paths
+            .keys()
+            .any(|p| p.starts_with("/__admin") || p == "/metrics"),
+        "{:?}",
+        paths.keys()
+    );
     // The truth counted the API request.
     let stats: serde_json::Value = get(format!("{admin}/__admin/stats"))
         .await
