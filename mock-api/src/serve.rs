@@ -30,6 +30,11 @@ use tower::ServiceExt;
 
 use crate::listener::{ConnReset, ResettableStream};
 
+/// Connections past the cap answered 503 at once (each for at most 2 s);
+/// past this many, a new one is closed without an answer, so that a flood
+/// cannot hold more descriptors than the cap allows plus these.
+const MAX_REFUSING: usize = 256;
+
 /// How much a client may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -59,6 +64,7 @@ pub async fn serve(
         limits.body_timeout,
     ));
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSING));
     let graceful = GracefulShutdown::new();
     let stopped = async move {
         let _ = stop.wait_for(|stopping| *stopping).await;
@@ -81,7 +87,14 @@ pub async fn serve(
             () = &mut stopped => break,
         };
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            tokio::spawn(refuse(stream, limits.max_connections));
+            // Past the cap: answered 503, unless a flood of them is being
+            // answered already; then closed at once.
+            if let Ok(refusing) = Arc::clone(&refusals).try_acquire_owned() {
+                tokio::spawn(async move {
+                    refuse(stream, limits.max_connections).await;
+                    drop(refusing);
+                });
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);
