@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
+use axum::http::StatusCode;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -28,6 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
+use crate::error::Problem;
 use crate::listener::{ConnReset, ResettableStream};
 
 /// Connections past the cap answered 503 at once (each for at most 2 s);
@@ -41,16 +43,6 @@ pub struct Limits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub max_connections: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            header_timeout: Duration::from_secs(30),
-            body_timeout: Duration::from_secs(30),
-            max_connections: 16_384,
-        }
-    }
 }
 
 /// Serves `router` on `listener` until `stop` turns true, then drains.
@@ -124,9 +116,13 @@ pub async fn serve(
 /// then drains what else arrives, so that the close is a FIN the client
 /// can read the answer before, not a reset.
 async fn refuse(mut stream: TcpStream, cap: usize) {
-    let body = format!(
-        r#"{{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"mock-api is serving its cap of {cap} connections (--max-connections); retry shortly"}}"#
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "mock-api is serving its cap of {cap} connections (--max-connections); retry shortly"
+        ),
     );
+    let body = serde_json::to_string(&problem).unwrap_or_default();
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
          retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
