@@ -17,6 +17,9 @@
 //!   text renderings, HTML and JUnit reports.
 //! - [`run`]: `harness run` end to end (and `demo`, behind the `demo`
 //!   feature); [`cli`]: flags → commands → exit codes.
+//! - [`capacity`]: `harness capacity`: steps of rising load, each run as
+//!   `run` runs a stage and judged on the SLOs, until the target fails or
+//!   saturates; one record with every step, the knee and a USL fit.
 //! - [`score`]: `harness score`: a trial's behaviour on the target, another
 //!   tool run against it, its output through its adapter, the server's
 //!   truth over the same window, a scorecard.
@@ -35,6 +38,7 @@
 
 pub mod adapters;
 pub mod analysis;
+pub mod capacity;
 pub mod cli;
 pub mod error;
 pub mod histogram;

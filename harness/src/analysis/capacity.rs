@@ -15,8 +15,6 @@
 //! term that would go negative and refitting; its quality is R² of the
 //! throughput it predicts against the throughput measured.
 
-use serde::Serialize;
-
 /// A measured point: concurrency (by Little's law) and throughput.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
@@ -34,25 +32,8 @@ impl Point {
     }
 }
 
-/// The fitted law and what it predicts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UslFit {
-    /// Throughput of one client (requests/s).
-    pub lambda: f64,
-    /// Contention coefficient.
-    pub sigma: f64,
-    /// Coherency coefficient.
-    pub kappa: f64,
-    /// R² of the predicted throughput against the measured.
-    pub r_squared: f64,
-    /// Where throughput peaks (`None`: no coherency term, no peak).
-    pub peak_concurrency: Option<f64>,
-    /// The peak throughput, or the ceiling it approaches without one
-    /// (`λ/σ`; `None` when σ and κ are both 0: no ceiling in sight).
-    pub peak_throughput: Option<f64>,
-    /// `None` when the fit can be used for planning; otherwise why not.
-    pub poor: Option<String>,
-}
+/// The fitted law and what it predicts, as records carry it.
+pub use crate::record::capacity::UslRecord as UslFit;
 
 /// The USL's throughput at concurrency `n`.
 pub fn usl(lambda: f64, sigma: f64, kappa: f64, n: f64) -> f64 {

@@ -16,6 +16,7 @@ use crate::output::{self, report};
 use crate::record::{verdict, RunRecord};
 use crate::run::{self, RunOptions};
 use crate::scenario::Percentile;
+pub use capacity::CapacityArgs;
 
 /// The built-in scenario lasts 40 min; this scale makes the demo about 90 s.
 pub const DEMO_SCALE: f64 = 0.0375;
@@ -52,6 +53,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Turn other tools' results (Locust, k6, wrk, oha, hey, vegeta, JMeter, Gatling) into run records.
     Import(ImportArgs),
+    /// Raise the load step by step until an SLO fails or the target saturates: the capacity, the knee, a USL fit.
+    Capacity(CapacityArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -268,6 +271,7 @@ pub struct RecordArgs {
     pub no_server_stats: bool,
 }
 
+mod capacity;
 #[cfg(feature = "demo")]
 mod regression;
 mod score;
@@ -296,6 +300,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Compare(a) => return compare(&a),
         Command::Report(a) => return report(&a),
         Command::Import(a) => return import(a),
+        Command::Capacity(a) => return capacity::capacity(a).await,
     };
     Ok(result.record.verdict.exit_code())
 }

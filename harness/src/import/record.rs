@@ -102,6 +102,7 @@ pub fn build(report: &ToolReport, meta: Meta) -> RunRecord {
             seconds_of_intervals(report)
         },
         server: None,
+        capacity: None,
     }
 }
 

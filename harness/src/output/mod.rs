@@ -7,7 +7,9 @@
 //! - [`text`]: `history`, `analyze` and `compare` as text.
 //! - [`report`]: HTML (inline SVG) and JUnit XML, for runs and scorecards.
 //! - [`scorecard`]: `harness score` as text.
+//! - [`capacity`]: `harness capacity` as text or JSON.
 
+pub mod capacity;
 pub mod progress;
 pub mod report;
 pub mod scorecard;
@@ -33,6 +35,7 @@ pub(crate) fn decimals(v: f64, whole: f64, tenths: f64) -> String {
     }
 }
 
+pub use capacity::capacity;
 pub use summary::fmt_opt_ms;
 
 /// How a command prints its result.
@@ -169,6 +172,8 @@ struct JudgeJson<'a> {
     verdict: crate::record::Verdict,
     recorded_verdict: crate::record::Verdict,
     slos: &'a [crate::record::SloRecord],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capacity: Option<&'a crate::record::capacity::CapacityRecord>,
 }
 
 /// `harness judge`: the SLO table and the verdict, and whether it agrees
@@ -187,6 +192,7 @@ pub fn judgement(
             verdict: j.verdict,
             recorded_verdict: record.verdict,
             slos: &j.slos,
+            capacity: j.capacity.as_ref(),
         };
         return json(out, &shown);
     }
@@ -199,6 +205,9 @@ pub fn judgement(
         record.started_at
     )?;
     summary::write_slos(out, &record.requirement.id, &j.slos)?;
+    if let Some(c) = &j.capacity {
+        out.write_all(capacity::render(c).as_bytes())?;
+    }
     summary::write_verdict(out, j.verdict)?;
     if j.verdict != record.verdict {
         writeln!(

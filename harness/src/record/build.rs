@@ -83,6 +83,7 @@ impl RunRecord {
             error_samples: c.error_samples.clone(),
             timeseries: timeseries(scenario, c),
             server,
+            capacity: None,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The run record: the one interface between running and judging. In: what
 //! a run measured ([`build`]) or a file on disk ([`RunRecord::read`]). Out:
-//! JSON with `schema_version: 1`, documented in `docs/run-record.md` and
+//! JSON with `schema_version: 3`, documented in `docs/run-record.md` and
 //! `docs/run-record.schema.json`.
 //!
 //! A record is built once, complete: the server's truth and the verdict are
@@ -12,6 +12,7 @@
 //! - [`verdict`]: SLOs evaluated on a record's histograms and counts.
 
 pub mod build;
+pub mod capacity;
 pub mod source;
 pub mod verdict;
 
@@ -29,10 +30,11 @@ use crate::server::ServerRecord;
 pub use build::RunMeta;
 pub use source::{Latency, LatencyBasis, SourceRecord};
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Every version this harness reads (a v1 record is a v2 record measured
-/// by the harness itself, with every histogram and percentile present).
-pub const READABLE_VERSIONS: [u32; 2] = [1, 2];
+/// by the harness itself, with every histogram and percentile present; a
+/// v2 record is a v3 record without a `capacity` section).
+pub const READABLE_VERSIONS: [u32; 3] = [1, 2, 3];
 
 /// Whether every SLO held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +77,7 @@ impl fmt::Display for Verdict {
 }
 
 /// How a stage drives load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
     /// Virtual users.
@@ -283,6 +285,9 @@ pub struct RunRecord {
     /// The server's own measurements, when the target reports them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerRecord>,
+    /// How `harness capacity` stepped the load and what it found (v3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<capacity::CapacityRecord>,
 }
 
 impl RunRecord {

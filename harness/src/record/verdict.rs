@@ -1,7 +1,9 @@
 //! The verdict. In: SLO specs and a record's stage and task rows (fresh, or
 //! read from disk). Out: each SLO's observed value and result, and the
-//! run's [`Verdict`]: pass when every SLO holds.
+//! run's [`Verdict`]: pass when every SLO holds; for a capacity search's
+//! record, pass when the capacity derived from them meets its requirement.
 
+use crate::record::capacity::CapacityRecord;
 use crate::record::source::latency_of;
 use crate::record::{RunRecord, SloRecord, SloSpec, StageRecord, TaskRecord, Verdict};
 use crate::scenario::Metric;
@@ -11,6 +13,8 @@ use crate::scenario::Metric;
 pub struct Judgement {
     pub slos: Vec<SloRecord>,
     pub verdict: Verdict,
+    /// A capacity search's section, derived again from `slos`.
+    pub capacity: Option<CapacityRecord>,
 }
 
 /// Judges a record on its own SLOs, from its histograms and counts: a
@@ -18,9 +22,16 @@ pub struct Judgement {
 pub fn judge(record: &RunRecord) -> Judgement {
     let specs = record.slos.iter().map(|s| s.spec.clone());
     let slos = evaluate(specs, &record.stages, &record.tasks);
+    let capacity = record.capacity.as_ref().map(|c| c.rejudged(&slos));
+    let verdict = match &capacity {
+        Some(c) if c.met => Verdict::Pass,
+        Some(_) => Verdict::Fail,
+        None => Verdict::of(&slos),
+    };
     Judgement {
-        verdict: Verdict::of(&slos),
+        verdict,
         slos,
+        capacity,
     }
 }
 

@@ -101,6 +101,15 @@ pub fn default_record_path(scenario: &str) -> PathBuf {
     Path::new("results").join(format!("{stamp}-{safe}.json"))
 }
 
+/// Where `--report` goes: its path, or beside the record (`.html`) when
+/// given without one (an empty path).
+pub(crate) fn report_path(report: Option<&Path>, record: &Path) -> Option<PathBuf> {
+    report.map(|r| match r.as_os_str().is_empty() {
+        true => record.with_extension("html"),
+        false => r.to_owned(),
+    })
+}
+
 /// `--duration-scale` must be a number above 0.
 pub(crate) fn check_scale(scale: f64) -> Result<(), Error> {
     if scale.is_finite() && scale > 0.0 {
@@ -190,14 +199,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
         .clone()
         .unwrap_or_else(|| default_record_path(&scenario.name));
     record.write(&path)?;
-    // `--report` without a path: beside the record.
-    let report = opts
-        .report
-        .as_ref()
-        .map(|r| match r.as_os_str().is_empty() {
-            true => path.with_extension("html"),
-            false => r.clone(),
-        });
+    let report = report_path(opts.report.as_deref(), &path);
     if let Some(report) = &report {
         write_file(report, report::html(&record, None, None))?;
     }
@@ -221,7 +223,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
 
 /// Runs the engine with progress and Ctrl-C, and reads the server's truth
 /// around the run and its steady window.
-async fn measure(
+pub(crate) async fn measure(
     scenario: &Scenario,
     url: &reqwest::Url,
     seed: u64,

@@ -173,6 +173,67 @@ pub fn record(
     }
 }
 
+/// Windows one after another (the steps of a capacity search) as one: counts,
+/// statuses and histograms added exactly, per-request figures weighted by
+/// count, RSS from the first window's start to the last's end.
+pub fn sum(windows: &[&Window]) -> Option<Window> {
+    let (first, last) = (windows.first()?, windows.last()?);
+    let mut routes: BTreeMap<String, RouteWindow> = BTreeMap::new();
+    for w in windows {
+        for (name, r) in &w.routes {
+            let Some(acc) = routes.get_mut(name) else {
+                routes.insert(name.clone(), r.clone());
+                continue;
+            };
+            let n = (acc.count + r.count).max(1) as f64;
+            let weigh = |a: f64, b: f64| {
+                ((a * acc.count as f64 + b * r.count as f64) / n * 1000.0).round() / 1000.0
+            };
+            acc.db_queries_per_request =
+                weigh(acc.db_queries_per_request, r.db_queries_per_request);
+            acc.db_ms_per_request = weigh(acc.db_ms_per_request, r.db_ms_per_request);
+            acc.upstream_ms_per_request =
+                weigh(acc.upstream_ms_per_request, r.upstream_ms_per_request);
+            acc.count += r.count;
+            for (status, k) in &r.statuses {
+                *acc.statuses.entry(status.clone()).or_default() += k;
+            }
+            acc.histogram.0.add(&r.histogram.0).ok()?;
+            acc.latency = Percentiles::of(&acc.histogram.0);
+        }
+    }
+    Some(Window {
+        routes,
+        rss_bytes_start: first.rss_bytes_start,
+        rss_bytes_end: last.rss_bytes_end,
+    })
+}
+
+/// Server records of consecutive runs against one target as one: the
+/// steady windows summed, the whole runs summed, the last mission count.
+pub fn sum_records(records: &[&ServerRecord]) -> Option<ServerRecord> {
+    let steady: Vec<Window> = records
+        .iter()
+        .map(|r| Window {
+            routes: r.routes.clone(),
+            rss_bytes_start: r.rss_bytes_start,
+            rss_bytes_end: r.rss_bytes_end,
+        })
+        .collect();
+    let steady = sum(&steady.iter().collect::<Vec<_>>())?;
+    let run = sum(&records.iter().map(|r| &r.run).collect::<Vec<_>>())?;
+    let last = records.last()?;
+    Some(ServerRecord {
+        source: last.source.clone(),
+        routes: steady.routes,
+        rss_bytes_start: steady.rss_bytes_start,
+        rss_bytes_end: steady.rss_bytes_end,
+        missions: last.missions,
+        run,
+        reset_during_run: records.iter().any(|r| r.reset_during_run),
+    })
+}
+
 /// The server route that serves a task: same method, and the path pattern
 /// matches the task's path template segment by segment (`{...}` in either
 /// matches any segment; the query string is ignored).
@@ -257,5 +318,21 @@ mod tests {
         );
         assert!(route_for(&rec, "PUT", "/api/missions/{mission_id}").is_none());
         assert!(route_for(&rec, "GET", "/api/missions?status=active").is_none());
+    }
+
+    #[test]
+    fn consecutive_windows_sum_exactly() {
+        let empty = snap("t0", &[], 0);
+        let a = subtract(&empty, &snap("t0", &[1000, 2000], 2)).unwrap();
+        let b = subtract(&empty, &snap("t0", &[50_000, 50_000], 6)).unwrap();
+        let w = sum(&[&a, &b]).unwrap();
+        let r = &w.routes["get_mission"];
+        assert_eq!(r.count, 4);
+        assert_eq!(r.histogram.0.len(), 4);
+        assert_eq!(r.statuses["200"], 4);
+        assert_eq!(r.db_queries_per_request, 2.0);
+        assert!((r.latency.max_ms - 50.0).abs() < 0.1);
+        assert_eq!((w.rss_bytes_start, w.rss_bytes_end), (1000, 1002));
+        assert!(sum(&[]).is_none());
     }
 }

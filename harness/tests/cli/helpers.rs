@@ -89,3 +89,22 @@ pub(crate) fn read_record(path: &Path) -> serde_json::Value {
 pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// What is wrong with a record by docs/run-record.schema.json (empty: valid).
+pub(crate) fn schema_errors(record: &serde_json::Value) -> Vec<String> {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/run-record.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator
+        .iter_errors(record)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect()
+}
+
+/// Every record in `paths` validates against docs/run-record.schema.json.
+pub(crate) fn assert_schema_valid(paths: &[PathBuf]) {
+    for p in paths {
+        let errors = schema_errors(&read_record(p));
+        assert!(errors.is_empty(), "{}: {errors:?}", p.display());
+    }
+}

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use harness::RunRecord;
 use serde_json::Value;
 
-use crate::helpers::{args, harness, read_record, run_against, spawn_target, stderr};
+use crate::helpers::{
+    args, assert_schema_valid, harness, read_record, run_against, spawn_target, stderr,
+};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -35,20 +37,6 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
-}
-
-/// Every record in `dir` validates against docs/run-record.schema.json.
-fn assert_schema_valid(paths: &[PathBuf]) {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../../docs/run-record.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    for p in paths {
-        let errors: Vec<String> = validator
-            .iter_errors(&read_record(p))
-            .map(|e| format!("{e} at {}", e.instance_path))
-            .collect();
-        assert!(errors.is_empty(), "{}: {errors:?}", p.display());
-    }
 }
 
 /// The seed document's five runs (p50, p95, p99 in ms).

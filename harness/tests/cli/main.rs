@@ -2,6 +2,7 @@
 //! 127.0.0.1:0, fresh SQLite file).
 
 mod analyze;
+mod capacity;
 mod helpers;
 mod hostile;
 mod import;

@@ -79,11 +79,22 @@ async fn records_validate_against_the_schema_and_merge_exactly() {
             .map(|e| format!("{} at {}", e, e.instance_path))
             .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", p.display());
-        assert_eq!(r["schema_version"], 2);
+        assert_eq!(r["schema_version"], 3);
         assert_eq!(r["label"], "build-7");
         assert!(r["timeseries"].as_array().unwrap().len() >= 3);
         assert_eq!(r["slos"][1]["id"], "REQ-SHORT.error_rate.update_waypoint");
     }
+
+    // A version 2 record (the same without a capacity section) still reads
+    // and judges alike.
+    let mut v2 = read_record(&paths[0]);
+    v2["schema_version"] = serde_json::json!(2);
+    assert!(validator.iter_errors(&v2).next().is_none());
+    let v2_path = paths[0].with_file_name("v2.json");
+    std::fs::write(&v2_path, v2.to_string()).unwrap();
+    let again = RunRecord::read(&v2_path).unwrap();
+    assert_eq!(again.verdict, RunRecord::read(&paths[0]).unwrap().verdict);
+    assert_eq!(again.capacity, None);
 
     // Schema violations are caught: the validator is not a rubber stamp.
     let mut broken = read_record(&paths[0]);

@@ -4,9 +4,11 @@
 //! case per SLO). Nothing here measures.
 //!
 //! - [`sections`]: the page's sections, each from the record.
+//! - [`capacity`]: a capacity search's findings and charts.
 //! - [`svg`]: line charts.
 //! - [`junit`]: JUnit XML.
 
+mod capacity;
 mod junit;
 pub mod scorecard;
 mod sections;
@@ -32,6 +34,7 @@ pub fn html(
     let mut body = String::new();
     sections::header(&mut body, r);
     sections::verdict(&mut body, r);
+    capacity::section(&mut body, r);
     sections::load(&mut body, r);
     sections::latency(&mut body, r);
     sections::rows(&mut body, r);
