@@ -71,6 +71,12 @@ pub struct Config {
     #[arg(long = "concurrency", value_name = "ROUTE=N")]
     pub concurrency: Vec<String>,
 
+    /// An emulated network path, NAME=PORT:rtt(300ms),jitter(30ms),bandwidth(2mbit),loss(0.5%)
+    /// (repeatable; each part optional; port 0: a free one): an extra
+    /// listener whose connections cross it both ways.
+    #[arg(long = "link", value_name = "NAME=PORT:PARTS")]
+    pub link: Vec<String>,
+
     /// A fault, ROUTE=KIND:PROBABILITY (repeatable). KIND: 500, 503, reset, hang, dribble(MS).
     #[arg(long = "fault", value_name = "ROUTE=KIND:P")]
     pub fault: Vec<String>,
@@ -182,6 +188,7 @@ impl Config {
             behaviour: None,
             latency: Vec::new(),
             concurrency: Vec::new(),
+            link: Vec::new(),
             fault: Vec::new(),
             emulate: Vec::new(),
             leak_bytes: None,
@@ -222,6 +229,9 @@ impl Config {
         }
         for flag in &self.concurrency {
             b.add_concurrency_flag(flag).map_err(bad)?;
+        }
+        for flag in &self.link {
+            b.add_link_flag(flag).map_err(bad)?;
         }
         for flag in &self.fault {
             b.add_fault_flag(flag).map_err(bad)?;

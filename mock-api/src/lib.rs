@@ -16,6 +16,8 @@
 //! - [`serve`]: the accept loop: HTTP/1.1 with header and body timeouts,
 //!   a connection cap, graceful drain.
 //! - [`listener`]: connections a fault can reset.
+//! - [`link`]: emulated network paths (`--link`): a link listener's
+//!   connections carried with delay, bandwidth and loss.
 //! - [`state`]: what handlers share.
 //! - [`extract`]: extractors whose rejections are problem+json; `ETag`/`If-Match`.
 //! - [`error`]: the crate's one error type, mapped to `application/problem+json`.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod delay;
 pub mod error;
 pub mod extract;
+pub mod link;
 pub mod listener;
 pub mod middleware;
 pub mod route;

@@ -29,6 +29,11 @@ impl ConnReset {
     pub fn trigger(&self) {
         self.0.store(true, Ordering::Relaxed);
     }
+
+    /// Whether a fault asked for the reset.
+    pub fn triggered(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 impl ResettableStream {

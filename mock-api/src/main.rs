@@ -28,6 +28,9 @@ async fn main() -> std::process::ExitCode {
     if let Some(admin) = app.admin_addr() {
         let _ = writeln!(stdout, "admin listening on http://{admin}");
     }
+    for (name, addr) in app.link_addrs() {
+        let _ = writeln!(stdout, "link {name} listening on http://{addr}");
+    }
     let _ = stdout.flush();
     match app.run_until_stopped().await {
         Ok(()) => std::process::ExitCode::SUCCESS,

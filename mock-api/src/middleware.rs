@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 
 use crate::behaviour::fault::{self, HANG_FOR};
 use crate::behaviour::{Decision, FaultKind};
+use crate::link::LinkName;
 use crate::listener::ConnReset;
 use crate::route::Route;
 use crate::state::AppState;
@@ -41,6 +42,8 @@ struct RecordOnDrop {
     truth: Arc<Truth>,
     observation: Observation,
     start: Instant,
+    /// The emulated link the request came through, if any.
+    link: Option<LinkName>,
 }
 
 impl Drop for RecordOnDrop {
@@ -48,6 +51,9 @@ impl Drop for RecordOnDrop {
         let mut o = self.observation;
         o.elapsed = self.start.elapsed();
         self.truth.record(o);
+        if let Some(link) = &self.link {
+            self.truth.link_request(&link.0, o.elapsed);
+        }
     }
 }
 
@@ -90,6 +96,7 @@ pub async fn behaviour_and_truth(
     let decision = behaviour.decide(route, state.behaviour.next_draw(route));
     let gate = state.behaviour.gate(route);
     let truth = Arc::clone(&state.truth);
+    let link = req.extensions().get::<LinkName>().cloned();
     let (res, counters) = COUNTERS
         .scope(RequestCounters::default(), async move {
             let res = decision
@@ -109,6 +116,7 @@ pub async fn behaviour_and_truth(
             work: counters,
         },
         start,
+        link,
     };
     Response::from_parts(parts, Body::new(TimedBody { inner: body, guard }))
 }

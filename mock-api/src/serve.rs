@@ -30,6 +30,7 @@ use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
 use crate::error::Problem;
+use crate::link::{Link, LinkName};
 use crate::listener::{ConnReset, ResettableStream};
 
 /// Connections past the cap answered 503 at once (each for at most 2 s);
@@ -46,11 +47,13 @@ pub struct Limits {
 }
 
 /// Serves `router` on `listener` until `stop` turns true, then drains.
+/// With `link`, every connection crosses that emulated link first.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
+    link: Option<Arc<Link>>,
 ) {
     let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         limits.body_timeout,
@@ -91,20 +94,35 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let reset = ConnReset::default();
-        let io = TokioIo::new(ResettableStream::new(stream, reset.clone()));
+        let (marks, name) = (reset.clone(), link.as_ref().map(|l| LinkName::of(l)));
         let service = router
             .clone()
             .map_request(move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(reset.clone()));
+                req.extensions_mut().insert(ConnectInfo(marks.clone()));
+                if let Some(name) = &name {
+                    req.extensions_mut().insert(name.clone());
+                }
                 req.map(Body::new)
             });
-        let conn = graceful.watch(http.serve_connection(io, TowerToHyperService::new(service)));
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
+        let service = TowerToHyperService::new(service);
+        let ended = |conn| async move {
+            if let Err(e) = conn {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop(permit);
-        });
+        };
+        match &link {
+            Some(link) => {
+                let io = TokioIo::new(link.carry(stream, reset));
+                let conn = graceful.watch(http.serve_connection(io, service));
+                tokio::spawn(async move { ended(conn.await).await });
+            }
+            None => {
+                let io = TokioIo::new(ResettableStream::new(stream, reset));
+                let conn = graceful.watch(http.serve_connection(io, service));
+                tokio::spawn(async move { ended(conn.await).await });
+            }
+        }
     }
     drop(listener);
     graceful.shutdown().await;

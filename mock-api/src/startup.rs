@@ -20,6 +20,7 @@ use crate::behaviour::{Leak, SharedBehaviour};
 use crate::config::Config;
 use crate::delay::Delayer;
 use crate::error::{Error, Problem};
+use crate::link::Link;
 use crate::routes;
 use crate::serve::{serve, Limits};
 use crate::state::{AppState, AppStateInner};
@@ -86,6 +87,8 @@ pub struct Application {
     listener: TcpListener,
     /// The admin and truth endpoints' own listener (`--admin-listen`).
     admin: Option<(TcpListener, SocketAddr)>,
+    /// Emulated links' listeners (`--link`), by name.
+    links: Vec<(String, TcpListener, SocketAddr)>,
     limits: Limits,
     state: AppState,
     local_addr: SocketAddr,
@@ -147,14 +150,27 @@ impl Application {
             Some(addr) => Some(bind(addr).await?),
             None => None,
         };
+        let mut behaviour = behaviour;
+        let mut links = Vec::new();
+        for (name, spec) in &mut behaviour.links {
+            let (l, addr) = bind(SocketAddr::new(config.listen.ip(), spec.port)).await?;
+            // The behaviour shows the port chosen.
+            spec.port = addr.port();
+            links.push((name.clone(), l, addr));
+        }
         store.set_storage_fault(behaviour.storage).await?;
         let behaviour = SharedBehaviour::new(behaviour);
         let delayer = Delayer::start();
         let upstream = Upstream::start(behaviour.clone(), delayer.clone()).await?;
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let link_ports = links
+            .iter()
+            .map(|(n, _, a)| (n.clone(), a.port()))
+            .collect();
         Ok(Self {
             listener,
             admin,
+            links,
             limits: config.limits(),
             state: AppState::new(AppStateInner {
                 store,
@@ -169,6 +185,7 @@ impl Application {
                 shutdown: shutdown_rx,
                 delayer,
                 started: Instant::now(),
+                links: link_ports,
             }),
             local_addr,
             shutdown,
@@ -177,6 +194,14 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Each emulated link's name and address (`--link`).
+    pub fn link_addrs(&self) -> Vec<(&str, SocketAddr)> {
+        self.links
+            .iter()
+            .map(|(name, _, addr)| (name.as_str(), *addr))
+            .collect()
     }
 
     /// The admin listener's address, when it has its own (`--admin-listen`).
@@ -212,18 +237,35 @@ impl Application {
         let stop = stopping.subscribe();
         let admin = self.admin.map(|(listener, _)| {
             let router = router(self.state.clone(), Surface::Admin);
-            tokio::spawn(serve(listener, router, self.limits, stop.clone()))
+            tokio::spawn(serve(listener, router, self.limits, stop.clone(), None))
         });
         let surface = if admin.is_some() {
             Surface::Api
         } else {
             Surface::All
         };
+        let links: Vec<_> = self
+            .links
+            .into_iter()
+            .map(|(name, listener, _)| {
+                let s = &self.state;
+                let link = Link::new(&name, s.behaviour.clone(), Arc::clone(&s.truth));
+                let router = router(s.clone(), surface);
+                tokio::spawn(serve(
+                    listener,
+                    router,
+                    self.limits,
+                    stop.clone(),
+                    Some(link),
+                ))
+            })
+            .collect();
         let api = tokio::spawn(serve(
             self.listener,
             router(self.state, surface),
             self.limits,
             stop,
+            None,
         ));
         shutdown.await;
         // Stops accepting, ends `hang` faults so that draining does not
@@ -232,6 +274,9 @@ impl Application {
         let served = api.await;
         if let Some(admin) = admin {
             let _ = admin.await;
+        }
+        for link in links {
+            let _ = link.await;
         }
         store.close().await;
         tracing::info!("stopped; database closed");

@@ -47,4 +47,7 @@ pub struct AppStateInner {
     pub delayer: Delayer,
     /// When the server started (stall windows are counted from it).
     pub started: std::time::Instant,
+    /// The emulated links opened at start-up, by name, with their ports
+    /// (the admin API may change their parameters, not open or move one).
+    pub links: std::collections::BTreeMap<String, u16>,
 }

@@ -11,6 +11,8 @@ pub(crate) static EXCLUSIVE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_
 
 pub(crate) struct Target {
     pub(crate) url: String,
+    /// Emulated links (`--link`): name and base URL.
+    pub(crate) links: Vec<(String, String)>,
     pub(crate) dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -27,12 +29,18 @@ pub(crate) async fn spawn_target_with(adjust: impl FnOnce(&mut mock_api::Config)
     adjust(&mut config);
     let app = mock_api::Application::build(&config).await.unwrap();
     let url = format!("http://{}", app.local_addr());
+    let links = app
+        .link_addrs()
+        .into_iter()
+        .map(|(name, addr)| (name.to_owned(), format!("http://{addr}")))
+        .collect();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     Target {
         url,
+        links,
         dir,
         _stop: stop,
     }

@@ -221,3 +221,33 @@ steady = true
     );
     assert!(sample.contains("300ms"), "{sample}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_behind_a_300_ms_link_see_it_and_the_server_does_not() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
+    let target = spawn_target_with(|c| c.link = vec!["far=0:rtt(300ms)".into()]).await;
+    let far = target.links[0].1.clone();
+    let s = scenario(&target, "far", 10, 3, "");
+    let out = target.path("far.json");
+    let o = crate::helpers::harness(crate::helpers::args(&[
+        "run",
+        "--target",
+        &far,
+        "--quiet",
+        "--scenario",
+        &s,
+        "--out",
+        out.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = read_record(&out);
+    let client = steady_row(&r, "get mission")["p50_ms"].as_f64().unwrap();
+    assert!((300.0..400.0).contains(&client), "client p50 {client}");
+    // The server serves as fast as ever: the link's time is not service time.
+    let server = r["server"]["routes"]["get_mission"]["p50_ms"]
+        .as_f64()
+        .unwrap();
+    assert!(server < 20.0, "server p50 {server}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("client vs server"));
+}

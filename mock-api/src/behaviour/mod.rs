@@ -42,6 +42,7 @@ pub mod cause;
 pub mod ceiling;
 pub mod dist;
 pub mod fault;
+pub mod link;
 pub mod shared;
 pub mod stall;
 
@@ -49,6 +50,7 @@ pub use cause::{Cause, Effects, Leak};
 pub use ceiling::Gates;
 pub use dist::Dist;
 pub use fault::{FaultKind, FaultRule};
+pub use link::LinkSpec;
 pub use shared::SharedBehaviour;
 pub use stall::Stall;
 
@@ -111,6 +113,10 @@ pub struct Behaviour {
     /// 503, reads go on, `/readyz` says so.
     #[serde(skip_serializing_if = "StorageFault::is_none")]
     pub storage: StorageFault,
+    /// Emulated network paths by name: extra listeners whose connections
+    /// cross a link (see [`link`]): `far = "0:rtt(300ms),bandwidth(2mbit)"`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub links: BTreeMap<String, LinkSpec>,
 }
 
 impl Default for Behaviour {
@@ -132,6 +138,7 @@ impl Default for Behaviour {
             db_round_trip_us: 0,
             leak_pause_us_per_mib: 0.0,
             storage: StorageFault::None,
+            links: BTreeMap::new(),
         }
     }
 }
@@ -173,6 +180,7 @@ impl Behaviour {
             stall.validate()?;
         }
         self.validate_concurrency()?;
+        self.validate_links()?;
         if self.db_round_trip_us > 1_000_000 {
             return Err(format!(
                 "db_round_trip_us must be at most 1000000 (1 s), got {}",

@@ -67,8 +67,23 @@ pub async fn put_behaviour(
     body: Result<AppJson<Behaviour>, Error>,
 ) -> Result<Json<Behaviour>, Error> {
     authorize(&state, &headers, "PUT /__admin/behaviour")?;
-    let AppJson(behaviour) = body?;
+    let AppJson(mut behaviour) = body?;
     behaviour.validate().map_err(Error::Unprocessable)?;
+    for (name, spec) in &mut behaviour.links {
+        match state.links.get(name) {
+            Some(&port) if spec.port == 0 || spec.port == port => spec.port = port,
+            Some(&port) => {
+                return Err(Error::Unprocessable(format!(
+                    "links.{name}: the link listens on port {port} and cannot move (0 or {port})"
+                )))
+            }
+            None => {
+                return Err(Error::Unprocessable(format!(
+                    "links.{name}: no such link is open; links open at start-up (--link or the behaviour file), the admin API changes their parameters only"
+                )))
+            }
+        }
+    }
     if behaviour.storage != state.store.storage_fault() {
         state.store.set_storage_fault(behaviour.storage).await?;
     }

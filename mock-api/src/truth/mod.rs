@@ -123,10 +123,46 @@ pub struct Observation {
     pub work: Work,
 }
 
+/// A direction across an emulated link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Client to server: the request's bytes.
+    Inbound,
+    /// Server to client: the response's bytes.
+    Outbound,
+}
+
+/// One emulated link's traffic: its connections, the time it added to the
+/// bytes crossing it each way, and the service time of the requests that
+/// came through it.
+#[derive(Debug, Clone)]
+struct LinkStats {
+    connections: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+    inbound: Histogram<u64>,
+    outbound: Histogram<u64>,
+    service: Histogram<u64>,
+}
+
+impl Default for LinkStats {
+    fn default() -> Self {
+        Self {
+            connections: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            inbound: histogram(),
+            outbound: histogram(),
+            service: histogram(),
+        }
+    }
+}
+
 /// Statistics since start or the last reset.
 #[derive(Debug)]
 pub struct Truth {
     routes: [Mutex<RouteStats>; Route::COUNT],
+    links: Mutex<BTreeMap<String, LinkStats>>,
     since: Mutex<chrono::DateTime<chrono::Utc>>,
     started: Instant,
 }
@@ -135,6 +171,7 @@ impl Default for Truth {
     fn default() -> Self {
         Self {
             routes: Default::default(),
+            links: Mutex::default(),
             since: Mutex::new(chrono::Utc::now()),
             started: Instant::now(),
         }
@@ -163,6 +200,51 @@ pub struct RouteSnapshot {
     pub histogram: String,
 }
 
+/// A distribution of times, in ms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Times {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    pub mean_ms: f64,
+}
+
+impl Times {
+    fn of(h: &Histogram<u64>) -> Self {
+        let q = |p: f64| {
+            if h.is_empty() {
+                0.0
+            } else {
+                ms(h.value_at_quantile(p))
+            }
+        };
+        Self {
+            count: h.len(),
+            p50_ms: q(0.5),
+            p95_ms: q(0.95),
+            max_ms: if h.is_empty() { 0.0 } else { ms(h.max()) },
+            mean_ms: if h.is_empty() { 0.0 } else { h.mean() / 1000.0 },
+        }
+    }
+}
+
+/// One emulated link in `/__admin/stats`: the service time of the requests
+/// that came through it beside the time it added to each segment each way
+/// (a request and a response of one segment each spend service time plus
+/// one inbound and one outbound delay).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkSnapshot {
+    pub connections: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub service: Times,
+    pub inbound_added: Times,
+    pub outbound_added: Times,
+    /// Service times of the link's requests in µs, HdrHistogram V2, base64.
+    pub service_histogram: String,
+}
+
 /// `/__admin/stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -175,6 +257,9 @@ pub struct Snapshot {
     pub leaked_bytes: u64,
     pub missions: u64,
     pub routes: BTreeMap<String, RouteSnapshot>,
+    /// Per emulated link (`--link`), when there are any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub links: BTreeMap<String, LinkSnapshot>,
 }
 
 fn ms(us: u64) -> f64 {
@@ -203,7 +288,67 @@ impl Truth {
         s.upstream_us += o.work.upstream_us;
     }
 
+    /// Runs `f` on link `name`'s statistics.
+    fn link(&self, name: &str, f: impl FnOnce(&mut LinkStats)) {
+        if let Ok(mut links) = self.links.lock() {
+            match links.get_mut(name) {
+                Some(l) => f(l),
+                None => f(links.entry(name.to_owned()).or_default()),
+            }
+        }
+    }
+
+    /// A connection accepted on link `name`.
+    pub fn link_connection(&self, name: &str) {
+        self.link(name, |l| l.connections += 1);
+    }
+
+    /// `bytes` crossed link `name` one way, `added` later than they came.
+    pub fn link_carried(&self, name: &str, direction: Direction, bytes: usize, added: Duration) {
+        let us = (added.as_micros() as u64).max(1);
+        self.link(name, |l| match direction {
+            Direction::Inbound => {
+                l.bytes_in += bytes as u64;
+                l.inbound.saturating_record(us);
+            }
+            Direction::Outbound => {
+                l.bytes_out += bytes as u64;
+                l.outbound.saturating_record(us);
+            }
+        });
+    }
+
+    /// A request that came through link `name` was served in `elapsed`.
+    pub fn link_request(&self, name: &str, elapsed: Duration) {
+        let us = (elapsed.as_micros() as u64).max(1);
+        self.link(name, |l| l.service.saturating_record(us));
+    }
+
+    fn link_snapshots(&self) -> BTreeMap<String, LinkSnapshot> {
+        let links = self.links.lock().map(|l| l.clone()).unwrap_or_default();
+        links
+            .into_iter()
+            .map(|(name, l)| {
+                let mut buf = Vec::new();
+                let _ = V2Serializer::new().serialize(&l.service, &mut buf);
+                let snapshot = LinkSnapshot {
+                    connections: l.connections,
+                    bytes_in: l.bytes_in,
+                    bytes_out: l.bytes_out,
+                    service: Times::of(&l.service),
+                    inbound_added: Times::of(&l.inbound),
+                    outbound_added: Times::of(&l.outbound),
+                    service_histogram: base64::engine::general_purpose::STANDARD.encode(buf),
+                };
+                (name, snapshot)
+            })
+            .collect()
+    }
+
     pub fn reset(&self) {
+        if let Ok(mut links) = self.links.lock() {
+            links.clear();
+        }
         for r in &self.routes {
             if let Ok(mut s) = r.lock() {
                 *s = RouteStats::default();
@@ -284,6 +429,7 @@ impl Truth {
             leaked_bytes,
             missions,
             routes,
+            links: self.link_snapshots(),
         }
     }
 }

@@ -16,6 +16,8 @@ pub(crate) struct TestApp {
     pub(crate) addr: SocketAddr,
     pub(crate) client: reqwest::Client,
     pub(crate) db_path: PathBuf,
+    /// Emulated links (`--link`): name and address.
+    pub(crate) links: Vec<(String, SocketAddr)>,
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -70,6 +72,11 @@ pub(crate) async fn spawn_app_configured(adjust: impl FnOnce(&mut Config)) -> Te
     adjust(&mut config);
     let app = Application::build(&config).await.expect("build");
     let addr = app.local_addr();
+    let links = app
+        .link_addrs()
+        .into_iter()
+        .map(|(name, addr)| (name.to_owned(), addr))
+        .collect();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -78,6 +85,7 @@ pub(crate) async fn spawn_app_configured(adjust: impl FnOnce(&mut Config)) -> Te
         addr,
         client: reqwest::Client::new(),
         db_path,
+        links,
         _dir: dir,
         _stop: stop,
     }

@@ -8,6 +8,7 @@ mod durability;
 mod helpers;
 mod hostile;
 mod known_target;
+mod links;
 mod load;
 mod missions;
 mod oneshot;
