@@ -98,6 +98,11 @@ pub struct Config {
     #[arg(long, value_name = "DIST")]
     pub dependency_latency: Option<String>,
 
+    /// Calls the emulated upstream service serves at once, the others
+    /// waiting in arrival order [default: unlimited].
+    #[arg(long, value_name = "N")]
+    pub dependency_concurrency: Option<u32>,
+
     /// Stall windows, EVERY:FOR[:PHASE] (e.g. 10s:1s): requests reaching a
     /// handler during the first FOR of every EVERY wait until it ends.
     #[arg(long, value_name = "EVERY:FOR")]
@@ -194,6 +199,7 @@ impl Config {
             leak_bytes: None,
             leak_cap_bytes: None,
             dependency_latency: None,
+            dependency_concurrency: None,
             behaviour_seed: None,
             stall: None,
             storage_fault: None,
@@ -250,6 +256,9 @@ impl Config {
             b.dependency_latency = d
                 .parse()
                 .map_err(|e| bad(format!("--dependency-latency: {e}")))?;
+        }
+        if let Some(n) = self.dependency_concurrency {
+            b.dependency_concurrency = Some(n);
         }
         if let Some(stall) = &self.stall {
             b.stall = Some(stall.parse().map_err(bad)?);

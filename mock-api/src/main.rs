@@ -28,6 +28,7 @@ async fn main() -> std::process::ExitCode {
     if let Some(admin) = app.admin_addr() {
         let _ = writeln!(stdout, "admin listening on http://{admin}");
     }
+    let _ = writeln!(stdout, "upstream listening on {}", app.upstream_url());
     for (name, addr) in app.link_addrs() {
         let _ = writeln!(stdout, "link {name} listening on http://{addr}");
     }

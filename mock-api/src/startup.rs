@@ -162,6 +162,9 @@ impl Application {
         let behaviour = SharedBehaviour::new(behaviour);
         let delayer = Delayer::start();
         let upstream = Upstream::start(behaviour.clone(), delayer.clone()).await?;
+        let mut shown = (*behaviour.current()).clone();
+        shown.upstream = Some(upstream.base().to_owned());
+        behaviour.replace(shown);
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let link_ports = links
             .iter()
@@ -194,6 +197,11 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The emulated upstream service's base URL.
+    pub fn upstream_url(&self) -> &str {
+        self.state.upstream.base()
     }
 
     /// Each emulated link's name and address (`--link`).

@@ -1,7 +1,10 @@
 //! The emulated upstream "airspace deconfliction" service: a small HTTP
 //! server on 127.0.0.1 (a free port) started by mock-api itself, whose
-//! latency follows the behaviour's `dependency_latency`. With
-//! `slow-dependency` on, every mission read calls it over loopback.
+//! latency follows the behaviour's `dependency_latency` and which serves
+//! at most `dependency_concurrency` calls at once (the others wait). With
+//! `slow-dependency` on, every mission read calls it over loopback; its
+//! address is printed at start and shown in `GET /__admin/behaviour`, so
+//! a load test can load it directly too (compound stress).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +38,12 @@ async fn deconflict(
     Query(q): Query<DeconflictQuery>,
 ) -> Json<serde_json::Value> {
     let k = s.calls.fetch_add(1, Ordering::Relaxed);
+    // With a ceiling, calls wait their turn first, then take their time.
+    let gate = s.behaviour.dependency_gate();
+    let _admitted = match &gate {
+        Some(g) => g.acquire().await.ok(),
+        None => None,
+    };
     let start = Instant::now();
     let delay = s.behaviour.current().dependency_delay(k);
     s.delayer.until(start + delay).await;
@@ -75,6 +84,11 @@ impl Upstream {
             base: format!("http://{addr}"),
             client,
         })
+    }
+
+    /// The upstream service's base URL (`http://127.0.0.1:PORT`).
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// Asks the upstream service to deconflict a mission's airspace; counted

@@ -252,3 +252,89 @@ async fn the_seed_documents_history_as_text() {
         "{t}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loading_the_upstream_directly_slows_the_reads_that_call_it_and_analyze_names_it() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
+    let target = spawn_target_with(|c| c.admin_token = Some(TOKEN.into())).await;
+    // The reads call an upstream that serves 4 calls at once in 20 ms each.
+    set_behaviour(
+        &target,
+        json!({"emulate": ["slow-dependency"], "dependency_latency": "fixed(20)", "dependency_concurrency": 4}),
+    )
+    .await;
+    let shown: Value = reqwest::get(format!("{}/__admin/behaviour", target.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let upstream = shown["upstream"].as_str().unwrap().to_owned();
+    assert!(upstream.starts_with("http://127.0.0.1:"), "{shown}");
+    let scenario = target.scenario("reads.toml", &SCENARIO.replace("users = 10", "users = 2"));
+    let run = |label: &'static str| {
+        let out = target.path(&format!("{label}.json"));
+        let scenario = scenario.clone();
+        let url = target.url.clone();
+        async move {
+            let o = harness(args(&[
+                "run",
+                "--target",
+                &url,
+                "--quiet",
+                "--scenario",
+                &scenario,
+                "--label",
+                label,
+                "--out",
+                out.to_str().unwrap(),
+            ]))
+            .await;
+            assert!(
+                matches!(o.status.code(), Some(0) | Some(1)),
+                "{}",
+                stderr(&o)
+            );
+            out.display().to_string()
+        }
+    };
+    let base = run("base").await;
+    // The same reads while 12 other users call the upstream directly.
+    let direct = harness(args(&[
+        "run",
+        "--target",
+        &upstream,
+        "--path",
+        "/deconflict?mission=MISSION-0001",
+        "--users",
+        "12",
+        "--duration",
+        "7s",
+        "--quiet",
+        "--no-server-stats",
+        "--out",
+        target.path("direct.json").to_str().unwrap(),
+    ]));
+    let loaded = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        run("loaded").await
+    };
+    let (direct, loaded) = tokio::join!(direct, loaded);
+    assert!(
+        matches!(direct.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&direct)
+    );
+    let upstream_ms = |path: &str| {
+        crate::helpers::read_record(std::path::Path::new(path))["server"]["routes"]["get_mission"]
+            ["upstream_ms_per_request"]
+            .as_f64()
+            .unwrap()
+    };
+    let (before, after) = (upstream_ms(&base), upstream_ms(&loaded));
+    eprintln!("upstream ms per mission read: {before} alone, {after} with the upstream loaded");
+    assert!((19.0..30.0).contains(&before), "{before}");
+    assert!(after > 2.0 * before, "{before} -> {after}");
+    let (_, a) = analyze(&base, &loaded).await;
+    assert_eq!(a["likely_causes"][0]["cause"], "slow dependency", "{a:#}");
+}

@@ -19,25 +19,38 @@ use crate::route::Route;
 /// Most requests a ceiling may admit at once.
 pub const MAX_CONCURRENCY: u32 = 100_000;
 
-/// One gate per route that has a ceiling.
+/// One gate per route that has a ceiling, and one for the emulated
+/// upstream service when it has one (`dependency_concurrency`).
 #[derive(Debug, Default)]
-pub struct Gates([Option<Arc<Semaphore>>; Route::COUNT]);
+pub struct Gates {
+    routes: [Option<Arc<Semaphore>>; Route::COUNT],
+    dependency: Option<Arc<Semaphore>>,
+}
 
 impl Gates {
     /// Fresh gates for `behaviour`'s ceilings.
     pub fn of(behaviour: &Behaviour) -> Self {
-        let mut gates: [Option<Arc<Semaphore>>; Route::COUNT] = Default::default();
+        let gate = |n: u32| Some(Arc::new(Semaphore::new(n as usize)));
+        let mut routes: [Option<Arc<Semaphore>>; Route::COUNT] = Default::default();
         for route in Route::ALL {
             if let Some(n) = behaviour.concurrency_for(route) {
-                gates[route.index()] = Some(Arc::new(Semaphore::new(n as usize)));
+                routes[route.index()] = gate(n);
             }
         }
-        Self(gates)
+        Self {
+            routes,
+            dependency: behaviour.dependency_concurrency.and_then(gate),
+        }
     }
 
     /// The gate of `route`, if it has a ceiling.
     pub fn get(&self, route: Route) -> Option<Arc<Semaphore>> {
-        self.0[route.index()].clone()
+        self.routes[route.index()].clone()
+    }
+
+    /// The upstream service's gate, if it has a ceiling.
+    pub fn dependency(&self) -> Option<Arc<Semaphore>> {
+        self.dependency.clone()
     }
 }
 
@@ -67,6 +80,13 @@ impl Behaviour {
 
     /// Known routes, and ceilings from 1 to [`MAX_CONCURRENCY`].
     pub(super) fn validate_concurrency(&self) -> Result<(), String> {
+        if let Some(n) = self.dependency_concurrency {
+            if !(1..=MAX_CONCURRENCY).contains(&n) {
+                return Err(format!(
+                    "dependency_concurrency must be from 1 to {MAX_CONCURRENCY}, got {n}"
+                ));
+            }
+        }
         for (route, n) in &self.concurrency {
             parse_routes(route).map_err(|e| format!("concurrency: {e}"))?;
             if !(1..=MAX_CONCURRENCY).contains(n) {

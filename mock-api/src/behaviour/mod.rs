@@ -91,6 +91,15 @@ pub struct Behaviour {
     pub leak_cap_bytes: u64,
     /// Latency of the emulated upstream service.
     pub dependency_latency: Dist,
+    /// Calls the upstream service serves at once; the others wait in
+    /// arrival order (none: unlimited). With a ceiling, load sent to the
+    /// upstream directly slows the mission reads that call it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependency_concurrency: Option<u32>,
+    /// The upstream service's address (read-only: set by mock-api, shown
+    /// by `GET /__admin/behaviour`, ignored when given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
     /// Stall windows: requests reaching a handler in one wait until it ends.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stall: Option<Stall>,
@@ -130,6 +139,8 @@ impl Default for Behaviour {
             leak_bytes: DEFAULT_LEAK_BYTES,
             leak_cap_bytes: DEFAULT_LEAK_CAP,
             dependency_latency: Dist::Fixed(20.0),
+            dependency_concurrency: None,
+            upstream: None,
             stall: None,
             n_plus_one_share: 1.0,
             missing_index_share: 1.0,

@@ -51,6 +51,11 @@ impl SharedBehaviour {
         }
     }
 
+    /// The emulated upstream service's gate, if it has a ceiling.
+    pub fn dependency_gate(&self) -> Option<Arc<Semaphore>> {
+        self.gates.read().ok().and_then(|g| g.dependency())
+    }
+
     /// The concurrency gate of `route`, if it has a ceiling.
     pub fn gate(&self, route: Route) -> Option<Arc<Semaphore>> {
         self.gates.read().ok().and_then(|g| g.get(route))

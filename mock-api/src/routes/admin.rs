@@ -69,6 +69,7 @@ pub async fn put_behaviour(
     authorize(&state, &headers, "PUT /__admin/behaviour")?;
     let AppJson(mut behaviour) = body?;
     behaviour.validate().map_err(Error::Unprocessable)?;
+    behaviour.upstream = Some(state.upstream.base().to_owned());
     for (name, spec) in &mut behaviour.links {
         match state.links.get(name) {
             Some(&port) if spec.port == 0 || spec.port == port => spec.port = port,

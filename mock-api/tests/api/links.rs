@@ -141,6 +141,11 @@ async fn the_binary_prints_each_link_with_its_real_port_and_refuses_bad_ones() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("links.db");
     let mut server = start_binary(&db, &["--missions", "5", "--link", "far=0:rtt(10ms)"]);
+    let upstream = server.next_line();
+    assert!(
+        upstream.starts_with("upstream listening on http://127.0.0.1:"),
+        "{upstream}"
+    );
     let line = server.next_line();
     let url = line
         .strip_prefix("link far listening on ")
