@@ -17,6 +17,8 @@
 //!   text renderings, HTML and JUnit reports.
 //! - [`run`]: `harness run` end to end (and `demo`, behind the `demo`
 //!   feature); [`cli`]: flags → commands → exit codes.
+//! - [`review`]: `harness review`: a scenario (and its target) against
+//!   the seed document's governance checklist.
 //! - [`capacity`]: `harness capacity`: steps of rising load, each run as
 //!   `run` runs a stage and judged on the SLOs, until the target fails or
 //!   saturates; one record with every step, the knee and a USL fit.
@@ -48,6 +50,7 @@ pub mod in_process;
 pub mod load;
 pub mod output;
 pub mod record;
+pub mod review;
 pub mod run;
 pub mod scenario;
 pub mod score;

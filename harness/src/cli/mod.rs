@@ -55,6 +55,28 @@ pub enum Command {
     Import(ImportArgs),
     /// Raise the load step by step until an SLO fails or the target saturates: the capacity, the knee, a USL fit.
     Capacity(CapacityArgs),
+    /// Check a scenario (and its target) against the seed document's governance checklist.
+    Review(ReviewArgs),
+    /// List the built-in scenarios, or print one's TOML.
+    Scenarios(ScenariosArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReviewArgs {
+    /// A scenario file, or a built-in scenario's name (see `harness scenarios`).
+    pub scenario: PathBuf,
+    /// Also read what the target says about itself (data volume, behaviour, API).
+    #[arg(long)]
+    pub target: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScenariosArgs {
+    /// Print this built-in scenario's TOML (to copy and adapt).
+    #[arg(long, value_name = "NAME")]
+    pub show: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -201,7 +223,8 @@ pub struct RunArgs {
     /// Base URL of the target.
     #[arg(long, env = "HARNESS_TARGET", default_value = "http://127.0.0.1:8080")]
     pub target: String,
-    /// Scenario file (TOML); the built-in REQ-PERF-401 scenario when absent.
+    /// Scenario file (TOML), or a built-in scenario's name (see `harness
+    /// scenarios`) [default: req-perf-401].
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// Instead of a scenario, GET this path (e.g. /healthz) for --duration,
@@ -301,6 +324,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Report(a) => return report(&a),
         Command::Import(a) => return import(a),
         Command::Capacity(a) => return capacity::capacity(a).await,
+        Command::Review(a) => return review(&a).await,
+        Command::Scenarios(a) => return scenarios(&a),
     };
     Ok(result.record.verdict.exit_code())
 }
@@ -347,6 +372,31 @@ fn judge(a: &JudgeArgs) -> Result<u8, Error> {
         a.format,
     );
     Ok(judged.verdict.exit_code())
+}
+
+async fn review(a: &ReviewArgs) -> Result<u8, Error> {
+    let r = crate::review::review(&a.scenario, a.target.as_deref()).await?;
+    let _ = output::review::review(&mut std::io::stdout().lock(), &r, a.format);
+    Ok(r.exit_code())
+}
+
+fn scenarios(a: &ScenariosArgs) -> Result<u8, Error> {
+    let Some(name) = &a.show else {
+        let _ = output::review::scenarios(&mut std::io::stdout().lock());
+        return Ok(0);
+    };
+    let names: Vec<&str> = crate::scenario::BUILTINS.iter().map(|b| b.0).collect();
+    match crate::scenario::builtin_named(std::path::Path::new(name)) {
+        Some((_, _, text)) => {
+            use std::io::Write as _;
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            Ok(0)
+        }
+        None => Err(Error::Usage(format!(
+            "--show {name:?}: no such built-in scenario; built-in: {}",
+            names.join(", ")
+        ))),
+    }
 }
 
 fn import(a: ImportArgs) -> Result<u8, Error> {

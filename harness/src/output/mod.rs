@@ -8,10 +8,12 @@
 //! - [`report`]: HTML (inline SVG) and JUnit XML, for runs and scorecards.
 //! - [`scorecard`]: `harness score` as text.
 //! - [`capacity`]: `harness capacity` as text or JSON.
+//! - [`review`]: `harness review` and `harness scenarios`.
 
 pub mod capacity;
 pub mod progress;
 pub mod report;
+pub mod review;
 pub mod scorecard;
 pub mod summary;
 pub mod text;

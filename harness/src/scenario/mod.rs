@@ -33,6 +33,18 @@ pub const BUILTIN_SOURCE: &str = include_str!("../../scenarios/req-perf-401.toml
 /// The name under which the built-in scenario is reported.
 pub const BUILTIN_FILE: &str = "<built-in req-perf-401.toml>";
 
+/// The built-in scenarios, selected by name where a path is taken
+/// (`--scenario req-perf-401`): name, what it is, its TOML.
+pub const BUILTINS: [(&str, &str, &str); 1] = [(
+    "req-perf-401",
+    "the seed document's REQ-PERF-401: 500 users, 60/20/20 mix, spike to 750 (40 min)",
+    BUILTIN_SOURCE,
+)];
+
+/// The requirement id of a scenario that names none (`harness review`
+/// reads such a file and fails its traceability; runs refuse it).
+pub const UNTRACED: &str = "UNTRACED";
+
 /// The requirement a scenario traces to.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct Requirement {
@@ -297,17 +309,37 @@ impl Scenario {
         Self::parse(BUILTIN_FILE, BUILTIN_SOURCE).expect("the built-in scenario is valid")
     }
 
-    /// Reads and validates a scenario file.
+    /// Reads and validates a scenario file, or a built-in scenario by
+    /// name (a name with no `/` and no `.toml` that is a built-in's).
     pub fn from_file(path: &std::path::Path) -> Result<Self, Error> {
+        let (file, text) = Self::source_of(path)?;
+        Self::parse(&file, &text)
+    }
+
+    /// A scenario file's name and text, or a built-in's.
+    pub fn source_of(path: &std::path::Path) -> Result<(String, String), Error> {
+        if let Some((name, _, text)) = builtin_named(path) {
+            return Ok((format!("<built-in {name}.toml>"), text.to_owned()));
+        }
         let text = std::fs::read_to_string(path).map_err(|source| Error::ScenarioFile {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse(&path.display().to_string(), &text)
+        Ok((path.display().to_string(), text))
     }
 
     /// Parses and validates scenario text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Self, Error> {
+        Self::parse_with(file, text, false)
+    }
+
+    /// As [`Scenario::parse`], but a scenario without a `[requirement]`
+    /// is read (its id [`UNTRACED`]) rather than refused: for review.
+    pub fn parse_untraced(file: &str, text: &str) -> Result<Self, Error> {
+        Self::parse_with(file, text, true)
+    }
+
+    fn parse_with(file: &str, text: &str, untraced: bool) -> Result<Self, Error> {
         let src = source::Source { file, text };
         let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -315,7 +347,7 @@ impl Scenario {
             let message = with_top_level_hint(e.message(), &field);
             src.error(span, field, message)
         })?;
-        Ok(validate::scenario(raw, &src)?)
+        Ok(validate::scenario(raw, &src, untraced)?)
     }
 
     /// The same scenario with every stage's duration multiplied by `scale`
@@ -331,6 +363,12 @@ impl Scenario {
     pub fn total_duration(&self) -> Duration {
         self.stages.iter().map(|s| s.duration).sum()
     }
+}
+
+/// The built-in scenario `path` names, if it is a bare built-in name.
+pub fn builtin_named(path: &std::path::Path) -> Option<(&'static str, &'static str, &'static str)> {
+    let name = path.to_str()?;
+    BUILTINS.iter().copied().find(|(n, _, _)| *n == name)
 }
 
 /// An unknown key that is a top-level one, found inside a table: say that

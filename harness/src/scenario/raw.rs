@@ -27,7 +27,8 @@ pub(super) struct RawScenario {
     pub(super) name: String,
     #[serde(default)]
     pub(super) description: Option<String>,
-    pub(super) requirement: RawRequirement,
+    #[serde(default)]
+    pub(super) requirement: Option<RawRequirement>,
     #[serde(default)]
     pub(super) keys: BTreeMap<String, Spanned<RawKey>>,
     #[serde(default)]

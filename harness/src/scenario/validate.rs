@@ -20,13 +20,31 @@ const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
 /// Per-request timeout, unless the scenario says.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(super) fn scenario(raw: RawScenario, src: &Source<'_>) -> Result<Scenario> {
+/// Validates a scenario; `untraced` allows one without a `[requirement]`
+/// (for `harness review`, which reports it; runs refuse it).
+pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Result<Scenario> {
     if raw.name.trim().is_empty() {
         return Err(src.error(0..0, "name", "must not be empty"));
     }
-    if raw.requirement.id.trim().is_empty() {
-        return Err(src.error(0..0, "requirement.id", "must not be empty"));
-    }
+    let requirement =
+        match raw.requirement {
+            Some(r) if r.id.trim().is_empty() => {
+                return Err(src.error(0..0, "requirement.id", "must not be empty"))
+            }
+            Some(r) => super::Requirement {
+                id: r.id,
+                text: r.text,
+            },
+            None if untraced => super::Requirement {
+                id: super::UNTRACED.to_owned(),
+                text: String::new(),
+            },
+            None => return Err(src.error(
+                0..0,
+                "requirement",
+                "missing: every scenario traces to a requirement ([requirement] with id and text)",
+            )),
+        };
     let keys = keys(&raw.keys, src)?;
     let think_time = match &raw.think_time {
         None => ThinkTime::None,
@@ -38,7 +56,7 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>) -> Result<Scenario> {
         .slos
         .iter()
         .enumerate()
-        .map(|(i, s)| slo(i, s.get_ref(), &raw.requirement.id, &stages, &tasks, src))
+        .map(|(i, s)| slo(i, s.get_ref(), &requirement.id, &stages, &tasks, src))
         .collect::<Result<Vec<_>>>()?;
     let timeout = match &raw.timeout {
         Some(t) => src.duration(t, "timeout")?,
@@ -54,10 +72,7 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>) -> Result<Scenario> {
     Ok(Scenario {
         name: raw.name.trim().to_owned(),
         description: raw.description,
-        requirement: super::Requirement {
-            id: raw.requirement.id,
-            text: raw.requirement.text,
-        },
+        requirement,
         keys,
         think_time,
         tasks,

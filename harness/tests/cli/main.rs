@@ -10,5 +10,6 @@ mod judge;
 mod known_target;
 mod record;
 mod regression;
+mod review;
 mod run;
 mod score;
