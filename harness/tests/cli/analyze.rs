@@ -195,9 +195,21 @@ async fn a_slow_dependency_is_named_first_and_compare_sees_a_real_regression() {
         "History",
         "threshold",
         "REQ-READS",
+        // Time axes in m:ss with the stages marked on every time chart,
+        // and each task's percentile spectrum.
+        "elapsed (m:ss)",
+        ">0:02<",
+        ">hold</text>",
+        "Percentile spectrum (steady window)",
+        "99.9%",
+        // The 500 ms p95 bound is far above 10 users' reads: noted, not
+        // drawn across a flattened chart.
+        "p95 bound 500 (above the scale)",
     ] {
         assert!(html.contains(needle), "{needle}");
     }
+    let time_charts = html.matches("elapsed (m:ss)").count();
+    assert_eq!(html.matches(">hold</text>").count(), time_charts);
     for fetch in ["src=", "href=", "@import", "url("] {
         assert!(!html.contains(fetch), "{fetch} would fetch something");
     }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::svg::{line_chart, Series};
+use super::svg::{line_chart, percentile_chart, time_chart, Series};
 use super::{esc, fmt_num, fmt_opt, table, verdict_badge};
 use crate::analysis::compare::{Comparison, PercentileDelta};
 use crate::analysis::{Analysis, Run};
@@ -81,20 +81,37 @@ pub(super) fn verdict(body: &mut String, r: &RunRecord) {
     body.push_str(&table(&head, rows));
 }
 
+/// Where each stage starts, in seconds since the run's start (stages
+/// without times, as in some imports, are left out).
+fn stage_marks(r: &RunRecord) -> Vec<(f64, String)> {
+    let Ok(start) = chrono::DateTime::parse_from_rfc3339(&r.started_at) else {
+        return Vec::new();
+    };
+    r.stages
+        .iter()
+        .filter_map(|st| {
+            let at = chrono::DateTime::parse_from_rfc3339(st.started_at.as_deref()?).ok()?;
+            let secs = (at - start).num_milliseconds() as f64 / 1000.0;
+            Some((secs.max(0.0), st.name.clone()))
+        })
+        .collect()
+}
+
 /// Users and requests per second, and the error rate, over time.
 pub(super) fn load(body: &mut String, r: &RunRecord) {
     let ts = &r.timeseries;
+    let marks = stage_marks(r);
     let users = ts.iter().map(|p| (p.t as f64, p.users as f64)).collect();
     let rps = ts
         .iter()
         .map(|p| (p.t as f64, p.all.requests as f64))
         .collect();
     body.push_str("<h2>Load</h2>");
-    body.push_str(&line_chart(
+    body.push_str(&time_chart(
         "Users and requests per second",
         "count",
         &[("users".into(), users), ("requests/s".into(), rps)],
-        None,
+        &marks,
         None,
     ));
     let err = ts
@@ -108,11 +125,11 @@ pub(super) fn load(body: &mut String, r: &RunRecord) {
             (p.t as f64, pct)
         })
         .collect();
-    body.push_str(&line_chart(
+    body.push_str(&time_chart(
         "Error rate",
         "% of requests",
         &[("error rate %".into(), err)],
-        None,
+        &marks,
         None,
     ));
 }
@@ -141,26 +158,70 @@ fn percentile_series<'a>(
         .collect()
 }
 
-/// Latency over time, all tasks (with the p95 bound) and each task.
+/// Latency over time, all tasks (with the p95 bound) and each task, then
+/// each task's percentile spectrum over the steady window.
 pub(super) fn latency(body: &mut String, r: &RunRecord) {
     body.push_str("<h2>Latency over time</h2>");
+    let marks = stage_marks(r);
     let series = percentile_series(r.timeseries.iter().map(|p| (p.t, &p.all)));
     let bound = r.p95_bound().map(|t| (t, "p95 bound"));
-    body.push_str(&line_chart("All tasks (ms)", "ms", &series, bound, None));
+    body.push_str(&time_chart("All tasks (ms)", "ms", &series, &marks, bound));
     for task in r.task_names() {
         let points = r
             .timeseries
             .iter()
             .filter_map(|p| p.tasks.get(&task).map(|x| (p.t, x)));
         let series = percentile_series(points);
-        body.push_str(&line_chart(
+        body.push_str(&time_chart(
             &format!("{task} (ms)"),
             "ms",
             &series,
-            None,
+            &marks,
             None,
         ));
     }
+    let spectra: Vec<Series> = r
+        .task_names()
+        .into_iter()
+        .filter_map(|task| {
+            let rows: Vec<_> = r
+                .tasks
+                .iter()
+                .filter(|t| t.name.is(Some(&task)) && r.steady.stages.contains(&t.stage))
+                .collect();
+            let parts: Option<Vec<_>> = rows
+                .iter()
+                .map(|t| t.histogram.as_ref().map(|h| &h.0))
+                .collect();
+            let h = crate::histogram::merged(parts?);
+            (!h.is_empty()).then(|| (task, spectrum(&h)))
+        })
+        .collect();
+    if !spectra.is_empty() {
+        body.push_str("<h3>Percentile spectrum (steady window)</h3>");
+        body.push_str(&percentile_chart(
+            "Latency by percentile, each task (log scales: tails side by side)",
+            &spectra,
+        ));
+    }
+}
+
+/// A histogram's latency at each quantile of its spectrum, from the median
+/// to the maximum (HdrHistogram's percentile distribution).
+fn spectrum(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
+    const Q: [f64; 14] = [
+        0.5, 0.75, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.997, 0.999, 0.9995, 0.9999, 0.99999, 1.0,
+    ];
+    Q.iter()
+        .map(|&q| {
+            let us = if q >= 1.0 {
+                h.max()
+            } else {
+                h.value_at_quantile(q)
+            };
+            (q, us as f64 / 1000.0)
+        })
+        .collect()
 }
 
 /// One row per task per stage.

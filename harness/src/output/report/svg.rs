@@ -67,29 +67,132 @@ pub fn line_chart(
 ) -> String {
     let f = Frame::new(series, hline);
     let mut svg = String::new();
-    axes(&mut svg, &f, title, y_label, x_labels);
+    let x = x_labels.map_or(XAxis::Numeric, XAxis::Labels);
+    axes(&mut svg, &f, title, y_label, x);
     for (i, (name, points)) in series.iter().enumerate() {
         let pixels: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (f.x(x), f.y(y))).collect();
         line(&mut svg, f.w - f.r, f.t, i, name, &pixels);
     }
     if let Some((v, label)) = hline {
-        let py = f.y(v);
+        bound_line(&mut svg, &f, v, label);
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// How the x axis is labelled.
+#[derive(Debug, Clone, Copy)]
+enum XAxis<'a> {
+    /// Plain numbers.
+    Numeric,
+    /// One label per index (runs of a history).
+    Labels(&'a [String]),
+    /// Seconds since the start, as `m:ss`.
+    Elapsed,
+}
+
+/// `m:ss` (or `h:mm:ss`).
+pub fn elapsed(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    match s / 3600 {
+        0 => format!("{}:{:02}", s / 60, s % 60),
+        h => format!("{h}:{:02}:{:02}", (s % 3600) / 60, s % 60),
+    }
+}
+
+/// Round steps for an elapsed-time axis: the first giving at most 8 ticks.
+fn time_ticks(from: f64, to: f64) -> Vec<f64> {
+    let span = (to - from).max(1.0);
+    let steps = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+    ];
+    let step = steps
+        .iter()
+        .copied()
+        .find(|s| span / s <= 8.0)
+        .unwrap_or(7200.0);
+    let mut t = (from / step).ceil() * step;
+    let mut ticks = Vec::new();
+    while t <= to + 1e-9 {
+        ticks.push(t);
+        t += step;
+    }
+    ticks
+}
+
+/// A chart over elapsed time (x: seconds since the start, ticks `m:ss`),
+/// each stage's start marked by a dashed line with its name. A bound is
+/// drawn as a line only when it lies within 3 times the highest point;
+/// farther away it would flatten the data, so it is noted at the top.
+pub fn time_chart(
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    stages: &[(f64, String)],
+    bound: Option<(f64, &str)>,
+) -> String {
+    let highest = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max);
+    let (hline, off_scale) = match bound {
+        Some((v, _)) if v > 3.0 * highest.max(f64::MIN_POSITIVE) => (None, bound),
+        b => (b, None),
+    };
+    let f = Frame::new(series, hline);
+    let mut svg = String::new();
+    axes(&mut svg, &f, title, y_label, XAxis::Elapsed);
+    for (i, (t, name)) in stages.iter().enumerate() {
+        if *t < f.xmin || *t > f.xmax {
+            continue;
+        }
+        let x = f.x(*t);
         let _ = write!(
             svg,
-            r##"<line x1="{}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#d62728" stroke-dasharray="6 4"/><text x="{}" y="{:.1}" font-size="10" fill="#d62728" text-anchor="end">{}</text>"##,
-            f.l,
-            f.w - f.r,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{}" y2="{}" stroke="#999" stroke-dasharray="3 3"/><text x="{:.1}" y="{}" font-size="9" fill="#666">{}</text>"##,
+            f.t,
+            f.h - f.b,
+            x + 2.0,
+            f.t + 10.0 + (i % 2) as f64 * 10.0,
+            esc(name)
+        );
+    }
+    for (i, (name, points)) in series.iter().enumerate() {
+        let pixels: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (f.x(x), f.y(y))).collect();
+        line(&mut svg, f.w - f.r, f.t, i, name, &pixels);
+    }
+    if let Some((v, label)) = hline {
+        bound_line(&mut svg, &f, v, label);
+    }
+    if let Some((v, label)) = off_scale {
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" font-size="10" fill="#d62728" text-anchor="end">&#9650; {} {} (above the scale)</text>"##,
             f.w - f.r - 4.0,
-            py - 4.0,
-            esc(label)
+            f.t - 4.0,
+            esc(label),
+            fmt_num(v)
         );
     }
     svg.push_str("</svg>");
     svg
 }
 
+fn bound_line(svg: &mut String, f: &Frame, v: f64, label: &str) {
+    let py = f.y(v);
+    let _ = write!(
+        svg,
+        r##"<line x1="{}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#d62728" stroke-dasharray="6 4"/><text x="{}" y="{:.1}" font-size="10" fill="#d62728" text-anchor="end">{}</text>"##,
+        f.l,
+        f.w - f.r,
+        f.w - f.r - 4.0,
+        py - 4.0,
+        esc(label)
+    );
+}
+
 /// The opening tag, title, frame, grid and axis labels.
-fn axes(svg: &mut String, f: &Frame, title: &str, y_label: &str, x_labels: Option<&[String]>) {
+fn axes(svg: &mut String, f: &Frame, title: &str, y_label: &str, x: XAxis<'_>) {
     let (w, h, l, r, t, b) = (f.w, f.h, f.l, f.r, f.t, f.b);
     open(svg, title, w, h, l, r, t, b);
     for i in 0..=4 {
@@ -104,16 +207,28 @@ fn axes(svg: &mut String, f: &Frame, title: &str, y_label: &str, x_labels: Optio
             fmt_num(y)
         );
     }
-    let ticks: Vec<(f64, String)> = match x_labels {
-        Some(labels) => {
+    let ticks: Vec<(f64, String)> = match x {
+        XAxis::Labels(labels) => {
             let every = (labels.len() / 10).max(1);
             let ticks = labels.iter().enumerate().step_by(every);
             ticks.map(|(i, lab)| (i as f64, lab.clone())).collect()
         }
-        None => (0..=5)
+        XAxis::Numeric => (0..=5)
             .map(|i| f.xmin + (f.xmax - f.xmin) * i as f64 / 5.0)
             .map(|x| (x, fmt_num(x)))
             .collect(),
+        XAxis::Elapsed => {
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle" fill="#555">elapsed (m:ss)</text>"##,
+                (f.l + f.w - f.r) / 2.0,
+                h - 8.0
+            );
+            time_ticks(f.xmin, f.xmax)
+                .into_iter()
+                .map(|t| (t, elapsed(t)))
+                .collect()
+        }
     };
     for (x, text) in ticks {
         let _ = write!(
@@ -265,4 +380,36 @@ pub fn percentile_chart(title: &str, series: &[Series]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_time_reads_as_minutes_and_seconds() {
+        assert_eq!(elapsed(0.0), "0:00");
+        assert_eq!(elapsed(95.0), "1:35");
+        assert_eq!(elapsed(3725.0), "1:02:05");
+        assert_eq!(
+            time_ticks(0.0, 2400.0),
+            [0.0, 300.0, 600.0, 900.0, 1200.0, 1500.0, 1800.0, 2100.0, 2400.0]
+        );
+        assert_eq!(time_ticks(0.0, 10.0).len(), 6);
+    }
+
+    #[test]
+    fn a_far_bound_is_noted_not_drawn_and_stages_are_marked() {
+        let series: Vec<Series> = vec![("p95".into(), vec![(0.0, 50.0), (60.0, 55.0)])];
+        let stages = [(0.0, "warm".to_owned()), (30.0, "hold".to_owned())];
+        let far = time_chart("t", "ms", &series, &stages, Some((2000.0, "p95 bound")));
+        assert!(far.contains("above the scale") && !far.contains("stroke-dasharray=\"6 4\""));
+        assert!(
+            far.contains(">hold</text>")
+                && far.contains("elapsed (m:ss)")
+                && far.contains(">1:00<")
+        );
+        let near = time_chart("t", "ms", &series, &stages, Some((100.0, "p95 bound")));
+        assert!(near.contains("stroke-dasharray=\"6 4\"") && !near.contains("above the scale"));
+    }
 }
