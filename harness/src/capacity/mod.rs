@@ -213,6 +213,7 @@ pub async fn capacity(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
         label: opts.label.clone(),
         seed: opts.seed,
         duration_scale: 1.0,
+        shard: None,
     };
     let record = combine::record(&base, &plan, opts.require, &meta, measured, reason, detail);
     let path = opts

@@ -118,6 +118,7 @@ pub async fn run_step(
         label: None,
         seed,
         duration_scale: 1.0,
+        shard: None,
     };
     let record = RunRecord::build(&scenario, &meta, &output, server.clone());
     let (hold, _) = stage_names(i);

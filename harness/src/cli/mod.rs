@@ -17,6 +17,8 @@ use crate::record::{verdict, RunRecord};
 use crate::run::{self, RunOptions};
 use crate::scenario::Percentile;
 pub use capacity::CapacityArgs;
+pub use merge::MergeArgs;
+pub use review::{ReviewArgs, ScenariosArgs};
 
 /// The built-in scenario lasts 40 min; this scale makes the demo about 90 s.
 pub const DEMO_SCALE: f64 = 0.0375;
@@ -59,24 +61,8 @@ pub enum Command {
     Review(ReviewArgs),
     /// List the built-in scenarios, or print one's TOML.
     Scenarios(ScenariosArgs),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ReviewArgs {
-    /// A scenario file, or a built-in scenario's name (see `harness scenarios`).
-    pub scenario: PathBuf,
-    /// Also read what the target says about itself (data volume, behaviour, API).
-    #[arg(long)]
-    pub target: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ScenariosArgs {
-    /// Print this built-in scenario's TOML (to copy and adapt).
-    #[arg(long, value_name = "NAME")]
-    pub show: Option<String>,
+    /// Merge the records of a sharded run (`run --shard I/N`) into one, exactly.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,6 +241,19 @@ pub struct RunArgs {
     /// Write JUnit XML, one test case per SLO.
     #[arg(long)]
     pub junit: Option<PathBuf>,
+    /// Run shard I of N (1-based; `auto/N` reads the 0-based
+    /// JOB_COMPLETION_INDEX a Kubernetes Indexed Job sets): each stage's
+    /// users, rate and max_in_flight divided so the N shards apply exactly
+    /// the scenario; merge the records with `harness merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Start at this time (RFC 3339), so shards start together; more than
+    /// a second past is an error.
+    #[arg(long, value_name = "TIME", conflicts_with = "start_in")]
+    pub start_at: Option<String>,
+    /// Start this long from now (e.g. 30s).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub start_in: Option<std::time::Duration>,
 }
 
 #[cfg(feature = "demo")]
@@ -295,14 +294,16 @@ pub struct RecordArgs {
 }
 
 mod capacity;
+mod merge;
 #[cfg(feature = "demo")]
 mod regression;
+mod review;
 mod score;
 
 /// Runs a parsed command; returns the exit code.
 pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
     let result = match cli.command {
-        Command::Run(a) => run::run(&a.into()).await?,
+        Command::Run(a) => run::run(&run_options(a)?).await?,
         #[cfg(feature = "demo")]
         Command::Demo(a) if a.regression.is_some() => return regression::regression(a).await,
         #[cfg(feature = "demo")]
@@ -324,10 +325,24 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Report(a) => return report(&a),
         Command::Import(a) => return import(a),
         Command::Capacity(a) => return capacity::capacity(a).await,
-        Command::Review(a) => return review(&a).await,
-        Command::Scenarios(a) => return scenarios(&a),
+        Command::Review(a) => return review::review(&a).await,
+        Command::Scenarios(a) => return review::scenarios(&a),
+        Command::Merge(a) => return merge::merge(&a),
     };
     Ok(result.record.verdict.exit_code())
+}
+
+/// `run`'s flags as options; `--shard` read here (with the job index).
+fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
+    let job_index = std::env::var("JOB_COMPLETION_INDEX").ok();
+    let shard = a
+        .shard
+        .as_deref()
+        .map(|s| run::shard::parse_shard(s, job_index.as_deref()))
+        .transpose()?;
+    let mut opts = RunOptions::from(a);
+    opts.shard = shard;
+    Ok(opts)
 }
 
 impl From<RunArgs> for RunOptions {
@@ -357,6 +372,9 @@ impl From<RunArgs> for RunOptions {
             report: a.report.map(Option::unwrap_or_default),
             junit: a.junit,
             summary: true,
+            shard: None,
+            start_at: a.start_at,
+            start_in: a.start_in,
         }
     }
 }
@@ -372,31 +390,6 @@ fn judge(a: &JudgeArgs) -> Result<u8, Error> {
         a.format,
     );
     Ok(judged.verdict.exit_code())
-}
-
-async fn review(a: &ReviewArgs) -> Result<u8, Error> {
-    let r = crate::review::review(&a.scenario, a.target.as_deref()).await?;
-    let _ = output::review::review(&mut std::io::stdout().lock(), &r, a.format);
-    Ok(r.exit_code())
-}
-
-fn scenarios(a: &ScenariosArgs) -> Result<u8, Error> {
-    let Some(name) = &a.show else {
-        let _ = output::review::scenarios(&mut std::io::stdout().lock());
-        return Ok(0);
-    };
-    let names: Vec<&str> = crate::scenario::BUILTINS.iter().map(|b| b.0).collect();
-    match crate::scenario::builtin_named(std::path::Path::new(name)) {
-        Some((_, _, text)) => {
-            use std::io::Write as _;
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            Ok(0)
-        }
-        None => Err(Error::Usage(format!(
-            "--show {name:?}: no such built-in scenario; built-in: {}",
-            names.join(", ")
-        ))),
-    }
 }
 
 fn import(a: ImportArgs) -> Result<u8, Error> {

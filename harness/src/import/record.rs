@@ -84,6 +84,7 @@ pub fn build(report: &ToolReport, meta: Meta) -> RunRecord {
         target: "unknown".to_owned(),
         label: meta.label,
         seed: 0,
+        shard: None,
         duration_scale: 1.0,
         started_at: meta.started_at.to_rfc3339(),
         ended_at: ended_at.to_rfc3339(),

@@ -140,6 +140,23 @@ pub fn imported(
     writeln!(out, "{} run(s) imported", done.len())
 }
 
+/// `harness merge`: what the merged record holds and its verdict.
+pub fn merged(out: &mut dyn Write, r: &RunRecord, shards: usize, path: &Path) -> io::Result<()> {
+    writeln!(
+        out,
+        "merged {shards} shards of {} (seed {}): {} requests, {} errors, steady p50/p95/p99 {} / {} / {} ms, verdict {}",
+        r.scenario,
+        r.seed,
+        r.tasks.iter().filter(|t| t.name.task().is_none()).map(|t| t.requests).sum::<u64>(),
+        r.errors.values().sum::<u64>(),
+        fmt_opt_ms(r.steady.latency.p50_ms),
+        fmt_opt_ms(r.steady.latency.p95_ms),
+        fmt_opt_ms(r.steady.latency.p99_ms),
+        r.verdict.to_string().to_uppercase()
+    )?;
+    writeln!(out, "record: {}", path.display())
+}
+
 /// `harness report`: where the page went.
 pub fn report_written(out: &mut dyn Write, path: &Path) -> io::Result<()> {
     writeln!(out, "report: {}", path.display())

@@ -19,6 +19,8 @@ pub struct RunMeta {
     pub label: Option<String>,
     pub seed: u64,
     pub duration_scale: f64,
+    /// The part of a sharded run this is.
+    pub shard: Option<crate::record::Shard>,
 }
 
 fn rate(requests: u64, seconds: f64) -> f64 {
@@ -59,6 +61,7 @@ impl RunRecord {
             target: meta.target.clone(),
             label: meta.label.clone(),
             seed: meta.seed,
+            shard: meta.shard,
             duration_scale: meta.duration_scale,
             started_at: run.started_at.to_rfc3339(),
             ended_at: run.ended_at.to_rfc3339(),

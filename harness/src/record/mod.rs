@@ -13,6 +13,7 @@
 
 pub mod build;
 pub mod capacity;
+pub mod merge;
 pub mod source;
 pub mod verdict;
 
@@ -134,6 +135,13 @@ impl<'de> Deserialize<'de> for TaskName {
             TaskName::Task(s)
         })
     }
+}
+
+/// Shard `index` (1-based) of `total` (`harness run --shard I/N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub total: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,7 +274,11 @@ pub struct RunRecord {
     pub requirement: Requirement,
     pub target: String,
     pub label: Option<String>,
+    /// The run's seed (a shard draws from its own stream derived from it).
     pub seed: u64,
+    /// Which part of a sharded run this is (v3; absent: the whole run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
     pub duration_scale: f64,
     pub started_at: String,
     pub ended_at: String,

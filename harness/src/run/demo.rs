@@ -37,6 +37,9 @@ pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
         report: Some(PathBuf::new()),
         junit: None,
         summary: true,
+        shard: None,
+        start_at: None,
+        start_in: None,
     })
     .await;
     target.stop().await;

@@ -10,6 +10,7 @@
 pub mod demo;
 #[cfg(feature = "demo")]
 pub mod regression;
+pub mod shard;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -69,6 +70,12 @@ pub struct RunOptions {
     pub junit: Option<PathBuf>,
     /// Print the summary on stdout (the regression story prints its own).
     pub summary: bool,
+    /// Run only this shard's part of the scenario.
+    pub shard: Option<shard::Shard>,
+    /// Start at this RFC 3339 time (shards start together).
+    pub start_at: Option<String>,
+    /// Start this long from now.
+    pub start_in: Option<std::time::Duration>,
 }
 
 /// How a run ended.
@@ -133,7 +140,26 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
         } => ad_hoc(path, *load, *duration)?,
     };
     check_scale(opts.duration_scale)?;
-    Ok(scenario.scaled(opts.duration_scale))
+    let scenario = scenario.scaled(opts.duration_scale);
+    Ok(match opts.shard {
+        Some(shard) => shard.apply(&scenario),
+        None => scenario,
+    })
+}
+
+/// Waits for `--start-at` or `--start-in`, announcing it.
+async fn wait_for_start(opts: &RunOptions, mode: Mode) -> Result<(), Error> {
+    let wait = match (&opts.start_at, opts.start_in) {
+        (Some(at), _) => shard::wait_until(at, chrono::Utc::now())?,
+        (None, Some(d)) => d,
+        (None, None) => return Ok(()),
+    };
+    progress::announce(
+        mode,
+        format_args!("harness: starting in {:.1} s", wait.as_secs_f64()),
+    );
+    tokio::time::sleep(wait).await;
+    Ok(())
 }
 
 /// The scenario of `harness run --path`: GET `path`, one steady stage.
@@ -186,12 +212,15 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
         true => None,
         false => StatsSource::probe(&opts.target).await,
     };
-    let (output, server) = measure(&scenario, &url, opts.seed, mode, stats).await;
+    wait_for_start(opts, mode).await?;
+    let seed = opts.shard.map_or(opts.seed, |s| s.seed(opts.seed));
+    let (output, server) = measure(&scenario, &url, seed, mode, stats).await;
     let meta = RunMeta {
         target: opts.target.clone(),
         label: opts.label.clone(),
         seed: opts.seed,
         duration_scale: opts.duration_scale,
+        shard: opts.shard,
     };
     let record = RunRecord::build(&scenario, &meta, &output, server);
     let path = opts

@@ -224,6 +224,9 @@ fn options(
         report: None,
         junit: None,
         summary: false,
+        shard: None,
+        start_at: None,
+        start_in: None,
     }
 }
 

@@ -234,6 +234,53 @@ pub fn sum_records(records: &[&ServerRecord]) -> Option<ServerRecord> {
     })
 }
 
+/// Several instances' records over the same window (shards against
+/// different targets) as one: counts, histograms, memory and missions
+/// added; the sources named together (`a + b`).
+pub fn sum_instances(records: &[&ServerRecord]) -> Option<ServerRecord> {
+    let first = records.first()?;
+    if records.len() == 1 {
+        return Some((*first).clone());
+    }
+    let add = |w: &mut Window, parts: &[(u64, u64)]| {
+        w.rss_bytes_start = parts.iter().map(|p| p.0).sum();
+        w.rss_bytes_end = parts.iter().map(|p| p.1).sum();
+    };
+    let steady: Vec<Window> = records
+        .iter()
+        .map(|r| Window {
+            routes: r.routes.clone(),
+            rss_bytes_start: r.rss_bytes_start,
+            rss_bytes_end: r.rss_bytes_end,
+        })
+        .collect();
+    let mut total = sum(&steady.iter().collect::<Vec<_>>())?;
+    let rss: Vec<(u64, u64)> = steady
+        .iter()
+        .map(|w| (w.rss_bytes_start, w.rss_bytes_end))
+        .collect();
+    add(&mut total, &rss);
+    let mut run = sum(&records.iter().map(|r| &r.run).collect::<Vec<_>>())?;
+    let rss: Vec<(u64, u64)> = records
+        .iter()
+        .map(|r| (r.run.rss_bytes_start, r.run.rss_bytes_end))
+        .collect();
+    add(&mut run, &rss);
+    Some(ServerRecord {
+        source: records
+            .iter()
+            .map(|r| r.source.as_str())
+            .collect::<Vec<_>>()
+            .join(" + "),
+        routes: total.routes,
+        rss_bytes_start: total.rss_bytes_start,
+        rss_bytes_end: total.rss_bytes_end,
+        missions: records.iter().map(|r| r.missions).sum(),
+        run,
+        reset_during_run: records.iter().any(|r| r.reset_during_run),
+    })
+}
+
 /// The server route that serves a task: same method, and the path pattern
 /// matches the task's path template segment by segment (`{...}` in either
 /// matches any segment; the query string is ignored).

@@ -13,3 +13,4 @@ mod regression;
 mod review;
 mod run;
 mod score;
+mod shards;

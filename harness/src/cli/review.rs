@@ -1,0 +1,52 @@
+//! `harness review` and `harness scenarios`: a scenario against the seed
+//! document's checklist (exit 0 no fail, 1 a fail, 2 bad input), and the
+//! built-in scenarios listed or shown.
+
+use std::path::PathBuf;
+
+use super::Format;
+use crate::error::Error;
+use crate::output;
+
+#[derive(Debug, clap::Args)]
+pub struct ReviewArgs {
+    /// A scenario file, or a built-in scenario's name (see `harness scenarios`).
+    pub scenario: PathBuf,
+    /// Also read what the target says about itself (data volume, behaviour, API).
+    #[arg(long)]
+    pub target: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScenariosArgs {
+    /// Print this built-in scenario's TOML (to copy and adapt).
+    #[arg(long, value_name = "NAME")]
+    pub show: Option<String>,
+}
+
+pub(super) async fn review(a: &ReviewArgs) -> Result<u8, Error> {
+    let r = crate::review::review(&a.scenario, a.target.as_deref()).await?;
+    let _ = output::review::review(&mut std::io::stdout().lock(), &r, a.format);
+    Ok(r.exit_code())
+}
+
+pub(super) fn scenarios(a: &ScenariosArgs) -> Result<u8, Error> {
+    let Some(name) = &a.show else {
+        let _ = output::review::scenarios(&mut std::io::stdout().lock());
+        return Ok(0);
+    };
+    let names: Vec<&str> = crate::scenario::BUILTINS.iter().map(|b| b.0).collect();
+    match crate::scenario::builtin_named(std::path::Path::new(name)) {
+        Some((_, _, text)) => {
+            use std::io::Write as _;
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            Ok(0)
+        }
+        None => Err(Error::Usage(format!(
+            "--show {name:?}: no such built-in scenario; built-in: {}",
+            names.join(", ")
+        ))),
+    }
+}
