@@ -9,8 +9,9 @@
 //!   stage, time series, error classes).
 //! - [`server`]: the target's own statistics (`/__admin/stats`) read over
 //!   HTTP and subtracted per window.
-//! - [`record`]: the run record (JSON, `schema_version` 2), built once with
-//!   its verdict; [`record::verdict`] judges any record, fresh or from disk.
+//! - [`record`]: the run record (JSON, `schema_version` 3), built once with
+//!   its verdict; [`record::verdict`] judges any record, fresh or from disk;
+//!   [`record::merge`] merges a sharded run's records exactly.
 //! - [`analysis`]: history → trend, change points, severity, causes;
 //!   compare two records on their distributions.
 //! - [`output`]: everything printed or rendered: the summary, progress,

@@ -10,6 +10,8 @@
 //!
 //! - [`build`]: a run's measurements → a record.
 //! - [`verdict`]: SLOs evaluated on a record's histograms and counts.
+//! - [`capacity`]: the section a capacity search adds.
+//! - [`merge`]: the shards of one run as one record.
 
 pub mod build;
 pub mod capacity;

@@ -307,3 +307,90 @@ async fn open_shards_divide_the_rate_and_two_instances_are_summed() {
         served(&merged)
     );
 }
+
+/// The flow sequence after `key: ` on each line that has one, as strings.
+fn lists(yaml: &str, key: &str) -> Vec<Vec<String>> {
+    yaml.lines()
+        .filter_map(|l| l.trim().strip_prefix(&format!("{key}: ")))
+        .filter(|rest| rest.starts_with('['))
+        .map(|rest| serde_json::from_str(rest).unwrap_or_else(|e| panic!("{key}: {rest}: {e}")))
+        .collect()
+}
+
+#[test]
+fn the_manifests_use_only_flags_the_binaries_accept() {
+    use clap::Parser;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/kubernetes");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    // The shards: an Indexed Job whose N matches --shard auto/N.
+    let job = read("shards-job.yaml");
+    assert!(job.contains("completionMode: Indexed"));
+    let args = &lists(&job, "args")[0];
+    let mut argv = vec!["harness".to_owned()];
+    argv.extend(args.iter().cloned());
+    harness::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    let shard = args
+        .iter()
+        .position(|a| a == "--shard")
+        .map(|i| &args[i + 1])
+        .unwrap();
+    let completions = job
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("completions: "))
+        .unwrap();
+    assert_eq!(shard, &format!("auto/{completions}"));
+    // The merge: each harness command in its shell line parses.
+    let merge = read("merge-job.yaml");
+    let command = &lists(&merge, "command")[0];
+    assert_eq!(command[..2], ["sh", "-c"]);
+    for part in command[2].split("&&") {
+        let argv: Vec<&str> = part.split_whitespace().collect();
+        assert_eq!(argv[0], "harness");
+        harness::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    }
+    // mock-api's replicas: every flag is mock-api's.
+    let api = read("mock-api.yaml");
+    let mut argv = lists(&api, "command")[0].clone();
+    argv.extend(lists(&api, "args")[0].iter().cloned());
+    let config =
+        mock_api::Config::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    assert!(
+        config.database.contains("/data/"),
+        "each replica its own file on its volume"
+    );
+    // The image runs as a non-root user.
+    let docker = std::fs::read_to_string(dir.join("../../Dockerfile")).unwrap();
+    assert!(docker.contains("USER 10001") && docker.contains("AS build"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_script_runs_shards_here_or_through_a_prefix_and_merges_them() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
+    let target = spawn_target().await;
+    let s = scenario(&target, "users = 4");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/run-sharded.sh");
+    for (name, via) in [("here", None), ("via", Some("bash -c"))] {
+        let out = target.path(name);
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(&script)
+            .args(["2", "--out", out.to_str().unwrap(), "--start-in", "1"]);
+        if let Some(via) = via {
+            cmd.args(["--via", via]);
+        }
+        cmd.args(["--", "--target", &target.url, "--scenario", &s]);
+        cmd.env("HARNESS", env!("CARGO_BIN_EXE_harness"));
+        let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let merged = RunRecord::read(&out.join("merged.json")).unwrap();
+        assert!(
+            merged.steady.requests > 0 && merged.shard.is_none(),
+            "{name}"
+        );
+        let parts: Vec<RunRecord> = (1..=2)
+            .map(|i| RunRecord::read(&out.join(format!("shard-{i}.json"))).unwrap())
+            .collect();
+        check_exact(&merged, &parts);
+    }
+}
