@@ -112,7 +112,9 @@ pub async fn run_step(
 ) -> Measured {
     let scenario = step_scenario(base, plan, i, load);
     let seed = step_seed(seed, i);
-    let (output, server) = crate::run::measure(&scenario, url, seed, mode, stats.clone()).await;
+    let sources = stats.iter().cloned().collect();
+    let urls = std::slice::from_ref(url);
+    let (output, server) = crate::run::measure(&scenario, urls, seed, mode, sources).await;
     let meta = RunMeta {
         target: url.to_string(),
         label: None,

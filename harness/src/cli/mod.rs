@@ -206,9 +206,14 @@ pub struct ReportArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Base URL of the target.
+    /// Base URL of the target; repeat it to spread users and arrivals over
+    /// several instances, round-robin.
     #[arg(long, env = "HARNESS_TARGET", default_value = "http://127.0.0.1:8080")]
-    pub target: String,
+    pub target: Vec<String>,
+    /// Where to read a target's own statistics (its base URL, serving
+    /// /__admin/stats; repeatable) [default: each target that serves them].
+    #[arg(long, value_name = "URL")]
+    pub server_stats: Vec<String>,
     /// Scenario file (TOML), or a built-in scenario's name (see `harness
     /// scenarios`) [default: req-perf-401].
     #[arg(long)]
@@ -347,8 +352,11 @@ fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
 
 impl From<RunArgs> for RunOptions {
     fn from(a: RunArgs) -> Self {
+        let mut targets = a.target.into_iter();
         RunOptions {
-            target: a.target,
+            target: targets.next().unwrap_or_default(),
+            more_targets: targets.collect(),
+            server_stats: a.server_stats,
             scenario: match a.path {
                 Some(path) => run::ScenarioSource::AdHoc {
                     path,

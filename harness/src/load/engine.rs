@@ -60,9 +60,8 @@ struct Shared {
     scenario: Scenario,
     plan: Plan,
     keys: Keys,
-    endpoint: Arc<Endpoint>,
-    /// The target URL's path prefix, without a trailing `/`.
-    prefix: String,
+    /// The targets users and arrivals are spread over, round-robin.
+    targets: Vec<Destination>,
     seed: u64,
     start: Instant,
     tx: mpsc::UnboundedSender<Msg>,
@@ -91,20 +90,37 @@ pub fn pick_task<R: Rng>(cumulative: &[u32], rng: &mut R) -> usize {
     cumulative.partition_point(|&c| c <= x)
 }
 
+/// One target: its address, its URL's path prefix (without a trailing
+/// `/`), and the connections open-model arrivals share.
+struct Destination {
+    endpoint: Arc<Endpoint>,
+    prefix: String,
+    pool: Arc<ConnectionPool>,
+}
+
 impl Shared {
     fn new(
         scenario: &Scenario,
-        base: &reqwest::Url,
+        bases: &[reqwest::Url],
         seed: u64,
-        endpoint: &Arc<Endpoint>,
         tx: mpsc::UnboundedSender<Msg>,
     ) -> Self {
+        let targets = bases
+            .iter()
+            .map(|base| {
+                let endpoint = Arc::new(Endpoint::new(base, scenario.timeout));
+                Destination {
+                    pool: Arc::new(ConnectionPool::new(Arc::clone(&endpoint))),
+                    endpoint,
+                    prefix: base.path().trim_end_matches('/').to_owned(),
+                }
+            })
+            .collect();
         Shared {
             scenario: scenario.clone(),
             plan: Plan::new(scenario),
             keys: Keys::new(&scenario.keys),
-            endpoint: Arc::clone(endpoint),
-            prefix: base.path().trim_end_matches('/').to_owned(),
+            targets,
             seed,
             start: Instant::now(),
             tx,
@@ -124,12 +140,18 @@ impl Shared {
             .unwrap_or(self.scenario.stages.len().saturating_sub(1))
     }
 
-    /// Renders task `task`'s path (after the target's prefix) into `path`,
-    /// and its body.
-    fn render(&self, task: usize, rng: &mut ChaCha8Rng, path: &mut String) -> Option<String> {
+    /// Renders task `task`'s path (after target `to`'s prefix) into
+    /// `path`, and its body.
+    fn render(
+        &self,
+        task: usize,
+        to: usize,
+        rng: &mut ChaCha8Rng,
+        path: &mut String,
+    ) -> Option<String> {
         let t = &self.scenario.tasks[task];
         path.clear();
-        path.push_str(&self.prefix);
+        path.push_str(&self.targets[to].prefix);
         t.path.render(path, &self.keys, rng);
         t.body.as_ref().map(|b| {
             let mut s = String::with_capacity(64);
@@ -167,7 +189,8 @@ fn think(t: ThinkTime, iteration_started: Instant, rng: &mut ChaCha8Rng) -> Dura
 }
 
 async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>) {
-    let mut connection = Connection::new(Arc::clone(&sh.endpoint));
+    let to = id as usize % sh.targets.len();
+    let mut connection = Connection::new(Arc::clone(&sh.targets[to].endpoint));
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream(u64::from(id) + 1);
     let mut path = String::with_capacity(128);
@@ -178,7 +201,7 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
         }
         let iteration = Instant::now();
         let task = sh.pick(&mut rng);
-        let body = sh.render(task, &mut rng, &mut path);
+        let body = sh.render(task, to, &mut rng, &mut path);
         let t = &sh.scenario.tasks[task];
         let started = sh.start.elapsed();
         // Boxed, so that a thinking user's task does not keep room for a
@@ -239,20 +262,23 @@ fn arrivals(sh: &Arc<Shared>, stage: usize) -> mpsc::UnboundedReceiver<Duration>
     rx
 }
 
-async fn open_stage(sh: Arc<Shared>, stage: usize, pool: Arc<ConnectionPool>) {
+async fn open_stage(sh: Arc<Shared>, stage: usize) {
     let permits = Arc::new(Semaphore::new(sh.scenario.max_in_flight));
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream((1 << 40) + stage as u64);
     let mut due = arrivals(&sh, stage);
+    let mut sent = 0usize;
     while let Some(intended) = due.recv().await {
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
             let _ = sh.tx.send(Msg::Dropped { stage });
             continue;
         };
         let task = sh.pick(&mut rng);
+        let to = sent % sh.targets.len();
+        sent += 1;
         let mut path = String::with_capacity(128);
-        let body = sh.render(task, &mut rng, &mut path);
-        let (sh2, pool) = (Arc::clone(&sh), Arc::clone(&pool));
+        let body = sh.render(task, to, &mut rng, &mut path);
+        let (sh2, pool) = (Arc::clone(&sh), Arc::clone(&sh.targets[to].pool));
         sh.in_flight.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let t = &sh2.scenario.tasks[task];
@@ -337,7 +363,6 @@ struct Controller {
     stages: Stages,
     users: Users,
     open: Vec<JoinHandle<()>>,
-    pool: Arc<ConnectionPool>,
 }
 
 impl Controller {
@@ -351,9 +376,8 @@ impl Controller {
         if self.stages.current != Some(stage) {
             self.stages.enter(Some(stage));
             if let Load::Rate { .. } = sh.scenario.stages[stage].load {
-                let pool = Arc::clone(&self.pool);
                 self.open
-                    .push(tokio::spawn(open_stage(Arc::clone(sh), stage, pool)));
+                    .push(tokio::spawn(open_stage(Arc::clone(sh), stage)));
             }
         }
         let users = match target {
@@ -385,19 +409,19 @@ impl Controller {
     }
 }
 
-/// Runs the scenario against `base` (a checked `http://` URL) until the
-/// plan ends or `stop` turns true.
+/// Runs the scenario against `bases` (checked `http://` URLs: users and
+/// arrivals spread over them round-robin) until the plan ends or `stop`
+/// turns true.
 pub async fn run(
     scenario: &Scenario,
-    base: &reqwest::Url,
+    bases: &[reqwest::Url],
     seed: u64,
     mut stop: watch::Receiver<bool>,
     live: Arc<Mutex<Live>>,
     stage_changes: Option<mpsc::UnboundedSender<StageChange>>,
 ) -> RunOutput {
     let (tx, collecting) = collect(scenario, live);
-    let endpoint = Arc::new(Endpoint::new(base, scenario.timeout));
-    let sh = Arc::new(Shared::new(scenario, base, seed, &endpoint, tx));
+    let sh = Arc::new(Shared::new(scenario, bases, seed, tx));
     let started_at = Utc::now();
     let mut controller = Controller {
         sh,
@@ -411,7 +435,6 @@ pub async fn run(
             handles: Vec::new(),
         },
         open: Vec::new(),
-        pool: Arc::new(ConnectionPool::new(endpoint)),
     };
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

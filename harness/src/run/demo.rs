@@ -27,6 +27,8 @@ pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
     announce(&target, opts.quiet);
     let result = run(&RunOptions {
         target: target.url.clone(),
+        more_targets: Vec::new(),
+        server_stats: Vec::new(),
         scenario: super::ScenarioSource::Builtin,
         duration_scale: opts.duration_scale,
         seed: opts.seed,

@@ -56,6 +56,12 @@ pub enum AdHocLoad {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub target: String,
+    /// More targets (`--target` repeated): users and arrivals are spread
+    /// over all of them, round-robin.
+    pub more_targets: Vec<String>,
+    /// Where to read the targets' truth (`--server-stats`, repeatable)
+    /// [default: each target that serves `/__admin/stats`].
+    pub server_stats: Vec<String>,
     pub scenario: ScenarioSource,
     pub duration_scale: f64,
     pub seed: u64,
@@ -193,8 +199,15 @@ fn ad_hoc(path: &str, load: AdHocLoad, duration: std::time::Duration) -> Result<
 /// (`passed` false), not an error.
 pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     let scenario = scenario(opts)?;
-    let url = parse_target(&opts.target)?;
-    check_reachable(&url).await?;
+    let targets: Vec<&String> = std::iter::once(&opts.target)
+        .chain(&opts.more_targets)
+        .collect();
+    let mut urls = Vec::new();
+    for t in &targets {
+        let url = parse_target(t)?;
+        check_reachable(&url).await?;
+        urls.push(url);
+    }
     let mode = Mode::detect(opts.quiet);
     progress::announce(
         mode,
@@ -208,15 +221,16 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
             opts.seed
         ),
     );
-    let stats = match opts.no_server_stats {
-        true => None,
-        false => StatsSource::probe(&opts.target).await,
-    };
+    let stats = stats_sources(opts, &targets).await?;
     wait_for_start(opts, mode).await?;
     let seed = opts.shard.map_or(opts.seed, |s| s.seed(opts.seed));
-    let (output, server) = measure(&scenario, &url, seed, mode, stats).await;
+    let (output, server) = measure(&scenario, &urls, seed, mode, stats).await;
     let meta = RunMeta {
-        target: opts.target.clone(),
+        target: targets
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         label: opts.label.clone(),
         seed: opts.seed,
         duration_scale: opts.duration_scale,
@@ -250,14 +264,39 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     })
 }
 
-/// Runs the engine with progress and Ctrl-C, and reads the server's truth
-/// around the run and its steady window.
+/// Where the truth is read: `--server-stats` (each must answer), else
+/// every target that serves it; none with `--no-server-stats`.
+async fn stats_sources(opts: &RunOptions, targets: &[&String]) -> Result<Vec<StatsSource>, Error> {
+    if opts.no_server_stats {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    if opts.server_stats.is_empty() {
+        for t in targets {
+            out.extend(StatsSource::probe(t).await);
+        }
+        return Ok(out);
+    }
+    for s in &opts.server_stats {
+        let source = StatsSource::probe(s).await.ok_or_else(|| {
+            Error::Usage(format!(
+                "--server-stats {s}: no /__admin/stats answers there"
+            ))
+        })?;
+        out.push(source);
+    }
+    Ok(out)
+}
+
+/// Runs the engine with progress and Ctrl-C, and reads the servers' truth
+/// around the run and its steady window: one instance's record, or with
+/// several, their exact sum holding each one.
 pub(crate) async fn measure(
     scenario: &Scenario,
-    url: &reqwest::Url,
+    urls: &[reqwest::Url],
     seed: u64,
     mode: Mode,
-    stats: Option<StatsSource>,
+    stats: Vec<StatsSource>,
 ) -> (RunOutput, Option<ServerRecord>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctrl_c = tokio::spawn(async move {
@@ -275,29 +314,34 @@ pub(crate) async fn measure(
     let live = Arc::new(Mutex::new(Live::default()));
     let stages: Vec<String> = scenario.stages.iter().map(|s| s.name.clone()).collect();
     let shown = progress::spawn(mode, Arc::clone(&live), stages, scenario.total_duration());
-    let output = engine::run(scenario, url, seed, stop_rx, live, Some(changes_tx)).await;
+    let output = engine::run(scenario, urls, seed, stop_rx, live, Some(changes_tx)).await;
     shown.stop();
     ctrl_c.abort();
-    let (steady_start, steady_end) = steady.await.unwrap_or((None, None));
+    let n = stats.len();
+    let (steady_start, steady_end) = steady.await.unwrap_or((vec![None; n], vec![None; n]));
     let run_end = snapshot(&stats).await;
-    let server = match (&stats, &run_start, &run_end) {
-        (Some(src), Some(start), Some(end)) => Some(server::record(
-            src.url(),
-            start,
-            steady_start.as_ref(),
-            steady_end.as_ref(),
-            end,
-        )),
-        _ => None,
+    let records: Vec<ServerRecord> = (0..n)
+        .filter_map(|i| {
+            let (start, end) = (run_start[i].as_ref()?, run_end[i].as_ref()?);
+            let (a, b) = (steady_start[i].as_ref(), steady_end[i].as_ref());
+            Some(server::record(stats[i].url(), start, a, b, end))
+        })
+        .collect();
+    let server = match records.len() {
+        0 => None,
+        1 => records.into_iter().next(),
+        _ => server::sum_instances(&records.iter().collect::<Vec<_>>()),
     };
     (output, server)
 }
 
-async fn snapshot(stats: &Option<StatsSource>) -> Option<StatsSnapshot> {
-    match stats {
-        Some(s) => s.snapshot().await,
-        None => None,
+/// Every source's statistics now (`None` where one did not answer).
+async fn snapshot(stats: &[StatsSource]) -> Vec<Option<StatsSnapshot>> {
+    let mut out = Vec::new();
+    for s in stats {
+        out.push(s.snapshot().await);
     }
+    out
 }
 
 /// The first and last steady stage.
@@ -307,24 +351,29 @@ fn steady_bounds(s: &Scenario) -> Option<(usize, usize)> {
     Some((first, last))
 }
 
-/// Snapshots the target's statistics when the steady window opens and closes.
+type Snapshots = Vec<Option<StatsSnapshot>>;
+
+/// Snapshots the targets' statistics when the steady window opens and closes.
 async fn steady_window(
-    stats: Option<StatsSource>,
+    stats: Vec<StatsSource>,
     bounds: Option<(usize, usize)>,
     mut changes: mpsc::UnboundedReceiver<StageChange>,
-) -> (Option<StatsSnapshot>, Option<StatsSnapshot>) {
-    let (Some(stats), Some((first, last))) = (stats, bounds) else {
-        while changes.recv().await.is_some() {}
-        return (None, None);
-    };
+) -> (Snapshots, Snapshots) {
+    let n = stats.len();
     let (mut start, mut end) = (None, None);
     while let Some(change) = changes.recv().await {
+        let Some((first, last)) = bounds else {
+            continue;
+        };
         if change.to == Some(first) && start.is_none() {
-            start = stats.snapshot().await;
+            start = Some(snapshot(&stats).await);
         }
         if change.from == Some(last) && end.is_none() {
-            end = stats.snapshot().await;
+            end = Some(snapshot(&stats).await);
         }
     }
-    (start, end)
+    (
+        start.unwrap_or_else(|| vec![None; n]),
+        end.unwrap_or_else(|| vec![None; n]),
+    )
 }

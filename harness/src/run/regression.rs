@@ -214,6 +214,8 @@ fn options(
 ) -> RunOptions {
     RunOptions {
         target: target.url.clone(),
+        more_targets: Vec::new(),
+        server_stats: Vec::new(),
         scenario: ScenarioSource::Given(Box::new(scenario)),
         duration_scale: 1.0,
         seed,

@@ -73,6 +73,10 @@ pub struct ServerRecord {
     /// The target's statistics were reset during a window; its figures then
     /// cover only the time since that reset.
     pub reset_during_run: bool,
+    /// With several target instances: each one's truth (the fields above
+    /// are their exact sum).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<ServerRecord>,
 }
 
 fn per(total: f64, n: u64) -> f64 {
@@ -170,6 +174,7 @@ pub fn record(
         missions: run_end.missions,
         run,
         reset_during_run: run_reset || steady_reset,
+        instances: Vec::new(),
     }
 }
 
@@ -231,6 +236,7 @@ pub fn sum_records(records: &[&ServerRecord]) -> Option<ServerRecord> {
         missions: last.missions,
         run,
         reset_during_run: records.iter().any(|r| r.reset_during_run),
+        instances: Vec::new(),
     })
 }
 
@@ -278,6 +284,7 @@ pub fn sum_instances(records: &[&ServerRecord]) -> Option<ServerRecord> {
         missions: records.iter().map(|r| r.missions).sum(),
         run,
         reset_during_run: records.iter().any(|r| r.reset_during_run),
+        instances: records.iter().map(|r| (*r).clone()).collect(),
     })
 }
 

@@ -394,3 +394,62 @@ async fn the_script_runs_shards_here_or_through_a_prefix_and_merges_them() {
         check_exact(&merged, &parts);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_run_spreads_its_users_over_two_targets_and_holds_each_ones_truth() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
+    let (a, b) = (spawn_target().await, spawn_target().await);
+    let s = scenario(&a, "users = 6");
+    let out = a.path("two-targets.json");
+    let o = harness(args(&[
+        "run",
+        "--target",
+        &a.url,
+        "--target",
+        &b.url,
+        "--scenario",
+        &s,
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        crate::helpers::schema_errors(&read_record(&out)),
+        Vec::<String>::new()
+    );
+    let r = RunRecord::read(&out).unwrap();
+    assert_eq!(r.target, format!("{}, {}", a.url, b.url));
+    let server = r.server.as_ref().unwrap();
+    assert_eq!(server.instances.len(), 2);
+    let count =
+        |s: &harness::server::ServerRecord| -> u64 { s.run.routes.values().map(|w| w.count).sum() };
+    let (ca, cb) = (count(&server.instances[0]), count(&server.instances[1]));
+    // Users 1, 3, 5 on one, 2, 4, 6 on the other: about half each.
+    assert!(
+        ca > 0 && cb > 0 && ca.abs_diff(cb) * 4 < ca + cb,
+        "{ca} vs {cb}"
+    );
+    assert_eq!(count(server), ca + cb, "the section is their exact sum");
+    assert_eq!(server.missions, 2000);
+    let steady: u64 = server
+        .instances
+        .iter()
+        .map(|i| i.routes["get_mission"].count)
+        .sum();
+    assert_eq!(server.routes["get_mission"].count, steady);
+    // A --server-stats that answers nothing is refused before any load.
+    let o = harness(args(&[
+        "run",
+        "--target",
+        &a.url,
+        "--server-stats",
+        "http://127.0.0.1:9",
+        "--scenario",
+        &s,
+    ]))
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--server-stats"), "{}", stderr(&o));
+}
