@@ -166,8 +166,30 @@ async fn three_closed_shards_merge_into_the_run_the_server_saw() {
         crate::helpers::schema_errors(&read_record(&out)),
         Vec::<String>::new()
     );
-    // judge, report and compare read it like any record.
+    // judge, report, compare and history read it like any record.
     let o = harness(args(&["judge", out.to_str().unwrap()])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = target.path("merged.html");
+    let o = harness(args(&[
+        "report",
+        out.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = harness(args(&[
+        "compare",
+        paths[0].to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]))
+    .await;
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&o)
+    );
+    let o = harness(args(&["history", target.dir.path().to_str().unwrap()])).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // An unsharded run of the same scenario agrees within noise.
     let whole = target.path("whole.json");
@@ -284,6 +306,19 @@ async fn open_shards_divide_the_rate_and_two_instances_are_summed() {
     assert_eq!(hold.target_rate, Some(90.0));
     let steady_rps = merged.steady.rps;
     assert!((80.0..=100.0).contains(&steady_rps), "{steady_rps}");
+    // Every arrival is one request the server counted once; those still in
+    // flight when the last shard's window closed are at most a few.
+    let client: u64 = merged
+        .tasks
+        .iter()
+        .filter(|t| t.name.task().is_none())
+        .map(|t| t.requests)
+        .sum();
+    assert!(
+        client.abs_diff(served(&merged)) <= 10,
+        "client {client} vs server {}",
+        served(&merged)
+    );
 
     // Two shards against two instances: each instance's truth, added.
     let s = scenario(&a, "users = 6");
