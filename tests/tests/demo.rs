@@ -11,7 +11,8 @@ async fn the_demo_runs_the_seed_documents_scenario_and_writes_record_and_report(
     let out = dir.path().join("demo.json");
 
     let result = demo(&DemoOptions {
-        duration_scale: 0.002,
+        scenario: None,
+        duration_scale: Some(0.002),
         seed: 42,
         out: Some(out.clone()),
         quiet: true,
@@ -37,4 +38,53 @@ async fn the_demo_runs_the_seed_documents_scenario_and_writes_record_and_report(
     );
     let html = std::fs::read_to_string(out.with_extension("html")).unwrap();
     assert!(html.contains("REQ-PERF-401") && html.contains("<svg"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_a_named_or_given_scenario_shortened_to_about_90_s() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file of 3 s runs as written (only longer ones are shortened).
+    let file = dir.path().join("short.toml");
+    std::fs::write(
+        &file,
+        "name = \"short\"\n[requirement]\nid = \"REQ-SHORT\"\ntext = \"t\"\n[[tasks]]\nname = \"health\"\npath = \"/healthz\"\n[[stages]]\nname = \"hold\"\nusers = 2\nduration = \"3s\"\nsteady = true\n",
+    )
+    .unwrap();
+    let out = dir.path().join("short.json");
+    let result = demo(&DemoOptions {
+        scenario: Some(file),
+        duration_scale: None,
+        seed: 42,
+        out: Some(out.clone()),
+        quiet: true,
+        no_server_stats: false,
+    })
+    .await
+    .expect("the demo runs the file");
+    assert_eq!(result.record.requirement.id, "REQ-SHORT");
+    assert_eq!(result.record.duration_scale, 1.0);
+    // A built-in by name, and an unknown name is an error naming it.
+    let named = demo(&DemoOptions {
+        scenario: Some("req-perf-401".into()),
+        duration_scale: Some(0.001),
+        seed: 42,
+        out: Some(dir.path().join("named.json")),
+        quiet: true,
+        no_server_stats: true,
+    })
+    .await
+    .expect("the built-in by name");
+    assert_eq!(named.record.requirement.id, "REQ-PERF-401");
+    let e = demo(&DemoOptions {
+        scenario: Some("req-perf-402".into()),
+        duration_scale: None,
+        seed: 42,
+        out: None,
+        quiet: true,
+        no_server_stats: true,
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("req-perf-402"), "{e}");
 }

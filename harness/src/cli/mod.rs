@@ -20,8 +20,6 @@ pub use capacity::CapacityArgs;
 pub use merge::MergeArgs;
 pub use review::{ReviewArgs, ScenariosArgs};
 
-/// The built-in scenario lasts 40 min; this scale makes the demo about 90 s.
-pub const DEMO_SCALE: f64 = 0.0375;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -264,8 +262,13 @@ pub struct RunArgs {
 #[cfg(feature = "demo")]
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Multiply the built-in scenario's stage durations by this (with
-    /// --regression: each build's 15 s) [default: 0.0375; 1 with --regression].
+    /// The scenario to demonstrate: a built-in's name (see `harness
+    /// scenarios`) or a file [default: req-perf-401].
+    #[arg(long, conflicts_with = "regression")]
+    pub scenario: Option<PathBuf>,
+    /// Multiply the scenario's stage durations by this (with
+    /// --regression: each build's 15 s) [default: about 90 s in all
+    /// (0.0375 for req-perf-401); 1 with --regression].
     #[arg(long, allow_negative_numbers = true)]
     pub duration_scale: Option<f64>,
     /// Tell the seed's regression story instead: builds made a step worse
@@ -314,7 +317,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         #[cfg(feature = "demo")]
         Command::Demo(a) => {
             run::demo::demo(&run::demo::DemoOptions {
-                duration_scale: a.duration_scale.unwrap_or(DEMO_SCALE),
+                scenario: a.scenario,
+                duration_scale: a.duration_scale,
                 seed: a.record.seed,
                 out: a.record.out,
                 quiet: a.record.quiet,
