@@ -20,7 +20,6 @@ pub use capacity::CapacityArgs;
 pub use merge::MergeArgs;
 pub use review::{ReviewArgs, ScenariosArgs};
 
-
 #[derive(Debug, Parser)]
 #[command(
     name = "harness",
