@@ -8,7 +8,7 @@
 use crate::analysis::capacity::{fit_usl, knee, Point};
 use crate::capacity::steps::Measured;
 use crate::capacity::Plan;
-use crate::load::collector::{Collected, SAMPLES_PER_CLASS};
+use crate::load::collector::{add_errors, Collected};
 use crate::load::engine::RunOutput;
 use crate::record::capacity::{
     CapacityRecord, CapacityStep, Knee, Saturation, StopReason, UslRecord,
@@ -139,17 +139,12 @@ fn joined(measured: &[Measured]) -> RunOutput {
         c.users_max.extend(&from.users_max);
         c.dropped.extend(&from.dropped);
         stage_times.extend(&o.stage_times);
-        for (class, n) in &from.errors {
-            *c.errors.entry(*class).or_default() += n;
-        }
-        for (class, samples) in &from.error_samples {
-            let kept = c.error_samples.entry(*class).or_default();
-            for s in samples {
-                if kept.len() < SAMPLES_PER_CLASS && !kept.contains(s) {
-                    kept.push(s.clone());
-                }
-            }
-        }
+        add_errors(
+            &mut c.errors,
+            &mut c.error_samples,
+            &from.errors,
+            &from.error_samples,
+        );
         let offset = (o.started_at - first.started_at).num_milliseconds().max(0) / 1000;
         let mut next = c.timeseries.last().map_or(0, |p| p.t + 1);
         for p in &from.timeseries {

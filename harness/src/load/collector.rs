@@ -15,6 +15,28 @@ use crate::load::client::ErrorClass;
 /// Sample messages kept per error class.
 pub const SAMPLES_PER_CLASS: usize = 5;
 
+/// Adds one run's error counts and samples to another's (for runs joined
+/// or merged): counts summed, samples kept distinct and at most
+/// [`SAMPLES_PER_CLASS`] per class.
+pub fn add_errors(
+    counts: &mut BTreeMap<ErrorClass, u64>,
+    samples: &mut BTreeMap<ErrorClass, Vec<String>>,
+    more_counts: &BTreeMap<ErrorClass, u64>,
+    more_samples: &BTreeMap<ErrorClass, Vec<String>>,
+) {
+    for (class, n) in more_counts {
+        *counts.entry(*class).or_default() += n;
+    }
+    for (class, more) in more_samples {
+        let kept = samples.entry(*class).or_default();
+        for s in more {
+            if kept.len() < SAMPLES_PER_CLASS && !kept.contains(s) {
+                kept.push(s.clone());
+            }
+        }
+    }
+}
+
 /// A smaller histogram for one second of the time series.
 fn second_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, 2).expect("valid bounds")

@@ -23,7 +23,8 @@ pub struct RunMeta {
     pub shard: Option<crate::record::Shard>,
 }
 
-fn rate(requests: u64, seconds: f64) -> f64 {
+/// Requests per second, to two decimals (0 over no time).
+pub(crate) fn rate(requests: u64, seconds: f64) -> f64 {
     if seconds > 0.0 {
         (requests as f64 / seconds * 100.0).round() / 100.0
     } else {
@@ -159,18 +160,36 @@ fn steady_record(c: &Collected, stages: &[StageRecord]) -> SteadyRecord {
     let errors: u64 = cells().map(|t| t.errors).sum();
     let seconds: f64 = steady.iter().map(|&i| stages[i].duration_s).sum();
     let histogram = merged(cells().map(|t| &t.histogram));
-    SteadyRecord {
-        stages: steady.iter().map(|&i| stages[i].name.clone()).collect(),
-        requests,
-        errors,
-        error_rate: if requests > 0 {
-            errors as f64 / requests as f64
-        } else {
-            0.0
-        },
-        rps: rate(requests, seconds),
-        latency: Percentiles::of(&histogram).into(),
-        histogram: Some(EncodedHistogram(histogram)),
+    let names = steady.iter().map(|&i| stages[i].name.clone()).collect();
+    SteadyRecord::of(names, requests, errors, seconds, Some(histogram))
+}
+
+impl SteadyRecord {
+    /// The steady window from its counts, length and histogram (`None`: a
+    /// source without histograms).
+    pub(crate) fn of(
+        stages: Vec<String>,
+        requests: u64,
+        errors: u64,
+        seconds: f64,
+        histogram: Option<hdrhistogram::Histogram<u64>>,
+    ) -> Self {
+        SteadyRecord {
+            stages,
+            requests,
+            errors,
+            error_rate: if requests > 0 {
+                errors as f64 / requests as f64
+            } else {
+                0.0
+            },
+            rps: rate(requests, seconds),
+            latency: histogram
+                .as_ref()
+                .map(|h| Percentiles::of(h).into())
+                .unwrap_or_default(),
+            histogram: histogram.map(EncodedHistogram),
+        }
     }
 }
 

@@ -16,6 +16,8 @@ use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::histogram::{merged, EncodedHistogram, Percentiles};
+use crate::load::collector::add_errors;
+use crate::record::build::rate;
 use crate::record::{
     verdict, PointRecord, RunRecord, SecondRecord, StageRecord, SteadyRecord, TaskRecord, Verdict,
 };
@@ -27,14 +29,6 @@ fn refuse(why: String) -> Error {
 
 fn time(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     chrono::DateTime::parse_from_rfc3339(s).ok()
-}
-
-fn rate(requests: u64, seconds: f64) -> f64 {
-    if seconds > 0.0 {
-        (requests as f64 / seconds * 100.0).round() / 100.0
-    } else {
-        0.0
-    }
 }
 
 /// Checks that `records` are every shard of one run, once each.
@@ -166,17 +160,12 @@ pub fn merge(records: &[(PathBuf, RunRecord)]) -> Result<RunRecord, Error> {
     out.errors = BTreeMap::new();
     out.error_samples = BTreeMap::new();
     for r in &rs {
-        for (class, n) in &r.errors {
-            *out.errors.entry(*class).or_default() += n;
-        }
-        for (class, samples) in &r.error_samples {
-            let kept = out.error_samples.entry(*class).or_default();
-            for s in samples {
-                if kept.len() < crate::load::collector::SAMPLES_PER_CLASS && !kept.contains(s) {
-                    kept.push(s.clone());
-                }
-            }
-        }
+        add_errors(
+            &mut out.errors,
+            &mut out.error_samples,
+            &r.errors,
+            &r.error_samples,
+        );
     }
     out.timeseries = timeseries(&rs, &out.started_at);
     out.server = servers(&rs);
@@ -225,23 +214,7 @@ fn steady(rs: &[&RunRecord], stages: &[StageRecord]) -> SteadyRecord {
         .iter()
         .map(|r| r.steady.histogram.as_ref().map(|h| &h.0))
         .collect();
-    let histogram = parts.map(merged);
-    SteadyRecord {
-        stages: names,
-        requests,
-        errors,
-        error_rate: if requests > 0 {
-            errors as f64 / requests as f64
-        } else {
-            0.0
-        },
-        rps: rate(requests, seconds),
-        latency: histogram
-            .as_ref()
-            .map(|h| Percentiles::of(h).into())
-            .unwrap_or_default(),
-        histogram: histogram.map(EncodedHistogram),
-    }
+    SteadyRecord::of(names, requests, errors, seconds, parts.map(merged))
 }
 
 /// Each shard's seconds placed on the merged clock and added; a second's

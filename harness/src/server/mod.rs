@@ -178,6 +178,17 @@ pub fn record(
     }
 }
 
+impl ServerRecord {
+    /// The steady window as a [`Window`] of its own.
+    fn steady_window(&self) -> Window {
+        Window {
+            routes: self.routes.clone(),
+            rss_bytes_start: self.rss_bytes_start,
+            rss_bytes_end: self.rss_bytes_end,
+        }
+    }
+}
+
 /// Windows one after another (the steps of a capacity search) as one: counts,
 /// statuses and histograms added exactly, per-request figures weighted by
 /// count, RSS from the first window's start to the last's end.
@@ -217,14 +228,7 @@ pub fn sum(windows: &[&Window]) -> Option<Window> {
 /// Server records of consecutive runs against one target as one: the
 /// steady windows summed, the whole runs summed, the last mission count.
 pub fn sum_records(records: &[&ServerRecord]) -> Option<ServerRecord> {
-    let steady: Vec<Window> = records
-        .iter()
-        .map(|r| Window {
-            routes: r.routes.clone(),
-            rss_bytes_start: r.rss_bytes_start,
-            rss_bytes_end: r.rss_bytes_end,
-        })
-        .collect();
+    let steady: Vec<Window> = records.iter().map(|r| r.steady_window()).collect();
     let steady = sum(&steady.iter().collect::<Vec<_>>())?;
     let run = sum(&records.iter().map(|r| &r.run).collect::<Vec<_>>())?;
     let last = records.last()?;
@@ -252,14 +256,7 @@ pub fn sum_instances(records: &[&ServerRecord]) -> Option<ServerRecord> {
         w.rss_bytes_start = parts.iter().map(|p| p.0).sum();
         w.rss_bytes_end = parts.iter().map(|p| p.1).sum();
     };
-    let steady: Vec<Window> = records
-        .iter()
-        .map(|r| Window {
-            routes: r.routes.clone(),
-            rss_bytes_start: r.rss_bytes_start,
-            rss_bytes_end: r.rss_bytes_end,
-        })
-        .collect();
+    let steady: Vec<Window> = records.iter().map(|r| r.steady_window()).collect();
     let mut total = sum(&steady.iter().collect::<Vec<_>>())?;
     let rss: Vec<(u64, u64)> = steady
         .iter()
