@@ -151,6 +151,7 @@ fn steady_side(records: &[RunRecord]) -> Side {
     let rows: Vec<TaskRecord> = records
         .iter()
         .map(|r| TaskRecord {
+            class: None,
             name: TaskName::All,
             stage: STEADY_ROW.to_owned(),
             requests: r.steady.requests,

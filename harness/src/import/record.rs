@@ -63,6 +63,7 @@ pub fn build(report: &ToolReport, meta: Meta) -> RunRecord {
     }
     let (errors, error_samples) = errors_of(report);
     RunRecord {
+        classes: Vec::new(),
         schema_version: SCHEMA_VERSION,
         source: SourceRecord {
             tool: report.tool,
@@ -158,6 +159,7 @@ fn rate(requests: u64, seconds: f64) -> f64 {
 
 fn row(name: TaskName, requests: u64, errors: u64, seconds: f64, h: Histogram<u64>) -> TaskRecord {
     TaskRecord {
+            class: None,
         name,
         stage: STAGE.to_owned(),
         requests,
@@ -241,6 +243,7 @@ fn rows_of_summary(report: &ToolReport, seconds: f64) -> Vec<TaskRecord> {
         .map(|n| {
             let requests = n.requests.unwrap_or(0);
             TaskRecord {
+            class: None,
                 name: TaskName::Task(n.name.clone()),
                 stage: STAGE.to_owned(),
                 requests,
@@ -253,6 +256,7 @@ fn rows_of_summary(report: &ToolReport, seconds: f64) -> Vec<TaskRecord> {
         .collect();
     let requests = report.requests.unwrap_or(0);
     rows.push(TaskRecord {
+            class: None,
         name: TaskName::All,
         stage: STAGE.to_owned(),
         requests,

@@ -1,7 +1,8 @@
-//! One request. In: a method, path and body for the target. Out: its
-//! [`Outcome`], the body read to its end frame by frame and dropped (never
-//! held whole: a 1 GiB answer costs no memory), and any failure classified
-//! ([`ErrorClass`]).
+//! One request. In: a method, path, headers and body for the target. Out:
+//! its [`Outcome`], the body read to its end frame by frame and dropped
+//! (never held whole: a 1 GiB answer costs no memory) unless a flow's step
+//! asks to keep it (up to [`KEPT_BODY_MAX`]) to extract from or check, and
+//! any failure classified ([`ErrorClass`]).
 //!
 //! Each virtual user owns one [`Connection`]: a single HTTP/1.1 keep-alive
 //! connection (hyper's `client::conn::http1`, its I/O driven by the user's
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
-use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use percent_encoding::{AsciiSet, CONTROLS};
@@ -28,6 +29,31 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
 use crate::load::endpoint::Endpoint;
+
+/// The most of a body kept for a flow's extractions and checks; the rest
+/// is read and dropped.
+pub const KEPT_BODY_MAX: usize = 4 << 20;
+
+/// One request as a step sends it.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub method: &'a Method,
+    /// Origin-form path and query.
+    pub path: &'a str,
+    pub headers: &'a [(HeaderName, String)],
+    /// The statuses a success has.
+    pub expect: &'a [u16],
+    /// Keep the status, headers and body for the caller.
+    pub keep: bool,
+}
+
+/// A response kept for a flow's step.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
 
 /// Why a request counted as an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -49,10 +75,13 @@ pub enum ErrorClass {
     Body,
     /// Any other transport failure (reset, protocol error).
     Request,
+    /// The expected status, but a flow's check failed or a value to
+    /// extract was missing.
+    Check,
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 7] = [
+    pub const ALL: [ErrorClass; 8] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
         ErrorClass::Status4xx,
@@ -60,6 +89,7 @@ impl ErrorClass {
         ErrorClass::StatusOther,
         ErrorClass::Body,
         ErrorClass::Request,
+        ErrorClass::Check,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +101,7 @@ impl ErrorClass {
             ErrorClass::StatusOther => "status_other",
             ErrorClass::Body => "body",
             ErrorClass::Request => "request",
+            ErrorClass::Check => "check",
         }
     }
 
@@ -78,7 +109,10 @@ impl ErrorClass {
     pub fn has_response(self) -> bool {
         matches!(
             self,
-            ErrorClass::Status4xx | ErrorClass::Status5xx | ErrorClass::StatusOther
+            ErrorClass::Status4xx
+                | ErrorClass::Status5xx
+                | ErrorClass::StatusOther
+                | ErrorClass::Check
         )
     }
 }
@@ -161,38 +195,68 @@ impl Connection {
         body: Option<String>,
         expect: u16,
     ) -> Outcome {
-        let ep = Arc::clone(&self.endpoint);
-        let what = || format!("{method} {}{path}", ep.origin);
-        let request = match request(&ep, method, path, body) {
-            Ok(request) => request,
-            Err(e) => return Outcome::Error(ErrorClass::Request, format!("{}: {e}", what())),
+        let call = Call {
+            method,
+            path,
+            headers: &[],
+            expect: &[expect],
+            keep: false,
         };
-        match tokio::time::timeout(ep.timeout, self.exchange(request, expect)).await {
-            Ok(Ok(())) => Outcome::Ok,
-            Ok(Err((class, msg))) => Outcome::Error(class, format!("{}: {msg}", what())),
+        self.call(call, body).await.0
+    }
+
+    /// Sends one request with its headers; with `call.keep`, what came
+    /// back is kept (also when its status was not expected).
+    pub async fn call(&mut self, call: Call<'_>, body: Option<String>) -> (Outcome, Option<Kept>) {
+        let ep = Arc::clone(&self.endpoint);
+        let what = || format!("{} {}{}", call.method, ep.origin, call.path);
+        let request = match request(&ep, &call, body) {
+            Ok(request) => request,
+            Err(e) => {
+                let msg = format!("{}: {e}", what());
+                return (Outcome::Error(ErrorClass::Request, msg), None);
+            }
+        };
+        let exchange = self.exchange(request, call.expect, call.keep);
+        match tokio::time::timeout(ep.timeout, exchange).await {
+            Ok((Ok(()), kept)) => (Outcome::Ok, kept),
+            Ok((Err((class, msg)), kept)) => (Outcome::Error(class, format!("{}: {msg}", what())), kept),
             Err(_) => {
                 // The connection is mid-exchange: it cannot be reused.
                 self.open = None;
                 let within = humantime::format_duration(ep.timeout);
                 let msg = format!("{}: no complete answer within {within}", what());
-                Outcome::Error(ErrorClass::Timeout, msg)
+                (Outcome::Error(ErrorClass::Timeout, msg), None)
             }
         }
     }
 
-    /// Sends the request and reads the whole body; an error is classed,
-    /// with its message.
+    /// Sends the request and reads the whole body (keeping it when asked);
+    /// an error is classed, with its message.
     async fn exchange(
         &mut self,
         request: Request<Full<Bytes>>,
-        expect: u16,
-    ) -> Result<(), (ErrorClass, String)> {
-        let response = self.send(request).await?;
+        expect: &[u16],
+        keep: bool,
+    ) -> (Result<(), (ErrorClass, String)>, Option<Kept>) {
+        let response = match self.send(request).await {
+            Ok(r) => r,
+            Err(e) => return (Err(e), None),
+        };
         let status = response.status().as_u16();
-        let mut body = response.into_body();
+        let (parts, mut body) = response.into_parts();
+        let mut kept = keep.then(|| Kept {
+            status,
+            headers: parts.headers,
+            body: Vec::new(),
+        });
         let read = async {
             while let Some(frame) = body.frame().await {
-                frame?;
+                let frame = frame?;
+                if let (Some(k), Some(data)) = (kept.as_mut(), frame.data_ref()) {
+                    let room = KEPT_BODY_MAX.saturating_sub(k.body.len());
+                    k.body.extend_from_slice(&data[..data.len().min(room)]);
+                }
             }
             Ok::<(), hyper::Error>(())
         };
@@ -200,11 +264,17 @@ impl Connection {
         if let Err(e) = self.finish(read).await {
             self.open = None;
             let msg = format!("status {status}, body: {}", describe(&e));
-            return Err((ErrorClass::Body, msg));
+            return (Err((ErrorClass::Body, msg)), kept);
         }
         match status_class(status, expect) {
-            None => Ok(()),
-            Some(class) => Err((class, format!("status {status}, expected {expect}"))),
+            None => (Ok(()), kept),
+            Some(class) => {
+                let want = match expect {
+                    [one] => one.to_string(),
+                    many => format!("one of {many:?}"),
+                };
+                (Err((class, format!("status {status}, expected {want}"))), kept)
+            }
         }
     }
 
@@ -289,14 +359,18 @@ impl Connection {
 /// map on the connection for reuse (memory per idle user).
 fn request(
     ep: &Endpoint,
-    method: &Method,
-    path: &str,
+    call: &Call<'_>,
     body: Option<String>,
-) -> Result<Request<Full<Bytes>>, hyper::http::uri::InvalidUri> {
-    let path: Cow<'_, str> = percent_encoding::utf8_percent_encode(path, PATH_ENCODE).into();
-    let uri = Uri::try_from(path.as_ref())?;
-    let mut headers = HeaderMap::with_capacity(2);
+) -> Result<Request<Full<Bytes>>, String> {
+    let path: Cow<'_, str> = percent_encoding::utf8_percent_encode(call.path, PATH_ENCODE).into();
+    let uri = Uri::try_from(path.as_ref()).map_err(|e| e.to_string())?;
+    let mut headers = HeaderMap::with_capacity(2 + call.headers.len());
     headers.insert(HOST, ep.host_header.clone());
+    for (name, value) in call.headers {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("header {name}: {value:?} is not a valid header value"))?;
+        headers.append(name, value);
+    }
     let body = match body {
         Some(b) => {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -305,16 +379,17 @@ fn request(
         None => Full::new(Bytes::new()),
     };
     let mut request = Request::new(body);
-    *request.method_mut() = method.clone();
+    *request.method_mut() = call.method.clone();
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
     Ok(request)
 }
 
-/// The error class of an answer with `status` when `expect` was wanted.
-fn status_class(status: u16, expect: u16) -> Option<ErrorClass> {
+/// The error class of an answer with `status` when one of `expect` was
+/// wanted.
+fn status_class(status: u16, expect: &[u16]) -> Option<ErrorClass> {
     match status {
-        s if s == expect => None,
+        s if expect.contains(&s) => None,
         400..=499 => Some(ErrorClass::Status4xx),
         500..=599 => Some(ErrorClass::Status5xx),
         _ => Some(ErrorClass::StatusOther),

@@ -12,6 +12,14 @@
 //!   coordinated omission). An arrival that finds `max_in_flight` requests
 //!   already running is not sent and is counted as dropped.
 //!
+//! - User classes: in the closed model user `id`'s class is fixed: the
+//!   first users go to classes with a `count`, the rest follow the
+//!   weighted classes in smooth weighted round-robin order (as Locust
+//!   places weighted users), so any number of users splits as evenly as
+//!   the weights allow. In the open model each arrival draws its class by
+//!   weight. A class with its own `target` sends there; the others are
+//!   spread over the run's targets round-robin.
+//!
 //! Everything random draws from ChaCha8 streams of the run's seed (one per
 //! user, one per open stage), so a run can be replayed.
 
@@ -29,9 +37,10 @@ use tokio::time::Instant;
 use crate::load::client::{Connection, ConnectionPool, Outcome};
 use crate::load::collector::{Collected, Collector, Live, Msg, Sample};
 use crate::load::endpoint::Endpoint;
+use crate::load::flow::{self, At, Runner};
 use crate::load::plan::{Plan, Target};
 use crate::scenario::template::Keys;
-use crate::scenario::{Load, Scenario, ThinkTime};
+use crate::scenario::{Load, Scenario, Share, ThinkTime};
 
 /// How often the controller follows the plan.
 const TICK: Duration = Duration::from_millis(100);
@@ -59,31 +68,119 @@ pub struct RunOutput {
 struct Shared {
     scenario: Scenario,
     plan: Plan,
-    keys: Keys,
-    /// The targets users and arrivals are spread over, round-robin.
+    classes: Vec<ClassRun>,
+    /// The run's targets, then each class target's; users and arrivals of
+    /// a class without one are spread over the first `spread` round-robin.
     targets: Vec<Destination>,
+    spread: usize,
+    /// Users placed by [`Shared::class_of`].
+    placement: Placement,
+    /// Cumulative class weights, for an open-model arrival's class.
+    class_weights: Vec<u32>,
     seed: u64,
     start: Instant,
     tx: mpsc::UnboundedSender<Msg>,
-    /// Cumulative task weights, for picking a task.
-    cumulative: Vec<u32>,
     active: AtomicU32,
     in_flight: AtomicU32,
 }
 
-/// Cumulative weights of tasks, for [`pick_task`].
-pub fn cumulative_weights(scenario: &Scenario) -> Vec<u32> {
-    scenario
-        .tasks
-        .iter()
-        .scan(0u32, |acc, t| {
-            *acc += t.weight;
+/// A class as the engine runs it.
+struct ClassRun {
+    keys: Keys,
+    /// Cumulative task weights, for picking a task.
+    cumulative: Vec<u32>,
+    /// Each task's first stats row.
+    first_entry: Vec<usize>,
+    /// Its own target's index in [`Shared::targets`].
+    target: Option<usize>,
+}
+
+/// Which class each closed-model user belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    /// (users so far, class) for the classes with a count, in order.
+    fixed: Vec<(u32, usize)>,
+    /// One cycle of the weighted classes, smooth weighted round-robin.
+    cycle: Vec<usize>,
+}
+
+impl Placement {
+    pub fn new(scenario: &Scenario) -> Self {
+        let mut fixed = Vec::new();
+        let mut total = 0u32;
+        for (i, c) in scenario.classes.iter().enumerate() {
+            if let Share::Count(n) = c.share {
+                total += n;
+                fixed.push((total, i));
+            }
+        }
+        let weights: Vec<(usize, u64)> = scenario
+            .classes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match c.share {
+                Share::Weight(w) if w > 0 => Some((i, u64::from(w))),
+                _ => None,
+            })
+            .collect();
+        Placement {
+            fixed,
+            cycle: smooth_round_robin(&weights),
+        }
+    }
+
+    /// User `id`'s class (0-based id); `None` past the counted classes
+    /// when no class has a weight.
+    pub fn class_of(&self, id: u32) -> Option<usize> {
+        if let Some(&(_, class)) = self.fixed.iter().find(|(end, _)| id < *end) {
+            return Some(class);
+        }
+        let past = id - self.fixed.last().map_or(0, |(end, _)| *end);
+        (!self.cycle.is_empty()).then(|| self.cycle[past as usize % self.cycle.len()])
+    }
+}
+
+/// One cycle of smooth weighted round-robin (nginx's, which Locust uses to
+/// place weighted users): weights 5 and 1 give A A A B A A. Weights are
+/// reduced by their greatest common divisor first.
+fn smooth_round_robin(weights: &[(usize, u64)]) -> Vec<usize> {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let g = weights.iter().fold(0, |g, (_, w)| gcd(g, *w)).max(1);
+    let w: Vec<i64> = weights.iter().map(|(_, w)| (w / g) as i64).collect();
+    let total: i64 = w.iter().sum();
+    let mut current = vec![0i64; w.len()];
+    (0..total)
+        .map(|_| {
+            for (c, w) in current.iter_mut().zip(&w) {
+                *c += w;
+            }
+            let best = (0..current.len())
+                .max_by_key(|&i| (current[i], std::cmp::Reverse(i)))
+                .unwrap_or(0);
+            current[best] -= total;
+            weights[best].0
+        })
+        .collect()
+}
+
+/// Cumulative weights, for [`pick_task`].
+pub fn cumulative(weights: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    weights
+        .into_iter()
+        .scan(0u32, |acc, w| {
+            *acc += w;
             Some(*acc)
         })
         .collect()
 }
 
-/// Picks a task index by weight from cumulative weights.
+/// Picks an index by weight from cumulative weights.
 pub fn pick_task<R: Rng>(cumulative: &[u32], rng: &mut R) -> usize {
     let total = *cumulative.last().unwrap_or(&1);
     let x = rng.random_range(0..total.max(1));
@@ -98,6 +195,17 @@ struct Destination {
     pool: Arc<ConnectionPool>,
 }
 
+impl Destination {
+    fn new(base: &reqwest::Url, timeout: Duration) -> Self {
+        let endpoint = Arc::new(Endpoint::new(base, timeout));
+        Destination {
+            pool: Arc::new(ConnectionPool::new(Arc::clone(&endpoint))),
+            endpoint,
+            prefix: base.path().trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
 impl Shared {
     fn new(
         scenario: &Scenario,
@@ -105,33 +213,55 @@ impl Shared {
         seed: u64,
         tx: mpsc::UnboundedSender<Msg>,
     ) -> Self {
-        let targets = bases
+        let mut targets: Vec<Destination> = bases
             .iter()
-            .map(|base| {
-                let endpoint = Arc::new(Endpoint::new(base, scenario.timeout));
-                Destination {
-                    pool: Arc::new(ConnectionPool::new(Arc::clone(&endpoint))),
-                    endpoint,
-                    prefix: base.path().trim_end_matches('/').to_owned(),
+            .map(|base| Destination::new(base, scenario.timeout))
+            .collect();
+        let mut entry = 0;
+        let classes = scenario
+            .classes
+            .iter()
+            .map(|c| {
+                let target = c.target.as_ref().and_then(|url| {
+                    // Checked when the scenario was read.
+                    let base = reqwest::Url::parse(url).ok()?;
+                    targets.push(Destination::new(&base, scenario.timeout));
+                    Some(targets.len() - 1)
+                });
+                let first_entry = c
+                    .tasks
+                    .iter()
+                    .map(|t| {
+                        entry += t.steps.len();
+                        entry - t.steps.len()
+                    })
+                    .collect();
+                ClassRun {
+                    keys: Keys::new(&c.keys),
+                    cumulative: cumulative(c.tasks.iter().map(|t| t.weight)),
+                    first_entry,
+                    target,
                 }
             })
             .collect();
+        let class_weights = cumulative(scenario.classes.iter().map(|c| match c.share {
+            Share::Weight(w) => w,
+            Share::Count(_) => 0,
+        }));
         Shared {
             scenario: scenario.clone(),
             plan: Plan::new(scenario),
-            keys: Keys::new(&scenario.keys),
+            classes,
+            spread: bases.len().max(1),
             targets,
+            placement: Placement::new(scenario),
+            class_weights,
             seed,
             start: Instant::now(),
             tx,
-            cumulative: cumulative_weights(scenario),
             active: AtomicU32::new(0),
             in_flight: AtomicU32::new(0),
         }
-    }
-
-    fn pick<R: Rng>(&self, rng: &mut R) -> usize {
-        pick_task(&self.cumulative, rng)
     }
 
     fn stage_at(&self, t: Duration) -> usize {
@@ -140,34 +270,45 @@ impl Shared {
             .unwrap_or(self.scenario.stages.len().saturating_sub(1))
     }
 
-    /// Renders task `task`'s path (after target `to`'s prefix) into
-    /// `path`, and its body.
-    fn render(
-        &self,
-        task: usize,
-        to: usize,
-        rng: &mut ChaCha8Rng,
-        path: &mut String,
-    ) -> Option<String> {
-        let t = &self.scenario.tasks[task];
-        path.clear();
-        path.push_str(&self.targets[to].prefix);
-        t.path.render(path, &self.keys, rng);
-        t.body.as_ref().map(|b| {
-            let mut s = String::with_capacity(64);
-            b.render(&mut s, &self.keys, rng);
-            s
-        })
+    /// Where class `class`'s `n`-th user or arrival sends.
+    fn destination(&self, class: usize, n: usize) -> usize {
+        self.classes[class].target.unwrap_or(n % self.spread)
     }
 
-    fn report(&self, task: usize, started: Duration, outcome: Outcome) {
+    /// Picks a task of `class`: where the iteration runs, and the task.
+    fn pick(&self, class: usize, to: usize, rng: &mut ChaCha8Rng) -> (At, usize) {
+        let c = &self.classes[class];
+        let task = pick_task(&c.cumulative, rng);
+        let at = At {
+            class,
+            to,
+            entry: c.first_entry[task],
+        };
+        (at, task)
+    }
+}
+
+impl Runner for Shared {
+    fn keys(&self, class: usize) -> &Keys {
+        &self.classes[class].keys
+    }
+
+    fn prefix(&self, to: usize) -> &str {
+        &self.targets[to].prefix
+    }
+
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn report(&self, entry: usize, started: Duration, outcome: Outcome) {
         let done = self.start.elapsed();
         let error = match outcome {
             Outcome::Ok => None,
             Outcome::Error(class, msg) => Some((class, msg)),
         };
         let _ = self.tx.send(Msg::Sample(Sample {
-            task,
+            task: entry,
             stage: self.stage_at(started),
             done_at: done,
             latency: done.saturating_sub(started),
@@ -189,26 +330,28 @@ fn think(t: ThinkTime, iteration_started: Instant, rng: &mut ChaCha8Rng) -> Dura
 }
 
 async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>) {
-    let to = id as usize % sh.targets.len();
+    let Some(class) = sh.placement.class_of(id) else {
+        return;
+    };
+    let to = sh.destination(class, id as usize);
+    let think_time = sh.scenario.classes[class].think_time;
     let mut connection = Connection::new(Arc::clone(&sh.targets[to].endpoint));
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream(u64::from(id) + 1);
-    let mut path = String::with_capacity(128);
+    let mut vars = Vec::new();
     sh.active.fetch_add(1, Ordering::Relaxed);
     loop {
         if *users.borrow() <= id {
             break;
         }
         let iteration = Instant::now();
-        let task = sh.pick(&mut rng);
-        let body = sh.render(task, to, &mut rng, &mut path);
-        let t = &sh.scenario.tasks[task];
-        let started = sh.start.elapsed();
+        let (at, task) = sh.pick(class, to, &mut rng);
+        let task = &sh.scenario.classes[class].tasks[task];
         // Boxed, so that a thinking user's task does not keep room for a
         // request's state (memory per idle user).
-        let outcome = Box::pin(connection.execute(&t.method, &path, body, t.expect)).await;
-        sh.report(task, started, outcome);
-        let wait = think(sh.scenario.think_time, iteration, &mut rng);
+        let iterating = flow::iterate(&*sh, at, task, &mut connection, &mut rng, &mut vars, None);
+        Box::pin(iterating).await;
+        let wait = think(think_time, iteration, &mut rng);
         if !wait.is_zero() {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
@@ -273,19 +416,22 @@ async fn open_stage(sh: Arc<Shared>, stage: usize) {
             let _ = sh.tx.send(Msg::Dropped { stage });
             continue;
         };
-        let task = sh.pick(&mut rng);
-        let to = sent % sh.targets.len();
+        let class = pick_task(&sh.class_weights, &mut rng);
+        let to = sh.destination(class, sent);
         sent += 1;
-        let mut path = String::with_capacity(128);
-        let body = sh.render(task, to, &mut rng, &mut path);
+        let (at, task) = sh.pick(class, to, &mut rng);
+        // The arrival's own stream, so that its flow's draws do not depend
+        // on when other arrivals finish.
+        let mut own = ChaCha8Rng::seed_from_u64(rng.random());
         let (sh2, pool) = (Arc::clone(&sh), Arc::clone(&sh.targets[to].pool));
         sh.in_flight.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
-            let t = &sh2.scenario.tasks[task];
+            let task = &sh2.scenario.classes[class].tasks[task];
             let mut connection = pool.take();
-            let outcome = connection.execute(&t.method, &path, body, t.expect).await;
+            let mut vars = Vec::new();
+            let intended = Some(intended);
+            flow::iterate(&*sh2, at, task, &mut connection, &mut own, &mut vars, intended).await;
             pool.give_back(connection);
-            sh2.report(task, intended, outcome);
             sh2.in_flight.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
@@ -485,7 +631,8 @@ fn collect(
     live: Arc<Mutex<Live>>,
 ) -> (mpsc::UnboundedSender<Msg>, JoinHandle<Collected>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut collector = Collector::new(scenario.stages.len(), scenario.tasks.len(), live);
+    let entries = scenario.entries().len();
+    let mut collector = Collector::new(scenario.stages.len(), entries, live);
     let collecting = tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
             collector.add(msg);

@@ -4,7 +4,8 @@
 //!
 //! - [`plan`]: stages → target users or arrival rate at time `t`.
 //! - [`engine`]: virtual users (closed model) or the arrival scheduler
-//!   (open model), think time, key choice.
+//!   (open model), user classes, think time, key choice.
+//! - [`flow`]: one iteration of a task: its steps, checks and variables.
 //! - [`endpoint`]: the target URL checked, connections to it.
 //! - [`client`]: one request on one keep-alive connection, its outcome
 //!   classified ([`client::ErrorClass`]).
@@ -14,4 +15,5 @@ pub mod client;
 pub mod collector;
 pub mod endpoint;
 pub mod engine;
+mod flow;
 pub mod plan;

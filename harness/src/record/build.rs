@@ -6,10 +6,10 @@ use crate::histogram::{merged, EncodedHistogram, Percentiles};
 use crate::load::collector::Collected;
 use crate::load::engine::RunOutput;
 use crate::record::{
-    verdict, Model, PointRecord, RunRecord, SecondRecord, SourceRecord, StageRecord, SteadyRecord,
-    TaskName, TaskRecord, TaskTemplate, Tool, Verdict, SCHEMA_VERSION,
+    verdict, ClassRecord, Model, PointRecord, RunRecord, SecondRecord, SourceRecord, StageRecord,
+    SteadyRecord, TaskName, TaskRecord, TaskTemplate, Tool, Verdict, SCHEMA_VERSION,
 };
-use crate::scenario::{Load, Scenario};
+use crate::scenario::{Load, Scenario, Share};
 use crate::server::ServerRecord;
 
 /// Who made the record and how.
@@ -69,8 +69,7 @@ impl RunRecord {
             interrupted: run.interrupted,
             verdict: Verdict::of(&slos),
             task_templates: scenario
-                .tasks
-                .iter()
+                .all_steps()
                 .map(|t| {
                     let template = TaskTemplate {
                         method: t.method.to_string(),
@@ -79,6 +78,7 @@ impl RunRecord {
                     (t.name.clone(), template)
                 })
                 .collect(),
+            classes: class_records(scenario, &tasks, &stages),
             stages,
             tasks,
             steady,
@@ -89,6 +89,65 @@ impl RunRecord {
             server,
             capacity: None,
         }
+    }
+}
+
+/// Each declared class's share, rows and steady window (none for a
+/// scenario without classes).
+fn class_records(
+    scenario: &Scenario,
+    rows: &[TaskRecord],
+    stages: &[StageRecord],
+) -> Vec<ClassRecord> {
+    let mut classes: Vec<ClassRecord> = scenario
+        .classes
+        .iter()
+        .filter(|c| c.declared)
+        .map(|c| {
+            let (weight, count) = match c.share {
+                Share::Weight(w) => (Some(w), None),
+                Share::Count(n) => (None, Some(n)),
+            };
+            ClassRecord {
+                name: c.name.clone(),
+                weight,
+                count,
+                target: c.target.clone(),
+                tasks: c.tasks.iter().flat_map(|t| &t.steps).map(|s| s.name.clone()).collect(),
+                steady: SteadyRecord::of(Vec::new(), 0, 0, 0.0, None),
+            }
+        })
+        .collect();
+    restate_classes(&mut classes, rows, stages);
+    classes
+}
+
+/// Each class's steady window from the rows (a fresh record's, or rows
+/// merged or joined from several).
+pub(crate) fn restate_classes(
+    classes: &mut [ClassRecord],
+    rows: &[TaskRecord],
+    stages: &[StageRecord],
+) {
+    let steady: Vec<&StageRecord> = stages.iter().filter(|s| s.steady).collect();
+    let seconds: f64 = steady.iter().map(|s| s.duration_s).sum();
+    for c in classes {
+        let mine: Vec<&TaskRecord> = rows
+            .iter()
+            .filter(|r| r.class.as_deref() == Some(c.name.as_str()))
+            .filter(|r| steady.iter().any(|s| s.name == r.stage))
+            .collect();
+        let histogram = mine
+            .iter()
+            .all(|r| r.histogram.is_some())
+            .then(|| merged(mine.iter().filter_map(|r| r.histogram.as_ref().map(|h| &h.0))));
+        c.steady = SteadyRecord::of(
+            steady.iter().map(|s| s.name.clone()).collect(),
+            mine.iter().map(|r| r.requests).sum(),
+            mine.iter().map(|r| r.errors).sum(),
+            seconds,
+            histogram,
+        );
     }
 }
 
@@ -126,8 +185,9 @@ fn stage_records(scenario: &Scenario, run: &RunOutput) -> Vec<StageRecord> {
 fn task_records(scenario: &Scenario, c: &Collected, stages: &[StageRecord]) -> Vec<TaskRecord> {
     let mut rows = Vec::new();
     for (i, stage) in stages.iter().enumerate() {
-        let row = |name: TaskName, requests: u64, errors: u64, histogram| TaskRecord {
+        let row = |name: TaskName, class: Option<&str>, requests: u64, errors: u64, histogram| TaskRecord {
             name,
+            class: class.map(str::to_owned),
             stage: stage.name.clone(),
             requests,
             errors,
@@ -136,10 +196,12 @@ fn task_records(scenario: &Scenario, c: &Collected, stages: &[StageRecord]) -> V
             histogram: Some(EncodedHistogram(histogram)),
         };
         let cells = &c.cells[i];
-        for (task, cell) in scenario.tasks.iter().zip(cells) {
-            let name = TaskName::Task(task.name.clone());
+        for (entry, cell) in scenario.entries().into_iter().zip(cells) {
+            let name = TaskName::Task(entry.name.to_owned());
+            let class = &scenario.classes[entry.class];
             rows.push(row(
                 name,
+                class.declared.then_some(class.name.as_str()),
                 cell.requests,
                 cell.errors,
                 cell.histogram.clone(),
@@ -148,7 +210,7 @@ fn task_records(scenario: &Scenario, c: &Collected, stages: &[StageRecord]) -> V
         let requests = cells.iter().map(|t| t.requests).sum();
         let errors = cells.iter().map(|t| t.errors).sum();
         let all = merged(cells.iter().map(|t| &t.histogram));
-        rows.push(row(TaskName::All, requests, errors, all));
+        rows.push(row(TaskName::All, None, requests, errors, all));
     }
     rows
 }
@@ -208,10 +270,10 @@ fn timeseries(scenario: &Scenario, c: &Collected) -> Vec<SecondRecord> {
             users: p.users,
             all: point(&p.all),
             tasks: scenario
-                .tasks
+                .entries()
                 .iter()
                 .zip(&p.tasks)
-                .map(|(t, s)| (t.name.clone(), point(s)))
+                .map(|(e, s)| (e.name.to_owned(), point(s)))
                 .collect(),
         })
         .collect()

@@ -296,6 +296,7 @@ mod tests {
                 bound: 100.0,
                 stages: vec![stage.into()],
                 task: None,
+                class: None,
             },
             observed: Some(1.0),
             passed,

@@ -153,6 +153,7 @@ pub fn merge(records: &[(PathBuf, RunRecord)]) -> Result<RunRecord, Error> {
         .unwrap_or_default();
     out.interrupted = rs.iter().any(|r| r.interrupted);
     out.verdict = Verdict::of(&slos);
+    crate::record::build::restate_classes(&mut out.classes, &tasks, &stages);
     out.stages = stages;
     out.tasks = tasks;
     out.steady = steady;

@@ -1,6 +1,6 @@
 //! The run record: the one interface between running and judging. In: what
 //! a run measured ([`build`]) or a file on disk ([`RunRecord::read`]). Out:
-//! JSON with `schema_version: 3`, documented in `docs/run-record.md` and
+//! JSON with `schema_version: 4`, documented in `docs/run-record.md` and
 //! `docs/run-record.schema.json`.
 //!
 //! A record is built once, complete: the server's truth and the verdict are
@@ -33,11 +33,12 @@ use crate::server::ServerRecord;
 pub use build::RunMeta;
 pub use source::{Latency, LatencyBasis, SourceRecord};
 
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// Every version this harness reads (a v1 record is a v2 record measured
 /// by the harness itself, with every histogram and percentile present; a
-/// v2 record is a v3 record without a `capacity` section).
-pub const READABLE_VERSIONS: [u32; 3] = [1, 2, 3];
+/// v2 record is a v3 record without a `capacity` section; a v3 record is a
+/// v4 record of a scenario without user classes).
+pub const READABLE_VERSIONS: [u32; 4] = [1, 2, 3, 4];
 
 /// Whether every SLO held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +177,10 @@ pub struct StageRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRecord {
     pub name: TaskName,
+    /// The user class whose task (or step) it is, when the scenario
+    /// declares classes (v4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
     pub stage: String,
     pub requests: u64,
     pub errors: u64,
@@ -199,6 +204,25 @@ pub struct SteadyRecord {
     pub latency: Latency,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<EncodedHistogram>,
+}
+
+/// A user class: its share, its rows, and its steady window (v4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassRecord {
+    pub name: String,
+    /// Its share of each stage's users or arrivals, by weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+    /// Its fixed number of users (closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Where its users sent requests, when not the run's target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Its rows' names (tasks and steps), in order.
+    pub tasks: Vec<String>,
+    /// Its requests over the steady stages.
+    pub steady: SteadyRecord,
 }
 
 /// An SLO as records carry it: the scenario's, with stages and task by name.
@@ -302,6 +326,9 @@ pub struct RunRecord {
     /// How `harness capacity` stepped the load and what it found (v3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<capacity::CapacityRecord>,
+    /// The scenario's user classes, when it declares them (v4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassRecord>,
 }
 
 impl RunRecord {

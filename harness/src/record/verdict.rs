@@ -60,7 +60,7 @@ pub fn evaluate(
 pub fn observe(stages: &[StageRecord], tasks: &[TaskRecord], spec: &SloSpec) -> Option<f64> {
     let rows: Vec<&TaskRecord> = tasks
         .iter()
-        .filter(|t| spec.stages.contains(&t.stage) && t.name.is(spec.task.as_deref()))
+        .filter(|t| spec.stages.contains(&t.stage) && selects(spec, t))
         .collect();
     let requests: u64 = rows.iter().map(|r| r.requests).sum();
     let errors: u64 = rows.iter().map(|r| r.errors).sum();
@@ -75,6 +75,18 @@ pub fn observe(stages: &[StageRecord], tasks: &[TaskRecord], spec: &SloSpec) -> 
         Metric::ErrorRate => Some(ratio(errors as f64, requests as f64)),
         Metric::Rps if seconds > 0.0 || requests == 0 => Some(ratio(requests as f64, seconds)),
         Metric::Rps => None,
+    }
+}
+
+/// Whether `row` is one an SLO reads: its task's (or the aggregate's),
+/// or, for an SLO naming a class, that class's task, or all its rows.
+fn selects(spec: &SloSpec, row: &TaskRecord) -> bool {
+    match &spec.class {
+        None => row.name.is(spec.task.as_deref()),
+        Some(class) => {
+            row.class.as_ref() == Some(class)
+                && spec.task.as_ref().is_none_or(|t| row.name.is(Some(t)))
+        }
     }
 }
 

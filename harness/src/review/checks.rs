@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::target::Facts;
 use super::{Finding, Status};
 use crate::scenario::template::KeyDistribution;
-use crate::scenario::{Load, Metric, Scenario, ThinkTime, UNTRACED};
+use crate::scenario::{Load, Metric, Scenario, Share, ThinkTime, UNTRACED};
 
 use Status::{Fail, Pass, Warn};
 
@@ -59,6 +59,35 @@ fn max_users(s: &Scenario) -> Option<u32> {
         .max()
 }
 
+/// Every key the classes draw, each (name, spec) once.
+fn all_keys(s: &Scenario) -> Vec<(&String, &crate::scenario::template::KeySpec)> {
+    let mut out: Vec<(&String, &crate::scenario::template::KeySpec)> = Vec::new();
+    for (name, k) in s.classes.iter().flat_map(|c| &c.keys) {
+        if !out.iter().any(|(n, x)| *n == name && *x == k) {
+            out.push((name, k));
+        }
+    }
+    out
+}
+
+/// Mean think time over the classes, weighted by their shares (counts as
+/// weights of their number of users), in seconds.
+fn mean_think(s: &Scenario) -> f64 {
+    let share = |c: &crate::scenario::UserClass| match c.share {
+        Share::Weight(w) => f64::from(w),
+        Share::Count(n) => f64::from(n),
+    };
+    let total: f64 = s.classes.iter().map(share).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    s.classes
+        .iter()
+        .map(|c| share(c) * think_mean(c.think_time))
+        .sum::<f64>()
+        / total
+}
+
 /// Mean think time between iterations, in seconds.
 fn think_mean(t: ThinkTime) -> f64 {
     match t {
@@ -107,47 +136,101 @@ pub fn checklist(s: &Scenario, facts: Option<&Facts>) -> Vec<Finding> {
 /// Think time, kinds of users, the task mix, flows.
 fn operational(s: &Scenario, facts: Option<&Facts>) -> Vec<Part> {
     let mut parts = Vec::new();
-    match (max_users(s), s.think_time) {
-        (None, _) => parts.push((Pass, "open model: arrivals at a rate, think time does not apply".into())),
-        (Some(u), ThinkTime::None) if u >= STRESS_USERS => parts.push((Fail, format!(
-            "no think time with {u} users: each sends its next request the moment the last returns, a stress test rather than a model of people (add [think_time], e.g. between 1s and 3s)"
-        ))),
-        (Some(u), ThinkTime::None) => parts.push((Warn, format!(
-            "no think time ({u} users): users who never pause are machines, not operators"
-        ))),
-        (Some(_), t) => parts.push((Pass, format!(
-            "think time {:.1} s on average between iterations",
-            think_mean(t)
-        ))),
+    for c in &s.classes {
+        let who = match c.declared {
+            true => format!("class {}: ", c.name),
+            false => String::new(),
+        };
+        parts.push(match (max_users(s), c.think_time) {
+            (None, _) => (Pass, format!("{who}open model: arrivals at a rate, think time does not apply")),
+            (Some(u), ThinkTime::None) if u >= STRESS_USERS => (Fail, format!(
+                "{who}no think time with {u} users: each sends its next request the moment the last returns, a stress test rather than a model of people (add [think_time], e.g. between 1s and 3s)"
+            )),
+            (Some(u), ThinkTime::None) => (Warn, format!(
+                "{who}no think time ({u} users): users who never pause are machines, not operators"
+            )),
+            (Some(_), t) => (Pass, format!(
+                "{who}think time {:.1} s on average between iterations",
+                think_mean(t)
+            )),
+        });
     }
-    parts.push((
-        Warn,
-        "one kind of user: every user draws from the same task mix, where operations mix kinds (watch officers reading, planners editing, analysts searching); say why one kind is enough".into(),
-    ));
-    let total: u32 = s.tasks.iter().map(|t| t.weight).sum();
-    let mix: Vec<String> = s
-        .tasks
-        .iter()
+    parts.push(kinds_of_users(s));
+    for c in &s.classes {
+        let total: u32 = c.tasks.iter().map(|t| t.weight).sum();
+        let mix: Vec<String> = c
+            .tasks
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {:.0}%",
+                    t.name,
+                    f64::from(t.weight) * 100.0 / f64::from(total.max(1))
+                )
+            })
+            .collect();
+        let who = match c.declared {
+            true => format!("class {} ", c.name),
+            false => String::new(),
+        };
+        parts.push((Pass, format!("{who}task mix: {}", mix.join(", "))));
+    }
+    let flows: Vec<String> = s
+        .all_tasks()
+        .filter(|t| t.is_flow())
         .map(|t| {
-            format!(
-                "{} {:.0}%",
-                t.name,
-                f64::from(t.weight) * 100.0 / f64::from(total.max(1))
-            )
+            let steps: Vec<&str> = t.steps.iter().map(|s| s.name.as_str()).collect();
+            let carried = match t.vars.len() {
+                0 => String::new(),
+                _ => format!(", carrying {}", t.vars.join(", ")),
+            };
+            format!("{} ({}{carried})", t.name, steps.join(" → "))
         })
         .collect();
-    parts.push((Pass, format!("task mix: {}", mix.join(", "))));
-    let ids = facts.map_or(0, |f| f.id_operations.len());
-    if s.tasks.len() > 1 {
-        let api = match ids {
+    let requests = s.all_tasks().count();
+    if !flows.is_empty() {
+        parts.push((Pass, format!("flows that follow what a response said: {}", flows.join("; "))));
+    } else if requests > 1 {
+        let api = match facts.map_or(0, |f| f.id_operations.len()) {
             0 => String::new(),
             n => format!(" (the API has {n} operations on ids to follow)"),
         };
         parts.push((Warn, format!(
-            "every task is an independent request{api}: none opens what a search found or edits with the version it read"
+            "every task is an independent request{api}: none opens what a search found or edits with the version it read (a task with [[tasks.steps]] can)"
         )));
     }
     parts
+}
+
+/// One kind of user, or several classes and their shares.
+fn kinds_of_users(s: &Scenario) -> Part {
+    if !s.has_classes() {
+        return (Warn, "one kind of user: every user draws from the same task mix, where operations mix kinds (watch officers reading, planners editing, analysts searching); declare [[users]] classes, or say why one kind is enough".into());
+    }
+    let weights: u32 = s
+        .classes
+        .iter()
+        .map(|c| match c.share {
+            Share::Weight(w) => w,
+            Share::Count(_) => 0,
+        })
+        .sum();
+    let shares: Vec<String> = s
+        .classes
+        .iter()
+        .map(|c| match c.share {
+            Share::Weight(w) => format!(
+                "{} {:.0}%",
+                c.name,
+                f64::from(w) * 100.0 / f64::from(weights.max(1))
+            ),
+            Share::Count(n) => format!("{} {n} users", c.name),
+        })
+        .collect();
+    match s.classes.len() {
+        1 => (Warn, format!("one class of user ({}): operations mix kinds; say why one is enough", shares.join(", "))),
+        n => (Pass, format!("{n} kinds of user: {}", shares.join(", "))),
+    }
 }
 
 /// Reachable, data volume stated, no emulated behaviour left on.
@@ -246,13 +329,14 @@ fn traceable(s: &Scenario) -> Vec<Part> {
 /// Key distributions and key ranges against the target's data.
 fn data(s: &Scenario, facts: Option<&Facts>) -> Vec<Part> {
     let mut parts = Vec::new();
-    if s.keys.is_empty() {
+    let keys = all_keys(s);
+    if keys.is_empty() {
         parts.push((
             Warn,
             "no keys: every request reads the same paths (a cache sees one hot item)".into(),
         ));
     }
-    for (name, k) in &s.keys {
+    for (name, k) in keys {
         match k.distribution {
             KeyDistribution::Uniform => parts.push((Warn, format!(
                 "key {name} is uniform over {} ids: production traffic has hot spots (distribution = \"zipf\")",
@@ -356,7 +440,7 @@ fn expected_samples(s: &Scenario, steady: &[usize], bound_ms: f64) -> u64 {
                 Load::Rate { from, to } => (from + to) / 2.0,
                 Load::Users { from, to } => {
                     let users = (f64::from(from) + f64::from(to)) / 2.0;
-                    users / (think_mean(s.think_time) + response)
+                    users / (mean_think(s) + response)
                 }
             };
             (rate * secs) as u64
@@ -410,10 +494,9 @@ pub fn often_missed(s: &Scenario, facts: Option<&Facts>) -> Vec<Finding> {
     } else {
         (Warn, "no limits are named: bandwidth, connection pools and memory are the production target's (mock-api emulates them: --concurrency, --link, --dependency-concurrency)".to_owned())
     };
-    let skew = if s
-        .keys
-        .values()
-        .any(|k| matches!(k.distribution, KeyDistribution::Zipf { .. }))
+    let skew = if all_keys(s)
+        .iter()
+        .any(|(_, k)| matches!(k.distribution, KeyDistribution::Zipf { .. }))
     {
         (Pass, "keys drawn with hot spots (zipf)".to_owned())
     } else {
@@ -422,10 +505,18 @@ pub fn often_missed(s: &Scenario, facts: Option<&Facts>) -> Vec<Finding> {
             "no skewed keys: every id as likely as any other".to_owned(),
         )
     };
-    let place = (
-        Warn,
-        "every user loads one address: one location (mock-api --link emulates far ones)".to_owned(),
-    );
+    let own: Vec<String> = s
+        .classes
+        .iter()
+        .filter_map(|c| c.target.as_ref().map(|t| format!("{} from {t}", c.name)))
+        .collect();
+    let place = match own.is_empty() {
+        true => (
+            Warn,
+            "every user loads one address: one location (mock-api --link emulates far ones; a class's target = the link's address puts its users there)".to_owned(),
+        ),
+        false => (Pass, format!("classes load from their own addresses: {}", own.join(", "))),
+    };
     let compound = (Warn, "only the API is loaded, not the systems behind it at the same time (mock-api's upstream can be loaded directly)".to_owned());
     vec![
         Finding::of(

@@ -157,7 +157,9 @@ pub struct Outcome {
 pub fn scenario(cause: Injected, duration_scale: f64) -> Scenario {
     let mut s = Scenario::builtin();
     s.name = format!("regression-{}", cause.name());
-    s.think_time = ThinkTime::ConstantPacing(PACING);
+    for c in &mut s.classes {
+        c.think_time = ThinkTime::ConstantPacing(PACING);
+    }
     s.stages = vec![Stage {
         name: "steady".into(),
         load: Load::Users {

@@ -91,6 +91,11 @@ impl Shard {
                 },
             };
         }
+        for c in &mut s.classes {
+            if let crate::scenario::Share::Count(n) = c.share {
+                c.share = crate::scenario::Share::Count(users(n));
+            }
+        }
         s.max_in_flight = (share(whole.max_in_flight as u64, self) as usize).max(1);
         s
     }

@@ -5,8 +5,12 @@
 //! - [`source`]: byte spans to file, line, column and dotted field.
 //! - [`raw`]: the TOML shapes as written.
 //! - [`validate`]: raw shapes to a [`Scenario`], one function per section.
-//! - [`template`]: keys (uniform, zipf), path and body templates.
+//! - [`template`]: keys (uniform, zipf), path, header and body templates.
+//! - [`flow`]: steps, what they extract into variables and what they check.
+//! - [`classes`]: user classes, their tasks and flows validated.
 
+mod classes;
+pub mod flow;
 mod raw;
 mod source;
 pub mod template;
@@ -83,15 +87,91 @@ pub struct Stage {
     pub steady: bool,
 }
 
+/// One request of a task: a task without `steps` is one step of the
+/// task's own name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The name its stats are reported under (unique in the scenario).
+    pub name: String,
+    pub method: hyper::Method,
+    pub path: PathTemplate,
+    pub headers: Vec<(hyper::header::HeaderName, PathTemplate)>,
+    pub body: Option<BodyTemplate>,
+    /// The statuses a success has.
+    pub expect: Vec<u16>,
+    pub extract: Vec<flow::Extract>,
+    pub checks: Vec<flow::Check>,
+}
+
+impl Step {
+    /// Whether the response must be kept to extract from or check.
+    pub fn reads_response(&self) -> bool {
+        !self.extract.is_empty() || self.checks.iter().any(flow::Check::reads_body)
+    }
+}
+
+/// What a flow does after a step fails (a check, an extraction, an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// End this iteration of the flow.
+    Stop,
+    /// Go on with the next step whose variables are all set.
+    Continue,
+}
+
+/// What a user does in one iteration: one request, or a flow of steps
+/// that carry values from one to the next in the user's variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     pub name: String,
     pub weight: u32,
-    pub method: hyper::Method,
-    pub path: PathTemplate,
-    pub body: Option<BodyTemplate>,
-    /// The status a success has.
-    pub expect: u16,
+    pub steps: Vec<Step>,
+    pub on_error: OnError,
+    /// The variables its steps extract, by slot.
+    pub vars: Vec<String>,
+}
+
+impl Task {
+    /// Whether it is a flow (declared with `steps`), not one request.
+    pub fn is_flow(&self) -> bool {
+        !self.vars.is_empty() || self.steps.len() > 1 || self.steps[0].name != self.name
+    }
+}
+
+/// How a class's users are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// A share of each stage's users (or arrivals) by weight.
+    Weight(u32),
+    /// This many users whatever the stage asks (closed model), placed first.
+    Count(u32),
+}
+
+/// A kind of user: its share of the load, its tasks, think time and keys,
+/// and optionally its own target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserClass {
+    pub name: String,
+    pub share: Share,
+    pub think_time: ThinkTime,
+    /// The scenario's keys and the class's own (which win).
+    pub keys: BTreeMap<String, KeySpec>,
+    pub tasks: Vec<Task>,
+    /// Where its users send requests: a URL (a `[targets.NAME]` resolved);
+    /// `None`: the run's `--target`.
+    pub target: Option<String>,
+    /// Declared with `[[users]]`; `false` for the one implicit class of a
+    /// scenario with top-level `tasks`.
+    pub declared: bool,
+}
+
+/// One stats row's place: class, task and step indexes, and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    pub class: usize,
+    pub task: usize,
+    pub step: usize,
+    pub name: &'a str,
 }
 
 /// What an SLO measures.
@@ -270,16 +350,22 @@ pub struct Slo {
     pub bound: f64,
     /// The stages it applies to (the steady ones unless named).
     pub stages: Vec<String>,
-    /// The task it is limited to, if any.
+    /// The task (or step) it is limited to, if any.
     pub task: Option<String>,
+    /// The user class it is limited to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
 }
 
 impl Slo {
-    /// `p95 < 2000`, with ` (task)` when limited to one task.
+    /// `p95 < 2000`, with ` (task)` or ` (class/task)` when limited.
     pub fn describe(&self) -> String {
         let mut s = format!("{} {} {}", self.metric, self.op, self.bound);
-        if let Some(t) = &self.task {
-            s.push_str(&format!(" ({t})"));
+        match (&self.class, &self.task) {
+            (Some(c), Some(t)) => s.push_str(&format!(" ({c}/{t})")),
+            (Some(c), None) => s.push_str(&format!(" ({c})")),
+            (None, Some(t)) => s.push_str(&format!(" ({t})")),
+            (None, None) => {}
         }
         s
     }
@@ -291,9 +377,11 @@ pub struct Scenario {
     pub name: String,
     pub description: Option<String>,
     pub requirement: Requirement,
-    pub keys: BTreeMap<String, KeySpec>,
-    pub think_time: ThinkTime,
-    pub tasks: Vec<Task>,
+    /// At least one; one undeclared class when the file has top-level
+    /// `tasks` and no `[[users]]`.
+    pub classes: Vec<UserClass>,
+    /// Named targets (`[targets.NAME] url = ...`).
+    pub targets: BTreeMap<String, String>,
     pub stages: Vec<Stage>,
     pub slos: Vec<Slo>,
     /// Per-request timeout.
@@ -362,6 +450,40 @@ impl Scenario {
 
     pub fn total_duration(&self) -> Duration {
         self.stages.iter().map(|s| s.duration).sum()
+    }
+
+    /// Whether the file declares user classes (`[[users]]`).
+    pub fn has_classes(&self) -> bool {
+        self.classes.iter().any(|c| c.declared)
+    }
+
+    /// Every stats row's place, class by class, task by task, step by step
+    /// (the collector's and the record's order).
+    pub fn entries(&self) -> Vec<Entry<'_>> {
+        let mut out = Vec::new();
+        for (ci, c) in self.classes.iter().enumerate() {
+            for (ti, t) in c.tasks.iter().enumerate() {
+                for (si, s) in t.steps.iter().enumerate() {
+                    out.push(Entry {
+                        class: ci,
+                        task: ti,
+                        step: si,
+                        name: &s.name,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Every task of every class.
+    pub fn all_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.classes.iter().flat_map(|c| &c.tasks)
+    }
+
+    /// Every step of every class.
+    pub fn all_steps(&self) -> impl Iterator<Item = &Step> {
+        self.all_tasks().flat_map(|t| &t.steps)
     }
 }
 

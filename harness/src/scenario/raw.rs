@@ -8,7 +8,7 @@ use toml::Spanned;
 
 /// The keys of the file's top level. Written after a table header (a
 /// classic slip), TOML puts one in that table, where it is unknown.
-pub(super) const TOP_LEVEL_KEYS: [&str; 10] = [
+pub(super) const TOP_LEVEL_KEYS: [&str; 12] = [
     "name",
     "description",
     "requirement",
@@ -19,6 +19,8 @@ pub(super) const TOP_LEVEL_KEYS: [&str; 10] = [
     "slos",
     "timeout",
     "max_in_flight",
+    "users",
+    "targets",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -33,7 +35,12 @@ pub(super) struct RawScenario {
     pub(super) keys: BTreeMap<String, Spanned<RawKey>>,
     #[serde(default)]
     pub(super) think_time: Option<Spanned<RawThink>>,
-    pub(super) tasks: Spanned<Vec<Spanned<RawTask>>>,
+    #[serde(default)]
+    pub(super) tasks: Option<Spanned<Vec<Spanned<RawTask>>>>,
+    #[serde(default)]
+    pub(super) users: Option<Spanned<Vec<Spanned<RawClass>>>>,
+    #[serde(default)]
+    pub(super) targets: BTreeMap<String, Spanned<RawTarget>>,
     pub(super) stages: Spanned<Vec<Spanned<RawStage>>>,
     #[serde(default)]
     pub(super) slos: Vec<Spanned<RawSlo>>,
@@ -75,29 +82,121 @@ pub(super) struct RawThink {
     pub(super) value: Option<Spanned<String>>,
 }
 
+/// A user class (`[[users]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawClass {
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) weight: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) count: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) think_time: Option<Spanned<RawThink>>,
+    #[serde(default)]
+    pub(super) keys: BTreeMap<String, Spanned<RawKey>>,
+    pub(super) tasks: Spanned<Vec<Spanned<RawTask>>>,
+    #[serde(default)]
+    pub(super) target: Option<Spanned<String>>,
+}
+
+/// A named target (`[targets.NAME]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTarget {
+    pub(super) url: Spanned<String>,
+}
+
+/// A task: one request (its fields here), or a flow of `steps`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTask {
     pub(super) name: Spanned<String>,
     #[serde(default = "one")]
     pub(super) weight: Spanned<u32>,
-    #[serde(default = "get")]
-    pub(super) method: Spanned<String>,
+    #[serde(default)]
+    pub(super) method: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) body: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) expect: Option<Spanned<RawStatuses>>,
+    #[serde(default)]
+    pub(super) headers: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub(super) extract: Vec<Spanned<RawExtract>>,
+    #[serde(default)]
+    pub(super) check: Vec<Spanned<RawCheck>>,
+    #[serde(default)]
+    pub(super) steps: Option<Spanned<Vec<Spanned<RawStep>>>>,
+    #[serde(default)]
+    pub(super) on_error: Option<Spanned<String>>,
+}
+
+/// One request of a flow (`[[tasks.steps]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStep {
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) method: Option<Spanned<String>>,
     pub(super) path: Spanned<String>,
     #[serde(default)]
     pub(super) body: Option<Spanned<toml::Value>>,
-    #[serde(default = "ok")]
-    pub(super) expect: Spanned<u16>,
+    #[serde(default)]
+    pub(super) expect: Option<Spanned<RawStatuses>>,
+    #[serde(default)]
+    pub(super) headers: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub(super) extract: Vec<Spanned<RawExtract>>,
+    #[serde(default)]
+    pub(super) check: Vec<Spanned<RawCheck>>,
+}
+
+/// One status or several (`expect = 200`, `expect = [200, 412]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawStatuses {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+/// A value taken from a response into a variable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExtract {
+    pub(super) var: Spanned<String>,
+    #[serde(default)]
+    pub(super) json: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) header: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) regex: Option<Spanned<String>>,
+}
+
+/// A test of a response.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCheck {
+    #[serde(default)]
+    pub(super) status: Option<Spanned<RawStatuses>>,
+    #[serde(default)]
+    pub(super) json: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) exists: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub(super) equals: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) matches: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) body_contains: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) latency_under: Option<Spanned<String>>,
 }
 
 fn one() -> Spanned<u32> {
     Spanned::new(0..0, 1)
-}
-fn get() -> Spanned<String> {
-    Spanned::new(0..0, "GET".to_owned())
-}
-fn ok() -> Spanned<u16> {
-    Spanned::new(0..0, 200)
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,4 +229,6 @@ pub(super) struct RawSlo {
     pub(super) stages: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub(super) task: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) class: Option<Spanned<String>>,
 }

@@ -1,6 +1,7 @@
 //! Request templates: keys chosen per request (`uniform` or `zipf` over N
-//! ids), path templates (`/api/missions/{mission_id}`), and JSON body
-//! templates with random values (`lat = "38.8977 ± 0.1"`).
+//! ids), path and header templates (`/api/missions/{mission_id}`, a flow's
+//! `{vars.etag}`), and JSON body templates with random values
+//! (`lat = "38.8977 ± 0.1"`).
 //!
 //! Templates are parsed once; rendering writes into reusable buffers.
 
@@ -117,7 +118,17 @@ impl KeySampler {
 enum Part {
     Text(String),
     Key(String),
+    /// A flow variable, by its slot in the task.
+    Var(usize),
 }
+
+/// A user's flow variables by slot (`None`: not extracted in this
+/// iteration).
+pub type Vars = [Option<String>];
+
+/// A variable a template uses that is not set: its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unresolved(pub usize);
 
 /// A string with `{key}` placeholders.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +140,16 @@ pub struct PathTemplate {
 impl PathTemplate {
     /// Parses a template; every `{name}` must be a declared key.
     pub fn parse(s: &str, keys: &BTreeMap<String, KeySpec>) -> Result<Self, String> {
+        Self::parse_with_vars(s, keys, &[])
+    }
+
+    /// Parses a template in which `{vars.NAME}` may name one of `vars`
+    /// (the variables earlier steps extract; the slot is its index).
+    pub fn parse_with_vars(
+        s: &str,
+        keys: &BTreeMap<String, KeySpec>,
+        vars: &[String],
+    ) -> Result<Self, String> {
         let mut parts = Vec::new();
         let mut rest = s;
         while let Some(open) = rest.find('{') {
@@ -140,6 +161,16 @@ impl PathTemplate {
                 .map(|i| open + i)
                 .ok_or_else(|| format!("unclosed '{{' in {s:?}"))?;
             let name = &rest[open + 1..close];
+            if let Some(var) = name.strip_prefix("vars.") {
+                let Some(slot) = vars.iter().position(|v| v == var) else {
+                    return Err(format!(
+                        "uses {{vars.{var}}}, which no earlier step extracts (extracted before it: {vars:?})"
+                    ));
+                };
+                parts.push(Part::Var(slot));
+                rest = &rest[close + 1..];
+                continue;
+            }
             if !keys.contains_key(name) {
                 let declared: Vec<&str> = keys.keys().map(String::as_str).collect();
                 return Err(format!(
@@ -163,12 +194,37 @@ impl PathTemplate {
     }
 
     pub fn render<R: Rng + ?Sized>(&self, out: &mut String, keys: &Keys, rng: &mut R) {
+        let _ = self.render_with(out, keys, &[], rng);
+    }
+
+    /// Renders with a flow's variables; a variable not set is an error
+    /// (and what was written so far is not to be sent).
+    pub fn render_with<R: Rng + ?Sized>(
+        &self,
+        out: &mut String,
+        keys: &Keys,
+        vars: &Vars,
+        rng: &mut R,
+    ) -> Result<(), Unresolved> {
         for p in &self.parts {
             match p {
                 Part::Text(t) => out.push_str(t),
                 Part::Key(k) => keys.write(k, out, rng),
+                Part::Var(slot) => match vars.get(*slot) {
+                    Some(Some(v)) => out.push_str(v),
+                    _ => return Err(Unresolved(*slot)),
+                },
             }
         }
+        Ok(())
+    }
+
+    /// The variable slots it uses.
+    pub fn vars(&self) -> impl Iterator<Item = usize> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var(slot) => Some(*slot),
+            _ => None,
+        })
     }
 }
 
@@ -217,32 +273,52 @@ pub enum BodyTemplate {
 
 impl BodyTemplate {
     pub fn parse(v: &toml::Value, keys: &BTreeMap<String, KeySpec>) -> Result<Self, String> {
+        Self::parse_with_vars(v, keys, &[])
+    }
+
+    /// Parses a body in whose strings `{vars.NAME}` may name one of `vars`.
+    pub fn parse_with_vars(
+        v: &toml::Value,
+        keys: &BTreeMap<String, KeySpec>,
+        vars: &[String],
+    ) -> Result<Self, String> {
         Ok(match v {
             toml::Value::String(s) => match parse_around(s) {
                 Some((center, spread)) => BodyTemplate::Around { center, spread },
-                None => BodyTemplate::Text(PathTemplate::parse(s, keys)?),
+                None => BodyTemplate::Text(PathTemplate::parse_with_vars(s, keys, vars)?),
             },
             toml::Value::Integer(i) => BodyTemplate::Integer(*i),
             toml::Value::Float(f) => BodyTemplate::Float(*f),
             toml::Value::Boolean(b) => BodyTemplate::Bool(*b),
             toml::Value::Array(a) => BodyTemplate::Array(
                 a.iter()
-                    .map(|x| Self::parse(x, keys))
+                    .map(|x| Self::parse_with_vars(x, keys, vars))
                     .collect::<Result<_, _>>()?,
             ),
             toml::Value::Table(t) => BodyTemplate::Object(
                 t.iter()
-                    .map(|(k, x)| Ok((k.clone(), Self::parse(x, keys)?)))
+                    .map(|(k, x)| Ok((k.clone(), Self::parse_with_vars(x, keys, vars)?)))
                     .collect::<Result<_, String>>()?,
             ),
             toml::Value::Datetime(d) => {
-                BodyTemplate::Text(PathTemplate::parse(&d.to_string(), keys)?)
+                BodyTemplate::Text(PathTemplate::parse_with_vars(&d.to_string(), keys, vars)?)
             }
         })
     }
 
     /// Writes the JSON text of one random instance.
     pub fn render<R: Rng + ?Sized>(&self, out: &mut String, keys: &Keys, rng: &mut R) {
+        let _ = self.render_with(out, keys, &[], rng);
+    }
+
+    /// As [`BodyTemplate::render`], with a flow's variables.
+    pub fn render_with<R: Rng + ?Sized>(
+        &self,
+        out: &mut String,
+        keys: &Keys,
+        vars: &Vars,
+        rng: &mut R,
+    ) -> Result<(), Unresolved> {
         match self {
             BodyTemplate::Object(fields) => {
                 out.push('{');
@@ -252,7 +328,7 @@ impl BodyTemplate {
                     }
                     push_json_string(out, k);
                     out.push(':');
-                    v.render(out, keys, rng);
+                    v.render_with(out, keys, vars, rng)?;
                 }
                 out.push('}');
             }
@@ -262,13 +338,13 @@ impl BodyTemplate {
                     if i > 0 {
                         out.push(',');
                     }
-                    v.render(out, keys, rng);
+                    v.render_with(out, keys, vars, rng)?;
                 }
                 out.push(']');
             }
             BodyTemplate::Text(t) => {
                 let mut s = String::new();
-                t.render(&mut s, keys, rng);
+                t.render_with(&mut s, keys, vars, rng)?;
                 push_json_string(out, &s);
             }
             BodyTemplate::Integer(i) => {
@@ -284,6 +360,17 @@ impl BodyTemplate {
                 };
                 push_f64(out, x);
             }
+        }
+        Ok(())
+    }
+
+    /// The variable slots it uses.
+    pub fn vars(&self) -> Vec<usize> {
+        match self {
+            BodyTemplate::Object(fields) => fields.iter().flat_map(|(_, v)| v.vars()).collect(),
+            BodyTemplate::Array(items) => items.iter().flat_map(BodyTemplate::vars).collect(),
+            BodyTemplate::Text(t) => t.vars().collect(),
+            _ => Vec::new(),
         }
     }
 }

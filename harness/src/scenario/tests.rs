@@ -23,7 +23,7 @@ fn the_builtin_scenario_is_the_seed_documents() {
             ("ramp-down", Load::Users { from: 750, to: 0 }, 120, false),
         ]
     );
-    let weights: Vec<_> = s
+    let weights: Vec<_> = s.classes[0]
         .tasks
         .iter()
         .map(|t| (t.name.as_str(), t.weight))
@@ -37,7 +37,7 @@ fn the_builtin_scenario_is_the_seed_documents() {
         ]
     );
     assert_eq!(
-        s.think_time,
+        s.classes[0].think_time,
         ThinkTime::Between(Duration::from_secs(1), Duration::from_secs(3))
     );
     assert_eq!(s.slos.len(), 2);
@@ -51,10 +51,10 @@ fn the_builtin_scenario_is_the_seed_documents() {
     );
     assert_eq!(s.slos[0].stages, ["sustained"]);
     assert!(matches!(
-        s.keys["mission_id"].distribution,
+        s.classes[0].keys["mission_id"].distribution,
         KeyDistribution::Zipf { .. }
     ));
-    assert_eq!(s.keys["mission_id"].n, 1000);
+    assert_eq!(s.classes[0].keys["mission_id"].n, 1000);
 }
 
 fn err(text: &str) -> ScenarioError {
@@ -156,7 +156,7 @@ steady = true
             to: 200.0
         }
     );
-    assert_eq!(s.think_time, ThinkTime::None);
+    assert_eq!(s.classes[0].think_time, ThinkTime::None);
     assert!(s.slos.is_empty());
 }
 
@@ -183,7 +183,7 @@ fn closed_stages_may_start_from_a_given_number_of_users() {
 fn scaling_shortens_stages_only() {
     let s = Scenario::builtin().scaled(0.02);
     assert_eq!(s.stages[1].duration, Duration::from_secs(36));
-    assert_eq!(s.think_time, Scenario::builtin().think_time);
+    assert_eq!(s.classes[0].think_time, Scenario::builtin().classes[0].think_time);
     assert_eq!(s.total_duration(), Duration::from_secs(48));
 }
 

@@ -1,16 +1,16 @@
 //! Raw TOML shapes to a validated [`Scenario`], one function per section
-//! (keys, think time, tasks, stages, SLOs, limits). Each error names the
-//! field and points at its span.
+//! (keys, think time, stages, SLOs, limits; classes and tasks in
+//! [`super::classes`]). Each error names the field and points at its span.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawKey, RawScenario, RawSlo, RawStage, RawTask, RawThink};
+use super::raw::{RawKey, RawScenario, RawSlo, RawStage, RawThink};
 use super::source::Source;
-use super::template::{BodyTemplate, IdFormat, KeyDistribution, KeySpec, PathTemplate};
-use super::{Load, Metric, Op, Scenario, Slo, Stage, Task, ThinkTime, AGGREGATE};
+use super::template::{IdFormat, KeyDistribution, KeySpec};
+use super::{Load, Metric, Op, Scenario, Slo, Stage, ThinkTime, UserClass};
 use crate::error::ScenarioError;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -27,13 +27,13 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
         return Err(src.error(0..0, "name", "must not be empty"));
     }
     let requirement =
-        match raw.requirement {
+        match raw.requirement.as_ref() {
             Some(r) if r.id.trim().is_empty() => {
                 return Err(src.error(0..0, "requirement.id", "must not be empty"))
             }
             Some(r) => super::Requirement {
-                id: r.id,
-                text: r.text,
+                id: r.id.clone(),
+                text: r.text.clone(),
             },
             None if untraced => super::Requirement {
                 id: super::UNTRACED.to_owned(),
@@ -50,13 +50,14 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
         None => ThinkTime::None,
         Some(t) => think_time(t, src)?,
     };
-    let tasks = tasks(&raw.tasks, &keys, src)?;
     let stages = stages(&raw.stages, src)?;
+    let targets = super::classes::targets(&raw, src)?;
+    let classes = super::classes::classes(&raw, &keys, think_time, &targets, &stages, src)?;
     let slos = raw
         .slos
         .iter()
         .enumerate()
-        .map(|(i, s)| slo(i, s.get_ref(), &requirement.id, &stages, &tasks, src))
+        .map(|(i, s)| slo(i, s.get_ref(), &requirement.id, &stages, &classes, src))
         .collect::<Result<Vec<_>>>()?;
     let timeout = match &raw.timeout {
         Some(t) => src.duration(t, "timeout")?,
@@ -71,11 +72,10 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
     };
     Ok(Scenario {
         name: raw.name.trim().to_owned(),
-        description: raw.description,
+        description: raw.description.clone(),
         requirement,
-        keys,
-        think_time,
-        tasks,
+        classes,
+        targets,
         stages,
         slos,
         timeout,
@@ -83,7 +83,7 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
     })
 }
 
-fn keys(
+pub(super) fn keys(
     raw: &BTreeMap<String, Spanned<RawKey>>,
     src: &Source<'_>,
 ) -> Result<BTreeMap<String, KeySpec>> {
@@ -131,7 +131,7 @@ fn key_spec(name: &str, key: &Spanned<RawKey>, src: &Source<'_>) -> Result<KeySp
     })
 }
 
-fn think_time(t: &Spanned<RawThink>, src: &Source<'_>) -> Result<ThinkTime> {
+pub(super) fn think_time(t: &Spanned<RawThink>, src: &Source<'_>) -> Result<ThinkTime> {
     let r = t.get_ref();
     let need = |v: &Option<Spanned<String>>, name: &str| -> Result<Duration> {
         let field = format!("think_time.{name}");
@@ -167,82 +167,6 @@ fn think_time(t: &Spanned<RawThink>, src: &Source<'_>) -> Result<ThinkTime> {
                 format!("unknown kind {other:?}; expected \"between\", \"constant\", \"constant_pacing\" or \"none\""),
             ))
         }
-    })
-}
-
-fn tasks(
-    raw: &Spanned<Vec<Spanned<RawTask>>>,
-    keys: &BTreeMap<String, KeySpec>,
-    src: &Source<'_>,
-) -> Result<Vec<Task>> {
-    if raw.get_ref().is_empty() {
-        return Err(src.error(raw.span(), "tasks", "at least one task is needed"));
-    }
-    let mut tasks: Vec<Task> = Vec::new();
-    for (i, t) in raw.get_ref().iter().enumerate() {
-        let name = t.get_ref().name.get_ref().trim();
-        if name != AGGREGATE && tasks.iter().any(|x| x.name == name) {
-            return Err(src.error(
-                t.get_ref().name.span(),
-                format!("tasks[{i}].name"),
-                format!("duplicate task name {name:?}"),
-            ));
-        }
-        tasks.push(task(i, t.get_ref(), keys, src)?);
-    }
-    if tasks.iter().all(|t| t.weight == 0) {
-        return Err(src.error(
-            raw.span(),
-            "tasks.weight",
-            "at least one task needs a weight above 0",
-        ));
-    }
-    Ok(tasks)
-}
-
-fn task(i: usize, t: &RawTask, keys: &BTreeMap<String, KeySpec>, src: &Source<'_>) -> Result<Task> {
-    let field = |f: &str| format!("tasks[{i}].{f}");
-    let name = t.name.get_ref().trim().to_owned();
-    if name.is_empty() || name == AGGREGATE {
-        return Err(src.error(
-            t.name.span(),
-            field("name"),
-            format!("must be non-empty and not {AGGREGATE:?}"),
-        ));
-    }
-    let method = hyper::Method::from_bytes(t.method.get_ref().to_ascii_uppercase().as_bytes())
-        .map_err(|_| {
-            src.error(
-                t.method.span(),
-                field("method"),
-                format!("{:?} is not an HTTP method", t.method.get_ref()),
-            )
-        })?;
-    let path = PathTemplate::parse(t.path.get_ref(), keys)
-        .map_err(|m| src.error(t.path.span(), field("path"), m))?;
-    let body = t
-        .body
-        .as_ref()
-        .map(|b| {
-            BodyTemplate::parse(b.get_ref(), keys)
-                .map_err(|m| src.error(b.span(), field("body"), m))
-        })
-        .transpose()?;
-    let expect = *t.expect.get_ref();
-    if !(100..=599).contains(&expect) {
-        return Err(src.error(
-            t.expect.span(),
-            field("expect"),
-            "must be an HTTP status (100-599)",
-        ));
-    }
-    Ok(Task {
-        name,
-        weight: *t.weight.get_ref(),
-        method,
-        path,
-        body,
-        expect,
     })
 }
 
@@ -362,7 +286,7 @@ fn slo(
     s: &RawSlo,
     requirement: &str,
     stages: &[Stage],
-    tasks: &[Task],
+    classes: &[UserClass],
     src: &Source<'_>,
 ) -> Result<Slo> {
     let field = |f: &str| format!("slos[{i}].{f}");
@@ -405,21 +329,45 @@ fn slo(
             })
             .collect::<Result<Vec<_>>>()?,
     };
+    let class = match &s.class {
+        Some(c) => match classes.iter().find(|x| x.declared && &x.name == c.get_ref()) {
+            Some(x) => Some(x),
+            None => {
+                let declared: Vec<&str> = classes
+                    .iter()
+                    .filter(|x| x.declared)
+                    .map(|x| x.name.as_str())
+                    .collect();
+                return Err(src.error(
+                    c.span(),
+                    field("class"),
+                    format!("no class named {:?} (declared: {declared:?})", c.get_ref()),
+                ));
+            }
+        },
+        None => None,
+    };
     let task = match &s.task {
-        Some(t) if !tasks.iter().any(|x| &x.name == t.get_ref()) => {
-            return Err(src.error(
-                t.span(),
-                field("task"),
-                format!("no task named {:?}", t.get_ref()),
-            ))
+        Some(t) => {
+            let name = t.get_ref();
+            let mut within = classes.iter().filter(|c| class.is_none_or(|x| x.name == c.name));
+            if !within.any(|c| c.tasks.iter().flat_map(|t| &t.steps).any(|s| &s.name == name)) {
+                let whose = class.map_or(String::new(), |c| format!(" in class {:?}", c.name));
+                return Err(src.error(
+                    t.span(),
+                    field("task"),
+                    format!("no task or step named {name:?}{whose}"),
+                ));
+            }
+            Some(name.clone())
         }
-        t => t.as_ref().map(|t| t.get_ref().clone()),
+        None => None,
     };
     let id = s.id.clone().unwrap_or_else(|| {
         let mut id = format!("{requirement}.{metric}");
-        if let Some(t) = &task {
+        for part in [class.map(|c| &c.name), task.as_ref()].into_iter().flatten() {
             id.push('.');
-            id.push_str(&t.replace(' ', "_"));
+            id.push_str(&part.replace(' ', "_"));
         }
         id
     });
@@ -430,5 +378,6 @@ fn slo(
         bound,
         stages: stage_names,
         task,
+        class: class.map(|c| c.name.clone()),
     })
 }

@@ -1,0 +1,149 @@
+//! One iteration of a task. In: a user's class and task, its connection,
+//! random stream and variables. Out: one [`Sample`](super::collector::Sample)
+//! per step sent, through the engine's reporter.
+//!
+//! A one-request task is one step. A flow's steps run in order: each
+//! renders its path, headers and body with the user's variables, sends,
+//! then (when it asks) checks the response and extracts values into the
+//! variables. A failed check or a missing value is an error of class
+//! `check` with a sample of what was received; the flow then stops for this
+//! iteration, or (`on_error = "continue"`) goes on with the steps whose
+//! variables are all set. A step with a variable not set is never sent.
+
+use std::time::Duration;
+
+use hyper::header::HeaderName;
+use rand_chacha::ChaCha8Rng;
+
+use crate::load::client::{Call, Connection, ErrorClass, Kept, Outcome};
+use crate::scenario::flow::{ParsedBody, Received};
+use crate::scenario::template::{Keys, Vars};
+use crate::scenario::{OnError, Step, Task};
+
+/// What a flow needs from the engine: where to send, how to report.
+pub(super) trait Runner {
+    /// The class's keys.
+    fn keys(&self, class: usize) -> &Keys;
+    /// Target `to`'s path prefix.
+    fn prefix(&self, to: usize) -> &str;
+    /// The time since the run's start.
+    fn now(&self) -> Duration;
+    /// Reports stats row `entry`'s request, started at `started`.
+    fn report(&self, entry: usize, started: Duration, outcome: Outcome);
+}
+
+/// Where one iteration runs: the user's class, target and first stats row
+/// of the task.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct At {
+    pub class: usize,
+    pub to: usize,
+    /// The stats row of the task's first step.
+    pub entry: usize,
+}
+
+/// Runs one iteration of `task`. The first step's latency counts from
+/// `intended` when given (an open-model arrival's due time).
+pub(super) async fn iterate<R: Runner>(
+    r: &R,
+    at: At,
+    task: &Task,
+    connection: &mut Connection,
+    rng: &mut ChaCha8Rng,
+    vars: &mut Vec<Option<String>>,
+    mut intended: Option<Duration>,
+) {
+    vars.clear();
+    vars.resize(task.vars.len(), None);
+    let mut path = String::with_capacity(128);
+    for (k, step) in task.steps.iter().enumerate() {
+        let Some((headers, body)) = render(r, at, step, vars, rng, &mut path) else {
+            // A variable an earlier, failed step should have set.
+            continue;
+        };
+        let started = intended.take().unwrap_or_else(|| r.now());
+        let call = Call {
+            method: &step.method,
+            path: &path,
+            headers: &headers,
+            expect: &step.expect,
+            keep: step.reads_response(),
+        };
+        let (mut outcome, kept) = connection.call(call, body).await;
+        if let (Outcome::Ok, Some(kept)) = (&outcome, &kept) {
+            let latency = r.now().saturating_sub(started);
+            if let Err(why) = read(step, kept, latency, vars, rng) {
+                let what = format!("{} {}", step.method, path);
+                outcome = Outcome::Error(ErrorClass::Check, format!("{what}: {why}"));
+            }
+        }
+        let failed = !matches!(outcome, Outcome::Ok);
+        r.report(at.entry + k, started, outcome);
+        if failed {
+            for e in &step.extract {
+                vars[e.slot] = None;
+            }
+            if task.on_error == OnError::Stop {
+                break;
+            }
+        }
+    }
+}
+
+type Rendered = (Vec<(HeaderName, String)>, Option<String>);
+
+/// The step's path (into `path`), headers and body; `None` when one uses
+/// a variable that is not set.
+fn render<R: Runner>(
+    r: &R,
+    at: At,
+    step: &Step,
+    vars: &Vars,
+    rng: &mut ChaCha8Rng,
+    path: &mut String,
+) -> Option<Rendered> {
+    let keys = r.keys(at.class);
+    path.clear();
+    path.push_str(r.prefix(at.to));
+    step.path.render_with(path, keys, vars, rng).ok()?;
+    let mut headers = Vec::with_capacity(step.headers.len());
+    for (name, template) in &step.headers {
+        let mut value = String::new();
+        template.render_with(&mut value, keys, vars, rng).ok()?;
+        headers.push((name.clone(), value));
+    }
+    let body = match &step.body {
+        Some(b) => {
+            let mut s = String::with_capacity(64);
+            b.render_with(&mut s, keys, vars, rng).ok()?;
+            Some(s)
+        }
+        None => None,
+    };
+    Some((headers, body))
+}
+
+/// Runs the step's checks, then its extractions into `vars`; the first
+/// failure says why.
+fn read(
+    step: &Step,
+    kept: &Kept,
+    latency: Duration,
+    vars: &mut [Option<String>],
+    rng: &mut ChaCha8Rng,
+) -> Result<(), String> {
+    let received = Received {
+        status: kept.status,
+        headers: &kept.headers,
+        body: &kept.body,
+        latency,
+    };
+    let mut json = ParsedBody::default();
+    for c in &step.checks {
+        c.apply(&received, &mut json, rng)?;
+    }
+    for e in &step.extract {
+        vars[e.slot] = Some(e.apply(&received, &mut json, rng)?);
+    }
+    Ok(())
+}
