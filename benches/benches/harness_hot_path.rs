@@ -7,7 +7,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use harness::analysis::{analyze, Run};
 use harness::histogram::new_histogram;
-use harness::load::engine::{cumulative_weights, pick_task};
+use harness::load::placement::{cumulative, pick_task};
 use harness::scenario::template::{KeySampler, Keys};
 use harness::scenario::Percentile;
 use harness::Scenario;
@@ -16,9 +16,10 @@ use rand_chacha::ChaCha8Rng;
 
 fn hot_path(c: &mut Criterion) {
     let s = Scenario::builtin();
-    let cumulative = cumulative_weights(&s);
-    let keys = Keys::new(&s.keys);
-    let zipf = KeySampler::new(&s.keys["mission_id"]);
+    let class = &s.classes[0];
+    let cumulative = cumulative(class.tasks.iter().map(|t| t.weight));
+    let keys = Keys::new(&class.keys);
+    let zipf = KeySampler::new(&class.keys["mission_id"]);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let mut g = c.benchmark_group("harness per-request work (no I/O)");
     g.bench_function("task choice (6:2:2)", |b| {
@@ -31,11 +32,16 @@ fn hot_path(c: &mut Criterion) {
     g.bench_function("render path /api/missions/{mission_id}", |b| {
         b.iter(|| {
             out.clear();
-            s.tasks[0].path.render(&mut out, &keys, &mut rng);
+            class.tasks[0].steps[0]
+                .path
+                .render(&mut out, &keys, &mut rng);
             out.len()
         })
     });
-    let body = s.tasks[1].body.clone().expect("update waypoint has a body");
+    let body = class.tasks[1].steps[0]
+        .body
+        .clone()
+        .expect("update waypoint has a body");
     g.bench_function("render body {lat ± 0.1, lon ± 0.1}", |b| {
         b.iter(|| {
             out.clear();

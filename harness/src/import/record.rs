@@ -159,7 +159,7 @@ fn rate(requests: u64, seconds: f64) -> f64 {
 
 fn row(name: TaskName, requests: u64, errors: u64, seconds: f64, h: Histogram<u64>) -> TaskRecord {
     TaskRecord {
-            class: None,
+        class: None,
         name,
         stage: STAGE.to_owned(),
         requests,
@@ -243,7 +243,7 @@ fn rows_of_summary(report: &ToolReport, seconds: f64) -> Vec<TaskRecord> {
         .map(|n| {
             let requests = n.requests.unwrap_or(0);
             TaskRecord {
-            class: None,
+                class: None,
                 name: TaskName::Task(n.name.clone()),
                 stage: STAGE.to_owned(),
                 requests,
@@ -256,7 +256,7 @@ fn rows_of_summary(report: &ToolReport, seconds: f64) -> Vec<TaskRecord> {
         .collect();
     let requests = report.requests.unwrap_or(0);
     rows.push(TaskRecord {
-            class: None,
+        class: None,
         name: TaskName::All,
         stage: STAGE.to_owned(),
         requests,

@@ -220,7 +220,9 @@ impl Connection {
         let exchange = self.exchange(request, call.expect, call.keep);
         match tokio::time::timeout(ep.timeout, exchange).await {
             Ok((Ok(()), kept)) => (Outcome::Ok, kept),
-            Ok((Err((class, msg)), kept)) => (Outcome::Error(class, format!("{}: {msg}", what())), kept),
+            Ok((Err((class, msg)), kept)) => {
+                (Outcome::Error(class, format!("{}: {msg}", what())), kept)
+            }
             Err(_) => {
                 // The connection is mid-exchange: it cannot be reused.
                 self.open = None;
@@ -273,7 +275,10 @@ impl Connection {
                     [one] => one.to_string(),
                     many => format!("one of {many:?}"),
                 };
-                (Err((class, format!("status {status}, expected {want}"))), kept)
+                (
+                    Err((class, format!("status {status}, expected {want}"))),
+                    kept,
+                )
             }
         }
     }

@@ -38,6 +38,7 @@ use crate::load::client::{Connection, ConnectionPool, Outcome};
 use crate::load::collector::{Collected, Collector, Live, Msg, Sample};
 use crate::load::endpoint::Endpoint;
 use crate::load::flow::{self, At, Runner};
+use crate::load::placement::{cumulative, pick_task, Placement};
 use crate::load::plan::{Plan, Target};
 use crate::scenario::template::Keys;
 use crate::scenario::{Load, Scenario, Share, ThinkTime};
@@ -93,98 +94,6 @@ struct ClassRun {
     first_entry: Vec<usize>,
     /// Its own target's index in [`Shared::targets`].
     target: Option<usize>,
-}
-
-/// Which class each closed-model user belongs to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Placement {
-    /// (users so far, class) for the classes with a count, in order.
-    fixed: Vec<(u32, usize)>,
-    /// One cycle of the weighted classes, smooth weighted round-robin.
-    cycle: Vec<usize>,
-}
-
-impl Placement {
-    pub fn new(scenario: &Scenario) -> Self {
-        let mut fixed = Vec::new();
-        let mut total = 0u32;
-        for (i, c) in scenario.classes.iter().enumerate() {
-            if let Share::Count(n) = c.share {
-                total += n;
-                fixed.push((total, i));
-            }
-        }
-        let weights: Vec<(usize, u64)> = scenario
-            .classes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| match c.share {
-                Share::Weight(w) if w > 0 => Some((i, u64::from(w))),
-                _ => None,
-            })
-            .collect();
-        Placement {
-            fixed,
-            cycle: smooth_round_robin(&weights),
-        }
-    }
-
-    /// User `id`'s class (0-based id); `None` past the counted classes
-    /// when no class has a weight.
-    pub fn class_of(&self, id: u32) -> Option<usize> {
-        if let Some(&(_, class)) = self.fixed.iter().find(|(end, _)| id < *end) {
-            return Some(class);
-        }
-        let past = id - self.fixed.last().map_or(0, |(end, _)| *end);
-        (!self.cycle.is_empty()).then(|| self.cycle[past as usize % self.cycle.len()])
-    }
-}
-
-/// One cycle of smooth weighted round-robin (nginx's, which Locust uses to
-/// place weighted users): weights 5 and 1 give A A A B A A. Weights are
-/// reduced by their greatest common divisor first.
-fn smooth_round_robin(weights: &[(usize, u64)]) -> Vec<usize> {
-    fn gcd(a: u64, b: u64) -> u64 {
-        if b == 0 {
-            a
-        } else {
-            gcd(b, a % b)
-        }
-    }
-    let g = weights.iter().fold(0, |g, (_, w)| gcd(g, *w)).max(1);
-    let w: Vec<i64> = weights.iter().map(|(_, w)| (w / g) as i64).collect();
-    let total: i64 = w.iter().sum();
-    let mut current = vec![0i64; w.len()];
-    (0..total)
-        .map(|_| {
-            for (c, w) in current.iter_mut().zip(&w) {
-                *c += w;
-            }
-            let best = (0..current.len())
-                .max_by_key(|&i| (current[i], std::cmp::Reverse(i)))
-                .unwrap_or(0);
-            current[best] -= total;
-            weights[best].0
-        })
-        .collect()
-}
-
-/// Cumulative weights, for [`pick_task`].
-pub fn cumulative(weights: impl IntoIterator<Item = u32>) -> Vec<u32> {
-    weights
-        .into_iter()
-        .scan(0u32, |acc, w| {
-            *acc += w;
-            Some(*acc)
-        })
-        .collect()
-}
-
-/// Picks an index by weight from cumulative weights.
-pub fn pick_task<R: Rng>(cumulative: &[u32], rng: &mut R) -> usize {
-    let total = *cumulative.last().unwrap_or(&1);
-    let x = rng.random_range(0..total.max(1));
-    cumulative.partition_point(|&c| c <= x)
 }
 
 /// One target: its address, its URL's path prefix (without a trailing
@@ -430,7 +339,16 @@ async fn open_stage(sh: Arc<Shared>, stage: usize) {
             let mut connection = pool.take();
             let mut vars = Vec::new();
             let intended = Some(intended);
-            flow::iterate(&*sh2, at, task, &mut connection, &mut own, &mut vars, intended).await;
+            flow::iterate(
+                &*sh2,
+                at,
+                task,
+                &mut connection,
+                &mut own,
+                &mut vars,
+                intended,
+            )
+            .await;
             pool.give_back(connection);
             sh2.in_flight.fetch_sub(1, Ordering::Relaxed);
             drop(permit);

@@ -6,6 +6,7 @@
 //! - [`engine`]: virtual users (closed model) or the arrival scheduler
 //!   (open model), user classes, think time, key choice.
 //! - [`flow`]: one iteration of a task: its steps, checks and variables.
+//! - [`placement`]: each user's class; weighted picks.
 //! - [`endpoint`]: the target URL checked, connections to it.
 //! - [`client`]: one request on one keep-alive connection, its outcome
 //!   classified ([`client::ErrorClass`]).
@@ -16,4 +17,5 @@ pub mod collector;
 pub mod endpoint;
 pub mod engine;
 mod flow;
+pub mod placement;
 pub mod plan;

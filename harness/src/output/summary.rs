@@ -60,6 +60,9 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
         fmt_opt_ms(s.latency.p99_ms),
         fmt_opt_ms(s.latency.max_ms),
     )?;
+    if !r.classes.is_empty() {
+        write_classes(out, r)?;
+    }
     if r.server.is_some() {
         write_client_vs_server(out, r)?;
     }
@@ -76,22 +79,41 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
     write_verdict(out, r.verdict)
 }
 
-/// One line per task per stage, the stage's aggregate last.
-fn write_rows(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
-    let stage_w = width(r.stages.iter().map(|s| s.name.as_str()), 5);
+/// One line per task per stage (with its class, when the scenario has
+/// classes), the stage's aggregate last.
+pub fn write_rows(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
+    let stage_w = width(r.stages.iter().map(|s| s.name.as_str()), 5) + 1;
     let task_w = width(r.tasks.iter().map(|t| t.name.as_str()), 4);
+    let class_w = match r.classes.is_empty() {
+        true => 0,
+        false => width(r.classes.iter().map(|c| c.name.as_str()), 5) + 2,
+    };
+    let class_cell = |c: &str| match class_w {
+        0 => String::new(),
+        w => format!("{c:<w$}", w = w - 2) + "  ",
+    };
     writeln!(
         out,
-        "\n{:<stage_w$}  {:<task_w$}  {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "stage", "task", "requests", "errors", "rps", "p50 ms", "p95 ms", "p99 ms", "max ms"
+        "\n{:<stage_w$}  {}{:<task_w$}  {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "stage",
+        class_cell("class"),
+        "task",
+        "requests",
+        "errors",
+        "rps",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms"
     )?;
     for stage in &r.stages {
         let marker = if stage.steady { "*" } else { "" };
         for t in r.tasks.iter().filter(|t| t.stage == stage.name) {
             writeln!(
                 out,
-                "{:<stage_w$}  {:<task_w$}  {:>9} {:>7} {:>9.1} {:>9} {:>9} {:>9} {:>9}",
+                "{:<stage_w$}  {}{:<task_w$}  {:>9} {:>7} {:>9.1} {:>9} {:>9} {:>9} {:>9}",
                 format!("{}{marker}", stage.name),
+                class_cell(t.class.as_deref().unwrap_or("")),
                 t.name,
                 t.requests,
                 t.errors,
@@ -108,6 +130,40 @@ fn write_rows(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
                 "{:<stage_w$}  {} arrivals dropped (max_in_flight reached)",
                 stage.name, stage.dropped
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// One line per user class: its share and its steady window.
+fn write_classes(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
+    let w = width(r.classes.iter().map(|c| c.name.as_str()), 5);
+    writeln!(
+        out,
+        "\nby class, steady window\n{:<w$}  {:>9}  {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}",
+        "class", "share", "requests", "errors", "rps", "p50 ms", "p95 ms", "p99 ms"
+    )?;
+    for c in &r.classes {
+        let share = match (c.weight, c.count) {
+            (_, Some(n)) => format!("{n} users"),
+            (Some(w), None) => format!("weight {w}"),
+            (None, None) => String::new(),
+        };
+        let s = &c.steady;
+        writeln!(
+            out,
+            "{:<w$}  {:>9}  {:>9} {:>7} {:>9.1} {:>9} {:>9} {:>9}",
+            c.name,
+            share,
+            s.requests,
+            s.errors,
+            s.rps,
+            fmt_opt_ms(s.latency.p50_ms),
+            fmt_opt_ms(s.latency.p95_ms),
+            fmt_opt_ms(s.latency.p99_ms),
+        )?;
+        if let Some(t) = &c.target {
+            writeln!(out, "{:<w$}  from {t}", "")?;
         }
     }
     Ok(())

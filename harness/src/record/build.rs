@@ -113,7 +113,12 @@ fn class_records(
                 weight,
                 count,
                 target: c.target.clone(),
-                tasks: c.tasks.iter().flat_map(|t| &t.steps).map(|s| s.name.clone()).collect(),
+                tasks: c
+                    .tasks
+                    .iter()
+                    .flat_map(|t| &t.steps)
+                    .map(|s| s.name.clone())
+                    .collect(),
                 steady: SteadyRecord::of(Vec::new(), 0, 0, 0.0, None),
             }
         })
@@ -137,10 +142,12 @@ pub(crate) fn restate_classes(
             .filter(|r| r.class.as_deref() == Some(c.name.as_str()))
             .filter(|r| steady.iter().any(|s| s.name == r.stage))
             .collect();
-        let histogram = mine
-            .iter()
-            .all(|r| r.histogram.is_some())
-            .then(|| merged(mine.iter().filter_map(|r| r.histogram.as_ref().map(|h| &h.0))));
+        let histogram = mine.iter().all(|r| r.histogram.is_some()).then(|| {
+            merged(
+                mine.iter()
+                    .filter_map(|r| r.histogram.as_ref().map(|h| &h.0)),
+            )
+        });
         c.steady = SteadyRecord::of(
             steady.iter().map(|s| s.name.clone()).collect(),
             mine.iter().map(|r| r.requests).sum(),
@@ -185,15 +192,17 @@ fn stage_records(scenario: &Scenario, run: &RunOutput) -> Vec<StageRecord> {
 fn task_records(scenario: &Scenario, c: &Collected, stages: &[StageRecord]) -> Vec<TaskRecord> {
     let mut rows = Vec::new();
     for (i, stage) in stages.iter().enumerate() {
-        let row = |name: TaskName, class: Option<&str>, requests: u64, errors: u64, histogram| TaskRecord {
-            name,
-            class: class.map(str::to_owned),
-            stage: stage.name.clone(),
-            requests,
-            errors,
-            rps: rate(requests, stage.duration_s),
-            latency: Percentiles::of(&histogram).into(),
-            histogram: Some(EncodedHistogram(histogram)),
+        let row = |name: TaskName, class: Option<&str>, requests: u64, errors: u64, histogram| {
+            TaskRecord {
+                name,
+                class: class.map(str::to_owned),
+                stage: stage.name.clone(),
+                requests,
+                errors,
+                rps: rate(requests, stage.duration_s),
+                latency: Percentiles::of(&histogram).into(),
+                histogram: Some(EncodedHistogram(histogram)),
+            }
         };
         let cells = &c.cells[i];
         for (entry, cell) in scenario.entries().into_iter().zip(cells) {

@@ -119,7 +119,8 @@ impl TaskName {
 
 impl fmt::Display for TaskName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so that tables can align it.
+        f.pad(self.as_str())
     }
 }
 

@@ -73,19 +73,10 @@ fn all_keys(s: &Scenario) -> Vec<(&String, &crate::scenario::template::KeySpec)>
 /// Mean think time over the classes, weighted by their shares (counts as
 /// weights of their number of users), in seconds.
 fn mean_think(s: &Scenario) -> f64 {
-    let share = |c: &crate::scenario::UserClass| match c.share {
-        Share::Weight(w) => f64::from(w),
-        Share::Count(n) => f64::from(n),
-    };
-    let total: f64 = s.classes.iter().map(share).sum();
-    if total <= 0.0 {
-        return 0.0;
-    }
     s.classes
         .iter()
-        .map(|c| share(c) * think_mean(c.think_time))
-        .sum::<f64>()
-        / total
+        .map(|c| class_fraction(s, &c.name) * think_mean(c.think_time))
+        .sum()
 }
 
 /// Mean think time between iterations, in seconds.
@@ -189,7 +180,13 @@ fn operational(s: &Scenario, facts: Option<&Facts>) -> Vec<Part> {
         .collect();
     let requests = s.all_tasks().count();
     if !flows.is_empty() {
-        parts.push((Pass, format!("flows that follow what a response said: {}", flows.join("; "))));
+        parts.push((
+            Pass,
+            format!(
+                "flows that follow what a response said: {}",
+                flows.join("; ")
+            ),
+        ));
     } else if requests > 1 {
         let api = match facts.map_or(0, |f| f.id_operations.len()) {
             0 => String::new(),
@@ -228,7 +225,13 @@ fn kinds_of_users(s: &Scenario) -> Part {
         })
         .collect();
     match s.classes.len() {
-        1 => (Warn, format!("one class of user ({}): operations mix kinds; say why one is enough", shares.join(", "))),
+        1 => (
+            Warn,
+            format!(
+                "one class of user ({}): operations mix kinds; say why one is enough",
+                shares.join(", ")
+            ),
+        ),
         n => (Pass, format!("{n} kinds of user: {}", shares.join(", "))),
     }
 }
@@ -383,7 +386,8 @@ fn statistics(s: &Scenario) -> Vec<Part> {
             continue;
         };
         let needed = samples_needed(q);
-        let expected = expected_samples(s, &steady, slo.bound);
+        let share = slo.class.as_deref().map_or(1.0, |c| class_fraction(s, c));
+        let expected = (expected_samples(s, &steady, slo.bound) as f64 * share) as u64;
         let how = format!(
             "{} needs {needed} samples (10 / (1 - {q})) and expects about {expected} over {} of steady load",
             slo.describe(),
@@ -425,6 +429,22 @@ fn statistics(s: &Scenario) -> Vec<Part> {
         _ => {}
     }
     parts
+}
+
+/// The share of the users (by weight; counts as weights of their users)
+/// that class `name` has.
+fn class_fraction(s: &Scenario, name: &str) -> f64 {
+    let share = |c: &crate::scenario::UserClass| match c.share {
+        Share::Weight(w) => f64::from(w),
+        Share::Count(n) => f64::from(n),
+    };
+    let total: f64 = s.classes.iter().map(share).sum();
+    let mine: f64 = s.classes.iter().filter(|c| c.name == name).map(share).sum();
+    if total > 0.0 {
+        mine / total
+    } else {
+        0.0
+    }
 }
 
 /// Requests the steady stages should see: open, arrivals; closed, users

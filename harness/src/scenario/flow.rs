@@ -343,12 +343,17 @@ mod tests {
         assert_eq!(json_ptr.apply(&r, &mut json, &mut rng).unwrap(), "3");
         let etag = ex(ExtractFrom::Header(HeaderName::from_static("etag")));
         assert_eq!(etag.apply(&r, &mut json, &mut rng).unwrap(), "\"7\"");
-        let re = ex(ExtractFrom::Regex(Pattern::parse("MISSION-(\\d+)").unwrap()));
+        let re = ex(ExtractFrom::Regex(
+            Pattern::parse("MISSION-(\\d+)").unwrap(),
+        ));
         assert_eq!(re.apply(&r, &mut json, &mut rng).unwrap(), "0042");
         let missing = ex(ExtractFrom::Json(Pointer::parse("/missing").unwrap()));
         let e = missing.apply(&r, &mut json, &mut rng).unwrap_err();
         assert!(e.contains("nothing at /missing"), "{e}");
-        assert!(e.contains("status 200, body: {\"id\":\"MISSION-0042\""), "{e}");
+        assert!(
+            e.contains("status 200, body: {\"id\":\"MISSION-0042\""),
+            "{e}"
+        );
     }
 
     #[test]
@@ -363,7 +368,10 @@ mod tests {
         };
         let pass = [
             json_check("/status", JsonTest::Equals(Value::from("active"))),
-            json_check("/total", JsonTest::Matches(Pattern::parse("^[1-9]").unwrap())),
+            json_check(
+                "/total",
+                JsonTest::Matches(Pattern::parse("^[1-9]").unwrap()),
+            ),
             json_check("/total", JsonTest::Exists(true)),
             json_check("/gone", JsonTest::Exists(false)),
             Check::BodyContains("active".into()),
@@ -375,7 +383,10 @@ mod tests {
         let e = json_check("/total", JsonTest::Equals(Value::from(5)))
             .apply(&r, &mut json, &mut rng)
             .unwrap_err();
-        assert!(e.starts_with("check /total equals 5: it is 12; status 200"), "{e}");
+        assert!(
+            e.starts_with("check /total equals 5: it is 12; status 200"),
+            "{e}"
+        );
         let e = Check::LatencyUnder(Duration::from_millis(10))
             .apply(&r, &mut json, &mut rng)
             .unwrap_err();

@@ -7,12 +7,14 @@
 //! - [`validate`]: raw shapes to a [`Scenario`], one function per section.
 //! - [`template`]: keys (uniform, zipf), path, header and body templates.
 //! - [`flow`]: steps, what they extract into variables and what they check.
-//! - [`classes`]: user classes, their tasks and flows validated.
+//! - [`classes`]: user classes and their tasks validated; [`steps`]: each
+//!   request of a task or flow.
 
 mod classes;
 pub mod flow;
 mod raw;
 mod source;
+mod steps;
 pub mod template;
 mod validate;
 
@@ -37,13 +39,23 @@ pub const BUILTIN_SOURCE: &str = include_str!("../../scenarios/req-perf-401.toml
 /// The name under which the built-in scenario is reported.
 pub const BUILTIN_FILE: &str = "<built-in req-perf-401.toml>";
 
+/// The operations scenario's source: REQ-PERF-401 as three user classes.
+pub const OPS_SOURCE: &str = include_str!("../../scenarios/req-perf-401-ops.toml");
+
 /// The built-in scenarios, selected by name where a path is taken
 /// (`--scenario req-perf-401`): name, what it is, its TOML.
-pub const BUILTINS: [(&str, &str, &str); 1] = [(
-    "req-perf-401",
-    "the seed document's REQ-PERF-401: 500 users, 60/20/20 mix, spike to 750 (40 min)",
-    BUILTIN_SOURCE,
-)];
+pub const BUILTINS: [(&str, &str, &str); 2] = [
+    (
+        "req-perf-401",
+        "the seed document's REQ-PERF-401: 500 users, 60/20/20 mix, spike to 750 (40 min)",
+        BUILTIN_SOURCE,
+    ),
+    (
+        "req-perf-401-ops",
+        "REQ-PERF-401 as watch officers, planners (read, then update with If-Match) and analysts (search, then open a result) (40 min)",
+        OPS_SOURCE,
+    ),
+];
 
 /// The requirement id of a scenario that names none (`harness review`
 /// reads such a file and fails its traceability; runs refuse it).
@@ -519,3 +531,5 @@ fn with_top_level_hint(message: &str, field: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_classes;

@@ -183,7 +183,10 @@ fn closed_stages_may_start_from_a_given_number_of_users() {
 fn scaling_shortens_stages_only() {
     let s = Scenario::builtin().scaled(0.02);
     assert_eq!(s.stages[1].duration, Duration::from_secs(36));
-    assert_eq!(s.classes[0].think_time, Scenario::builtin().classes[0].think_time);
+    assert_eq!(
+        s.classes[0].think_time,
+        Scenario::builtin().classes[0].think_time
+    );
     assert_eq!(s.total_duration(), Duration::from_secs(48));
 }
 

@@ -330,7 +330,10 @@ fn slo(
             .collect::<Result<Vec<_>>>()?,
     };
     let class = match &s.class {
-        Some(c) => match classes.iter().find(|x| x.declared && &x.name == c.get_ref()) {
+        Some(c) => match classes
+            .iter()
+            .find(|x| x.declared && &x.name == c.get_ref())
+        {
             Some(x) => Some(x),
             None => {
                 let declared: Vec<&str> = classes
@@ -350,8 +353,15 @@ fn slo(
     let task = match &s.task {
         Some(t) => {
             let name = t.get_ref();
-            let mut within = classes.iter().filter(|c| class.is_none_or(|x| x.name == c.name));
-            if !within.any(|c| c.tasks.iter().flat_map(|t| &t.steps).any(|s| &s.name == name)) {
+            let mut within = classes
+                .iter()
+                .filter(|c| class.is_none_or(|x| x.name == c.name));
+            if !within.any(|c| {
+                c.tasks
+                    .iter()
+                    .flat_map(|t| &t.steps)
+                    .any(|s| &s.name == name)
+            }) {
                 let whose = class.map_or(String::new(), |c| format!(" in class {:?}", c.name));
                 return Err(src.error(
                     t.span(),
@@ -365,7 +375,10 @@ fn slo(
     };
     let id = s.id.clone().unwrap_or_else(|| {
         let mut id = format!("{requirement}.{metric}");
-        for part in [class.map(|c| &c.name), task.as_ref()].into_iter().flatten() {
+        for part in [class.map(|c| &c.name), task.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             id.push('.');
             id.push_str(&part.replace(' ', "_"));
         }

@@ -79,11 +79,22 @@ async fn records_validate_against_the_schema_and_merge_exactly() {
             .map(|e| format!("{} at {}", e, e.instance_path))
             .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", p.display());
-        assert_eq!(r["schema_version"], 3);
+        assert_eq!(r["schema_version"], 4);
         assert_eq!(r["label"], "build-7");
         assert!(r["timeseries"].as_array().unwrap().len() >= 3);
         assert_eq!(r["slos"][1]["id"], "REQ-SHORT.error_rate.update_waypoint");
     }
+
+    // A version 3 record (the same without classes) still reads and
+    // judges alike.
+    let mut v3 = read_record(&paths[0]);
+    v3["schema_version"] = serde_json::json!(3);
+    assert!(validator.iter_errors(&v3).next().is_none());
+    let v3_path = paths[0].with_file_name("v3.json");
+    std::fs::write(&v3_path, v3.to_string()).unwrap();
+    let again = RunRecord::read(&v3_path).unwrap();
+    assert_eq!(again.verdict, RunRecord::read(&paths[0]).unwrap().verdict);
+    assert!(again.classes.is_empty());
 
     // A version 2 record (the same without a capacity section) still reads
     // and judges alike.

@@ -1,5 +1,6 @@
 //! JUnit XML, so any CI shows the verdict. In: a record. Out: one test
-//! suite (the requirement), one test case per SLO.
+//! suite (the requirement), one test case per SLO, and the rows (stage x
+//! class x task) and classes as the suite's `system-out`.
 
 use std::fmt::Write as _;
 
@@ -49,6 +50,13 @@ pub fn junit(r: &RunRecord) -> String {
             );
         }
     }
+    let mut table = Vec::new();
+    let _ = crate::output::summary::write_rows(&mut table, r);
+    let _ = writeln!(
+        x,
+        "    <system-out>{}</system-out>",
+        esc(String::from_utf8_lossy(&table).trim_start())
+    );
     x.push_str("  </testsuite>\n</testsuites>\n");
     x
 }

@@ -9,6 +9,7 @@
 //! - [`junit`]: JUnit XML.
 
 mod capacity;
+mod classes;
 mod junit;
 pub mod scorecard;
 mod sections;
@@ -37,6 +38,7 @@ pub fn html(
     capacity::section(&mut body, r);
     sections::load(&mut body, r);
     sections::latency(&mut body, r);
+    classes::section(&mut body, r);
     sections::rows(&mut body, r);
     sections::errors(&mut body, r);
     sections::client_vs_server(&mut body, r);

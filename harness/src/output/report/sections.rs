@@ -208,7 +208,7 @@ pub(super) fn latency(body: &mut String, r: &RunRecord) {
 
 /// A histogram's latency at each quantile of its spectrum, from the median
 /// to the maximum (HdrHistogram's percentile distribution).
-fn spectrum(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
+pub(super) fn spectrum(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
     const Q: [f64; 14] = [
         0.5, 0.75, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.997, 0.999, 0.9995, 0.9999, 0.99999, 1.0,
     ];
@@ -236,8 +236,11 @@ pub(super) fn rows(body: &mut String, r: &RunRecord) {
             } else {
                 ""
             };
-            vec![
-                format!("{}{steady}", t.stage),
+            let mut row = vec![format!("{}{steady}", t.stage)];
+            if !r.classes.is_empty() {
+                row.push(t.class.clone().unwrap_or_default());
+            }
+            row.extend([
                 t.name.to_string(),
                 t.requests.to_string(),
                 t.errors.to_string(),
@@ -246,12 +249,17 @@ pub(super) fn rows(body: &mut String, r: &RunRecord) {
                 fmt_opt(t.latency.p95_ms),
                 fmt_opt(t.latency.p99_ms),
                 fmt_opt(t.latency.max_ms),
-            ]
+            ]);
+            row
         })
         .collect();
-    let head = [
-        "stage", "task", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-    ];
+    let mut head = vec!["stage"];
+    if !r.classes.is_empty() {
+        head.push("class");
+    }
+    head.extend([
+        "task", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
+    ]);
     body.push_str(&table(&head, rows));
 }
 
