@@ -88,3 +88,59 @@ async fn the_demo_runs_a_named_or_given_scenario_shortened_to_about_90_s() {
     .to_string();
     assert!(e.contains("req-perf-402"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operations_scenario_runs_as_the_demo_with_its_three_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ops.json");
+    // As `harness demo --scenario req-perf-401-ops` runs it: shortened to
+    // about 90 s, 500 users at the steady stage, 750 at the spike.
+    let result = demo(&DemoOptions {
+        scenario: Some("req-perf-401-ops".into()),
+        duration_scale: None,
+        seed: 42,
+        out: Some(out.clone()),
+        quiet: true,
+        no_server_stats: false,
+    })
+    .await
+    .expect("the operations scenario runs");
+    let r = &result.record;
+    assert!(result.passed, "{:?}", r.slos);
+    let planned: f64 = r.stages.iter().map(|s| s.duration_s).sum();
+    assert!(planned < 120.0, "{planned} s");
+    assert_eq!(r.stages[1].users_max, 500);
+    let classes: Vec<_> = r.classes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(classes, ["watch officers", "planners", "analysts"]);
+    for c in &r.classes {
+        assert!(c.steady.requests > 100, "{}: {}", c.name, c.steady.requests);
+        assert_eq!(c.steady.errors, 0, "{}", c.name);
+    }
+    // 300, 100 and 100 users: the officers' share of iterations is about
+    // three times each other class's (planners think longer, so fewer).
+    let iterations = |task: &str| {
+        r.tasks
+            .iter()
+            .filter(|t| t.name.task() == Some(task) && r.is_steady(&t.stage))
+            .map(|t| t.requests)
+            .sum::<u64>() as f64
+    };
+    let (officers, analysts) = (iterations("read mission"), iterations("search missions"));
+    assert!(
+        (2.5..3.5).contains(&(officers / analysts)),
+        "{officers} / {analysts}"
+    );
+    // Every update the planners sent reached the server: the server's
+    // count over the run is the harness's over all stages.
+    let server = r
+        .server
+        .as_ref()
+        .expect("the demo reads the target's truth");
+    let sent: u64 = r
+        .tasks
+        .iter()
+        .filter(|t| t.name.task() == Some("update waypoint"))
+        .map(|t| t.requests)
+        .sum();
+    assert_eq!(server.run.routes["update_waypoint"].count, sent);
+}

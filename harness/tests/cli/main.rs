@@ -3,6 +3,7 @@
 
 mod analyze;
 mod capacity;
+mod classes;
 mod helpers;
 mod hostile;
 mod import;
