@@ -9,6 +9,7 @@ mod hostile;
 mod import;
 mod judge;
 mod known_target;
+mod locations;
 mod record;
 mod regression;
 mod review;
