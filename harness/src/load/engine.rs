@@ -37,7 +37,7 @@ use tokio::time::Instant;
 use crate::load::client::{Connection, ConnectionPool, Outcome};
 use crate::load::collector::{Collected, Collector, Live, Msg, Sample};
 use crate::load::endpoint::Endpoint;
-use crate::load::flow::{self, At, Runner};
+use crate::load::flow::{self, At, Runner, Scratch};
 use crate::load::placement::{cumulative, pick_task, Placement};
 use crate::load::plan::{Plan, Target};
 use crate::scenario::template::Keys;
@@ -247,7 +247,7 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
     let mut connection = Connection::new(Arc::clone(&sh.targets[to].endpoint));
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream(u64::from(id) + 1);
-    let mut vars = Vec::new();
+    let mut scratch = Scratch::default();
     sh.active.fetch_add(1, Ordering::Relaxed);
     loop {
         if *users.borrow() <= id {
@@ -258,7 +258,15 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
         let task = &sh.scenario.classes[class].tasks[task];
         // Boxed, so that a thinking user's task does not keep room for a
         // request's state (memory per idle user).
-        let iterating = flow::iterate(&*sh, at, task, &mut connection, &mut rng, &mut vars, None);
+        let iterating = flow::iterate(
+            &*sh,
+            at,
+            task,
+            &mut connection,
+            &mut rng,
+            &mut scratch,
+            None,
+        );
         Box::pin(iterating).await;
         let wait = think(think_time, iteration, &mut rng);
         if !wait.is_zero() {
@@ -337,7 +345,7 @@ async fn open_stage(sh: Arc<Shared>, stage: usize) {
         tokio::spawn(async move {
             let task = &sh2.scenario.classes[class].tasks[task];
             let mut connection = pool.take();
-            let mut vars = Vec::new();
+            let mut scratch = Scratch::default();
             let intended = Some(intended);
             flow::iterate(
                 &*sh2,
@@ -345,7 +353,7 @@ async fn open_stage(sh: Arc<Shared>, stage: usize) {
                 task,
                 &mut connection,
                 &mut own,
-                &mut vars,
+                &mut scratch,
                 intended,
             )
             .await;

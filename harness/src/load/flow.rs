@@ -42,6 +42,15 @@ pub(super) struct At {
     pub entry: usize,
 }
 
+/// A user's buffers, kept from one iteration to the next.
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    /// The flow's variables by slot.
+    vars: Vec<Option<String>>,
+    /// The rendered path and query.
+    path: String,
+}
+
 /// Runs one iteration of `task`. The first step's latency counts from
 /// `intended` when given (an open-model arrival's due time).
 pub(super) async fn iterate<R: Runner>(
@@ -50,21 +59,21 @@ pub(super) async fn iterate<R: Runner>(
     task: &Task,
     connection: &mut Connection,
     rng: &mut ChaCha8Rng,
-    vars: &mut Vec<Option<String>>,
+    scratch: &mut Scratch,
     mut intended: Option<Duration>,
 ) {
+    let Scratch { vars, path } = scratch;
     vars.clear();
     vars.resize(task.vars.len(), None);
-    let mut path = String::with_capacity(128);
     for (k, step) in task.steps.iter().enumerate() {
-        let Some((headers, body)) = render(r, at, step, vars, rng, &mut path) else {
+        let Some((headers, body)) = render(r, at, step, vars, rng, path) else {
             // A variable an earlier, failed step should have set.
             continue;
         };
         let started = intended.take().unwrap_or_else(|| r.now());
         let call = Call {
             method: &step.method,
-            path: &path,
+            path,
             headers: &headers,
             expect: &step.expect,
             keep: step.reads_response(),

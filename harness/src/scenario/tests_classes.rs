@@ -246,3 +246,17 @@ fn a_class_target_is_a_url_or_a_named_target() {
     );
     assert!(err(&text).message.contains("http://"));
 }
+
+#[test]
+fn a_class_may_declare_its_own_keys_over_the_scenarios() {
+    // The class's own table comes after its other keys and before its
+    // tasks, as TOML reads it.
+    let text = with(
+        "[[users.tasks]]\nname = \"edit a waypoint\"",
+        "[users.keys.mission_id]\ndistribution = \"uniform\"\nn = 10\nformat = \"MISSION-{:04}\"\n\n[[users.tasks]]\nname = \"edit a waypoint\"",
+    );
+    let s = Scenario::parse("t.toml", &text).unwrap();
+    assert_eq!(s.classes[1].keys["mission_id"].n, 10);
+    assert_eq!(s.classes[0].keys["mission_id"].n, 1000);
+    assert_eq!(s.classes[2].keys["mission_id"].n, 1000);
+}

@@ -59,7 +59,7 @@ async fn run(
     let mut args = vec!["--scenario", scenario.as_str(), "--seed", "7"];
     args.extend_from_slice(extra);
     let o = run_against(target, &out, &args).await;
-    assert_schema_valid(&[out.clone()]);
+    assert_schema_valid(std::slice::from_ref(&out));
     (o, read_record(&out))
 }
 
@@ -367,4 +367,57 @@ class = "lenient"
         r["slos"][0]["observed"].as_f64(),
         Some(steady_errors as f64)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn open_model_arrivals_draw_their_class_by_weight_and_run_whole_flows() {
+    let _one = EXCLUSIVE.lock().await;
+    let target = spawn_target().await;
+    let text = format!(
+        r#"{HEAD}
+[[users]]
+name = "readers"
+weight = 2
+[[users.tasks]]
+name = "read mission"
+path = "/api/missions/{{mission_id}}"
+
+[[users]]
+name = "analysts"
+weight = 1
+[[users.tasks]]
+name = "search then open"
+[[users.tasks.steps]]
+name = "search"
+path = "/api/missions?status=active&region=CENTCOM"
+extract = [{{ var = "found", json = "/missions/*/id" }}]
+[[users.tasks.steps]]
+name = "open result"
+path = "/api/missions/{{vars.found}}"
+check = [{{ json = "/id", exists = true }}]
+
+[[stages]]
+name = "hold"
+rate = 150
+duration = "4s"
+steady = true
+[[slos]]
+metric = "errors"
+bound = 0
+"#
+    );
+    let (o, r) = run(&target, "open", &text, &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (reads, _) = totals(&r, "read mission");
+    let (searches, _) = totals(&r, "search");
+    let (opened, _) = totals(&r, "open result");
+    // 600 arrivals, each a reader's read or an analyst's whole flow.
+    assert!(
+        (540..=600).contains(&(reads + searches)),
+        "{reads} + {searches}"
+    );
+    let ratio = reads as f64 / searches as f64;
+    assert!((1.6..2.5).contains(&ratio), "{reads} / {searches}");
+    assert_eq!(searches, opened, "every arrival's flow ran to its end");
+    assert_eq!(r["steady"]["errors"], 0);
 }

@@ -133,8 +133,46 @@ async fn the_builtin_scenario_passes_with_warnings_and_can_be_shown_by_name() {
             finding(&r, id)
         );
     }
+    // The operations built-in: classes and flows pass where the plain one
+    // warns; what is left are the three warnings the README explains.
+    let o = harness(args(&[
+        "review",
+        "req-perf-401-ops",
+        "--target",
+        &target.url,
+        "--format",
+        "json",
+    ]))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ops = finding(&r, "operational_behaviour");
+    assert_eq!(ops["status"], "pass", "{ops}");
+    assert!(evidence(ops, "pass", "3 kinds of user"), "{ops}");
+    assert!(
+        evidence(ops, "pass", "carrying mission, etag, waypoint"),
+        "{ops}"
+    );
+    let warned: Vec<&str> = r["often_missed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(r["checklist"].as_array().unwrap())
+        .filter(|f| f["status"] != "pass")
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "infrastructure_constraints",
+            "geographic_distribution",
+            "compound_stress"
+        ],
+        "{r:#}"
+    );
     let o = harness(args(&["scenarios"])).await;
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("req-perf-401 "));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\nreq-perf-401-ops "));
     let o = harness(args(&["scenarios", "--show", "req-perf-401"])).await;
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(
