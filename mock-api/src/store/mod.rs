@@ -4,7 +4,8 @@
 //! the queries the routes need, and bulk loading of the generator's stream.
 //!
 //! - [`reader`]: mission reads on rusqlite connections on the request's
-//!   own thread. `search`: searches. `write`: writes and bulk loading.
+//!   own thread. `search`: searches, on the same connections. `write`:
+//!   writes and bulk loading.
 //!   `rows`: rows of either driver decoded into domain values, once.
 //!
 //! Concurrency: SQLite allows one writer at a time. Every write goes through
@@ -12,8 +13,8 @@
 //! instead of fighting over the file lock ("database is locked"); reads use
 //! a separate pool of connections (used only for reads) that WAL lets run
 //! beside the writer. A busy timeout covers other processes (e.g. `seed-data
-//! --database`) writing to the same file. Mission reads, the hottest route,
-//! skip the driver's thread hand-offs ([`reader`]).
+//! --database`) writing to the same file. Mission reads and searches skip
+//! the driver's thread hand-offs ([`reader`]).
 
 mod reader;
 mod rows;

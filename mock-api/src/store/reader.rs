@@ -87,7 +87,10 @@ impl Readers {
 
     /// Runs `f` on an idle connection (or a new one) and keeps the
     /// connection for the next read.
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+    pub(super) fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let idle = self.lock().as_mut().and_then(Vec::pop);
         let conn = match idle {
             Some(conn) => conn,
@@ -122,6 +125,26 @@ impl Readers {
         })
     }
 
+    /// Runs `f` on a connection on the blocking pool, one of a bounded
+    /// number at a time (`Busy` after waiting `wait`): for reads that are
+    /// slow on purpose.
+    pub(super) async fn slow<T: Send + 'static>(
+        self: Arc<Self>,
+        wait: Duration,
+        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let permit = tokio::time::timeout(wait, Arc::clone(&self.slow).acquire_owned())
+            .await
+            .map_err(|_| Error::Busy)?
+            .map_err(|_| Error::Busy)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            self.with(f)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("a slow read did not finish: {e}")))?
+    }
+
     /// The emulated slow paths, in one transaction as well, on the blocking
     /// pool (one of a bounded number at a time; `Busy` after waiting
     /// `wait`): `n_plus_one` reads the mission row and then each waypoint
@@ -134,29 +157,21 @@ impl Readers {
         plan: QueryPlan,
         wait: Duration,
     ) -> Result<(Option<Mission>, u64), Error> {
-        let permit = tokio::time::timeout(wait, Arc::clone(&self.slow).acquire_owned())
-            .await
-            .map_err(|_| Error::Busy)?
-            .map_err(|_| Error::Busy)?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            self.with(|conn| {
-                let read = snapshot(conn, |conn| {
-                    if plan.n_plus_one {
-                        n_plus_one(conn, id, plan)
-                    } else {
-                        Ok((read_mission(conn, &with_plan(WAYPOINTS_SQL, plan), id)?, 2))
-                    }
-                });
-                if let Ok((_, queries)) = &read {
-                    // One round trip per query, the connection held meanwhile.
-                    std::thread::sleep(plan.round_trip * (*queries).min(10_000) as u32);
+        self.slow(wait, move |conn| {
+            let read = snapshot(conn, |conn| {
+                if plan.n_plus_one {
+                    n_plus_one(conn, id, plan)
+                } else {
+                    Ok((read_mission(conn, &with_plan(WAYPOINTS_SQL, plan), id)?, 2))
                 }
-                read
-            })
+            });
+            if let Ok((_, queries)) = &read {
+                // One round trip per query, the connection held meanwhile.
+                std::thread::sleep(plan.round_trip * (*queries).min(10_000) as u32);
+            }
+            read
         })
         .await
-        .map_err(|e| Error::Internal(format!("mission read did not finish: {e}")))?
     }
 }
 
@@ -170,7 +185,7 @@ fn with_plan(sql: &str, plan: QueryPlan) -> String {
 
 /// Runs `f` inside one read transaction (`BEGIN` ... `COMMIT`, both from
 /// the statement cache), so that its statements see one snapshot.
-fn snapshot<T>(
+pub(super) fn snapshot<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T, Error>,
 ) -> Result<T, Error> {
