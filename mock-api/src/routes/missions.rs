@@ -23,7 +23,7 @@ use crate::behaviour::Effects;
 use crate::error::{Error, Problem};
 use crate::extract::{etag, if_match, ApiPath, ApiQuery, AppJson};
 use crate::state::AppState;
-use crate::store::{NewMission, SearchQuery, WaypointChange};
+use crate::store::{CountMode, NewMission, SearchQuery, WaypointChange};
 
 /// Default and largest page size of a search.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -239,6 +239,22 @@ pub struct SearchParams {
     /// `next_cursor` of the previous page: a mission id.
     #[param(example = "MISSION-0050")]
     pub cursor: Option<String>,
+    /// How to count the matches for `total`: `bounded` (default: exactly up
+    /// to 10,000, then `total` = 10000 with `total_exact` false), `exact`
+    /// (however many: a COUNT over every match) or `none` (`total` null).
+    #[param(value_type = Option<CountParam>, example = "exact")]
+    pub count: Option<String>,
+}
+
+/// How a search counts its matches: `bounded`, `exact` or `none` (the
+/// `count` parameter's values, for the document).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum CountParam {
+    Bounded,
+    Exact,
+    None,
 }
 
 impl SearchParams {
@@ -271,11 +287,22 @@ impl SearchParams {
             .map(MissionId::parse)
             .transpose()
             .map_err(|e| Error::invalid("cursor", e))?;
+        let count = match given(&self.count) {
+            None | Some("bounded") => CountMode::Bounded,
+            Some("exact") => CountMode::Exact,
+            Some("none") => CountMode::None,
+            Some(other) => {
+                return Err(Error::Unprocessable(format!(
+                    "count must be bounded, exact or none, got {other:?}"
+                )))
+            }
+        };
         Ok(SearchQuery {
             status,
             region,
             after,
             limit,
+            count,
         })
     }
 }
@@ -286,8 +313,12 @@ pub struct MissionPage {
     pub missions: Vec<MissionSummary>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
-    /// How many missions match the filters in all.
-    pub total: u64,
+    /// How many missions match the filters in all; with the default
+    /// `count=bounded`, at most 10,000 (then `total_exact` is false: at
+    /// least that many); `null` with `count=none`.
+    pub total: Option<u64>,
+    /// Whether `total` is the exact number of matches.
+    pub total_exact: bool,
 }
 
 /// Mission summaries (no waypoints) in id order, keyset-paginated.
@@ -309,6 +340,7 @@ pub async fn search_missions(
         missions: page.missions,
         next_cursor: page.next.map(|id| id.to_string()),
         total: page.total,
+        total_exact: page.total_exact,
     }))
 }
 

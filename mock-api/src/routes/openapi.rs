@@ -40,7 +40,12 @@ use crate::state::AppState;
         admin::stats,
         admin::metrics,
     ),
-    components(schemas(crate::error::Problem, seed_data::Status, seed_data::Region)),
+    components(schemas(
+        crate::error::Problem,
+        seed_data::Status,
+        seed_data::Region,
+        super::missions::CountParam
+    )),
     tags(
         (name = "missions", description = "Missions and their waypoints"),
         (name = "health", description = "Liveness and readiness"),

@@ -76,6 +76,24 @@ impl QueryPlan {
     }
 }
 
+/// Matches a search counts exactly by default; past it, `total` is this
+/// bound and `total_exact` is false (as Elasticsearch's
+/// `track_total_hits` does at 10,000).
+pub const COUNT_BOUND: u64 = 10_000;
+
+/// How a search counts the missions that match it (`?count=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CountMode {
+    /// Exactly up to [`COUNT_BOUND`], then "at least" that (the default:
+    /// the count's cost stays bounded as the data grows).
+    #[default]
+    Bounded,
+    /// Exactly, however many: a COUNT over every match.
+    Exact,
+    /// Not at all (`total` is null).
+    None,
+}
+
 /// Search filters and page.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
@@ -84,6 +102,7 @@ pub struct SearchQuery {
     /// Return missions after this one.
     pub after: Option<MissionId>,
     pub limit: u32,
+    pub count: CountMode,
 }
 
 /// One page of search results.
@@ -92,8 +111,10 @@ pub struct SearchPage {
     pub missions: Vec<MissionSummary>,
     /// The last id of this page when more rows follow.
     pub next: Option<MissionId>,
-    /// How many missions match the filters in all.
-    pub total: u64,
+    /// How many missions match the filters in all (`None`: not counted).
+    pub total: Option<u64>,
+    /// Whether `total` is the exact count (not the bound).
+    pub total_exact: bool,
 }
 
 /// A waypoint change.

@@ -1,5 +1,7 @@
 //! Searches: mission summaries matching status and region, in id order,
-//! keyset-paginated, with the total count, both read in one snapshot.
+//! keyset-paginated, with the count of matches ([`CountMode`]: exact up to
+//! [`COUNT_BOUND`] by default, exact however many, or none), both read in
+//! one snapshot.
 //!
 //! They run on the [`Readers`](super::reader::Readers)' rusqlite
 //! connections on the request's own thread, like mission reads, rather
@@ -17,7 +19,7 @@ use seed_data::MissionSummary;
 
 use super::reader::snapshot;
 use super::rows::{self, mission_columns};
-use super::{QueryPlan, SearchPage, SearchQuery, Store, ACQUIRE_TIMEOUT};
+use super::{CountMode, QueryPlan, SearchPage, SearchQuery, Store, ACQUIRE_TIMEOUT, COUNT_BOUND};
 use crate::error::Error;
 use crate::truth;
 
@@ -25,7 +27,11 @@ use crate::truth;
 #[derive(Debug, Clone)]
 pub(super) struct SearchSql {
     page: String,
-    count: String,
+    /// `None`: not counted.
+    count: Option<String>,
+    mode: CountMode,
+    /// Matches counted exactly in [`CountMode::Bounded`].
+    bound: u64,
     /// `?1` the id to start after, then status and region when filtered.
     after: i64,
     filters: Vec<&'static str>,
@@ -35,6 +41,10 @@ pub(super) struct SearchSql {
 
 impl SearchSql {
     fn new(query: &SearchQuery, plan: QueryPlan) -> Self {
+        Self::with_bound(query, plan, COUNT_BOUND)
+    }
+
+    fn with_bound(query: &SearchQuery, plan: QueryPlan, bound: u64) -> Self {
         let mut filters = Vec::new();
         let mut clauses = String::new();
         if let Some(status) = query.status {
@@ -53,15 +63,28 @@ impl SearchSql {
                 i64::from(query.limit) + 1
             ),
             // `?1 >= 0` keeps the parameter numbering the same in both.
-            count: format!("SELECT COUNT(*) FROM missions{indexed} WHERE ?1 >= 0{clauses}"),
+            count: match query.count {
+                CountMode::Exact => Some(format!(
+                    "SELECT COUNT(*) FROM missions{indexed} WHERE ?1 >= 0{clauses}"
+                )),
+                // One past the bound tells "more than the bound" apart.
+                CountMode::Bounded => Some(format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM missions{indexed} WHERE ?1 >= 0{clauses} LIMIT {})",
+                    bound + 1
+                )),
+                CountMode::None => None,
+            },
+            mode: query.count,
+            bound,
             after: query.after.map_or(0, |id| i64::from(id.number())),
             filters,
             fetch: i64::from(query.limit) + 1,
         }
     }
 
-    /// Both statements in one snapshot: the page's rows and the total.
-    fn run(&self, conn: &Connection) -> Result<(Vec<MissionSummary>, u64), Error> {
+    /// Both statements in one snapshot: the page's rows and the total
+    /// (and whether it is exact), as the count mode asks.
+    fn run(&self, conn: &Connection) -> Result<(Vec<MissionSummary>, Option<u64>, bool), Error> {
         snapshot(conn, |conn| {
             let mut params: Vec<&dyn rusqlite::ToSql> = vec![&self.after];
             params.extend(self.filters.iter().map(|f| f as &dyn rusqlite::ToSql));
@@ -72,10 +95,23 @@ impl SearchSql {
                 missions.push(rows::summary(row)?);
             }
             drop(rows);
-            let mut count = conn.prepare_cached(&self.count)?;
-            let total: i64 = count.query_row(params.as_slice(), |r| r.get(0))?;
-            Ok((missions, total.max(0) as u64))
+            let Some(sql) = &self.count else {
+                return Ok((missions, None, false));
+            };
+            let mut count = conn.prepare_cached(sql)?;
+            let n = count
+                .query_row(params.as_slice(), |r| r.get::<_, i64>(0))?
+                .max(0) as u64;
+            Ok(match self.mode {
+                CountMode::Bounded if n > self.bound => (missions, Some(self.bound), false),
+                _ => (missions, Some(n), true),
+            })
         })
+    }
+
+    /// Statements run: the page, and the count unless none.
+    fn statements(&self) -> u64 {
+        1 + u64::from(self.count.is_some())
     }
 }
 
@@ -84,15 +120,16 @@ impl Store {
     /// how many match in all.
     pub async fn search(&self, query: &SearchQuery, plan: QueryPlan) -> Result<SearchPage, Error> {
         let sql = SearchSql::new(query, plan);
+        let statements = sql.statements();
         let start = Instant::now();
-        let (mut missions, total) = if plan.missing_index {
+        let (mut missions, total, total_exact) = if plan.missing_index {
             Arc::clone(&self.readers)
                 .slow(ACQUIRE_TIMEOUT, move |conn| sql.run(conn))
                 .await?
         } else {
             self.readers.with(|conn| sql.run(conn))?
         };
-        truth::count_queries(2, start.elapsed());
+        truth::count_queries(statements, start.elapsed());
         let next = if missions.len() > query.limit as usize {
             missions.truncate(query.limit as usize);
             missions.last().map(|m| m.id)
@@ -103,6 +140,60 @@ impl Store {
             missions,
             next,
             total,
+            total_exact,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seed_data::{Region, Status};
+
+    /// 30 active CENTCOM missions and 5 planned ones, in memory.
+    fn table() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE missions (id INTEGER PRIMARY KEY, name TEXT, status TEXT, region TEXT,
+             priority INTEGER, commander TEXT, unit TEXT, created_at TEXT, updated_at TEXT,
+             version INTEGER, waypoint_count INTEGER);",
+        )
+        .unwrap();
+        for id in 1..=35 {
+            let status = if id <= 30 { "active" } else { "planned" };
+            conn.execute(
+                "INSERT INTO missions VALUES (?1, 'Op', ?2, 'CENTCOM', 3, 'Cdr', 'Unit',
+                 '2024-03-16T10:52:10.000Z', '2024-03-17T18:27:24.000Z', 1, 0)",
+                rusqlite::params![id, status],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    fn query(count: CountMode) -> SearchQuery {
+        SearchQuery {
+            status: Some(Status::Active),
+            region: Some(Region::Centcom),
+            after: None,
+            limit: 5,
+            count,
+        }
+    }
+
+    #[test]
+    fn counts_are_exact_up_to_the_bound_then_say_at_least() {
+        let conn = table();
+        let run = |count, bound| {
+            let sql = SearchSql::with_bound(&query(count), QueryPlan::default(), bound);
+            let (page, total, exact) = sql.run(&conn).unwrap();
+            assert_eq!(page.len(), 6, "the page and one more");
+            (total, exact, sql.statements())
+        };
+        assert_eq!(run(CountMode::Bounded, 100), (Some(30), true, 2));
+        assert_eq!(run(CountMode::Bounded, 30), (Some(30), true, 2));
+        assert_eq!(run(CountMode::Bounded, 29), (Some(29), false, 2));
+        assert_eq!(run(CountMode::Exact, 10), (Some(30), true, 2));
+        assert_eq!(run(CountMode::None, 10), (None, false, 1));
     }
 }

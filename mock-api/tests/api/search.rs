@@ -106,6 +106,8 @@ async fn unknown_values_and_bad_parameters_are_422_not_an_empty_list() {
         ("limit=501", "limit"),
         ("limit=ten", "limit"),
         ("cursor=MISSION-1", "cursor"),
+        ("count=some", "count"),
+        ("count=", "count"),
     ] {
         let detail = assert_problem(
             app.get(&format!("/api/missions?{query}")).await,
@@ -124,4 +126,23 @@ async fn a_malformed_query_string_is_400() {
         StatusCode::BAD_REQUEST,
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_total_is_counted_as_asked_and_says_whether_it_is_exact() {
+    let app = spawn_app().await;
+    let expected = Generator::new(42, 1000)
+        .filter(|m| m.summary.status == Status::Active && m.summary.region == Region::Centcom)
+        .count() as u64;
+    let q = "status=active&region=CENTCOM&limit=5";
+    // At 1,000 missions every count is under the bound: exact either way.
+    for count in ["", "&count=bounded", "&count=exact"] {
+        let body = page(&app, &format!("{q}{count}")).await;
+        assert_eq!(body["total"].as_u64(), Some(expected), "{count}");
+        assert_eq!(body["total_exact"], true, "{count}");
+    }
+    let body = page(&app, &format!("{q}&count=none")).await;
+    assert!(body["total"].is_null(), "{body}");
+    assert_eq!(body["total_exact"], false);
+    assert_eq!(body["missions"].as_array().unwrap().len(), 5);
 }
