@@ -46,30 +46,7 @@ pub(super) fn section(body: &mut String, r: &RunRecord) {
     for c in &r.classes {
         let _ = write!(body, "<h3>{}</h3>", esc(&c.name));
         let mine = || r.tasks.iter().filter(|t| t.class.as_ref() == Some(&c.name));
-        let rows = mine()
-            .map(|t| {
-                let steady = if r.is_steady(&t.stage) {
-                    " (steady)"
-                } else {
-                    ""
-                };
-                vec![
-                    format!("{}{steady}", t.stage),
-                    t.name.to_string(),
-                    t.requests.to_string(),
-                    t.errors.to_string(),
-                    fmt_num(t.rps),
-                    fmt_opt(t.latency.p50_ms),
-                    fmt_opt(t.latency.p95_ms),
-                    fmt_opt(t.latency.p99_ms),
-                    fmt_opt(t.latency.max_ms),
-                ]
-            })
-            .collect();
-        let head = [
-            "stage", "task", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-        ];
-        body.push_str(&table(&head, rows));
+        body.push_str(&super::sections::rows_table(r, mine(), false));
         let spectra: Vec<Series> = c
             .tasks
             .iter()

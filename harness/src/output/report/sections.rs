@@ -8,7 +8,7 @@ use super::{esc, fmt_num, fmt_opt, table, verdict_badge};
 use crate::analysis::compare::{Comparison, PercentileDelta};
 use crate::analysis::{Analysis, Run};
 use crate::output::text::render_analysis;
-use crate::record::{PointRecord, RunRecord};
+use crate::record::{PointRecord, RunRecord, TaskRecord};
 use crate::scenario::Percentile;
 
 /// The title and what was run, where, when.
@@ -227,9 +227,18 @@ pub(super) fn spectrum(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
 /// One row per task per stage.
 pub(super) fn rows(body: &mut String, r: &RunRecord) {
     body.push_str("<h2>Stages and tasks</h2>");
-    let rows = r
-        .tasks
-        .iter()
+    let with_class = !r.classes.is_empty();
+    body.push_str(&rows_table(r, r.tasks.iter(), with_class));
+}
+
+/// A table of `rows` (stage, its class when `with_class`, task, counts,
+/// percentiles).
+pub(super) fn rows_table<'a>(
+    r: &RunRecord,
+    rows: impl Iterator<Item = &'a TaskRecord>,
+    with_class: bool,
+) -> String {
+    let rows = rows
         .map(|t| {
             let steady = if r.is_steady(&t.stage) {
                 " (steady)"
@@ -237,7 +246,7 @@ pub(super) fn rows(body: &mut String, r: &RunRecord) {
                 ""
             };
             let mut row = vec![format!("{}{steady}", t.stage)];
-            if !r.classes.is_empty() {
+            if with_class {
                 row.push(t.class.clone().unwrap_or_default());
             }
             row.extend([
@@ -254,13 +263,13 @@ pub(super) fn rows(body: &mut String, r: &RunRecord) {
         })
         .collect();
     let mut head = vec!["stage"];
-    if !r.classes.is_empty() {
+    if with_class {
         head.push("class");
     }
     head.extend([
         "task", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
     ]);
-    body.push_str(&table(&head, rows));
+    table(&head, rows)
 }
 
 /// Errors by class with their samples.
