@@ -131,9 +131,25 @@ async fn the_capacity_found_is_the_known_ceiling_and_the_knee_sits_at_it() {
         let x = past["achieved_rps"].as_f64().unwrap();
         assert!((70.0..=84.0).contains(&x), "{past}");
     }
-    // The USL fit sees one request in progress doing 20 per second.
-    let lambda = c["usl"]["lambda"].as_f64().unwrap();
-    assert!((16.0..=24.0).contains(&lambda), "{}", c["usl"]);
+    // The USL fit sees one request in progress doing about 20 per second
+    // (50 ms each). Its three coefficients trade off against each other in
+    // a fit over a few noisy steps, so the test holds λ to a plausible band
+    // and the fitted curve to what it must do: give back the throughput
+    // measured below the ceiling, from that step's concurrency.
+    let usl = &c["usl"];
+    let (lambda, sigma, kappa) = (
+        usl["lambda"].as_f64().unwrap(),
+        usl["sigma"].as_f64().unwrap(),
+        usl["kappa"].as_f64().unwrap(),
+    );
+    assert!((15.0..=30.0).contains(&lambda), "{usl}");
+    let n = first["concurrency"].as_f64().unwrap();
+    let fitted = lambda * n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0));
+    let measured = first["achieved_rps"].as_f64().unwrap();
+    assert!(
+        (fitted - measured).abs() <= 0.1 * measured,
+        "fitted {fitted} at N = {n}, measured {measured}: {usl}"
+    );
     assert!(out.contains("capacity: "), "{out}");
     assert!(out.contains("knee: step-"), "{out}");
 
