@@ -23,7 +23,7 @@
 //! Everything random draws from ChaCha8 streams of the run's seed (one per
 //! user, one per open stage), so a run can be replayed.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,14 +34,13 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::load::client::{Connection, ConnectionPool, Outcome};
-use crate::load::collector::{Collected, Collector, Live, Msg, Sample};
-use crate::load::endpoint::Endpoint;
-use crate::load::flow::{self, At, Runner, Scratch};
-use crate::load::placement::{cumulative, pick_task, Placement};
-use crate::load::plan::{Plan, Target};
-use crate::scenario::template::Keys;
-use crate::scenario::{Load, Scenario, Share, ThinkTime};
+use crate::load::client::Connection;
+use crate::load::collector::{Collected, Collector, Live, Msg};
+use crate::load::flow::{self, Scratch};
+use crate::load::placement::pick_task;
+use crate::load::plan::Target;
+use crate::load::shared::{think, Shared};
+use crate::scenario::{Load, Scenario};
 
 /// How often the controller follows the plan.
 const TICK: Duration = Duration::from_millis(100);
@@ -64,178 +63,6 @@ pub struct RunOutput {
     pub stage_times: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>>,
     /// Stopped early (Ctrl-C).
     pub interrupted: bool,
-}
-
-struct Shared {
-    scenario: Scenario,
-    plan: Plan,
-    classes: Vec<ClassRun>,
-    /// The run's targets, then each class target's; users and arrivals of
-    /// a class without one are spread over the first `spread` round-robin.
-    targets: Vec<Destination>,
-    spread: usize,
-    /// Users placed by [`Shared::class_of`].
-    placement: Placement,
-    /// Cumulative class weights, for an open-model arrival's class.
-    class_weights: Vec<u32>,
-    seed: u64,
-    start: Instant,
-    tx: mpsc::UnboundedSender<Msg>,
-    active: AtomicU32,
-    in_flight: AtomicU32,
-}
-
-/// A class as the engine runs it.
-struct ClassRun {
-    keys: Keys,
-    /// Cumulative task weights, for picking a task.
-    cumulative: Vec<u32>,
-    /// Each task's first stats row.
-    first_entry: Vec<usize>,
-    /// Its own target's index in [`Shared::targets`].
-    target: Option<usize>,
-}
-
-/// One target: its address, its URL's path prefix (without a trailing
-/// `/`), and the connections open-model arrivals share.
-struct Destination {
-    endpoint: Arc<Endpoint>,
-    prefix: String,
-    pool: Arc<ConnectionPool>,
-}
-
-impl Destination {
-    fn new(base: &reqwest::Url, timeout: Duration) -> Self {
-        let endpoint = Arc::new(Endpoint::new(base, timeout));
-        Destination {
-            pool: Arc::new(ConnectionPool::new(Arc::clone(&endpoint))),
-            endpoint,
-            prefix: base.path().trim_end_matches('/').to_owned(),
-        }
-    }
-}
-
-impl Shared {
-    fn new(
-        scenario: &Scenario,
-        bases: &[reqwest::Url],
-        seed: u64,
-        tx: mpsc::UnboundedSender<Msg>,
-    ) -> Self {
-        let mut targets: Vec<Destination> = bases
-            .iter()
-            .map(|base| Destination::new(base, scenario.timeout))
-            .collect();
-        let mut entry = 0;
-        let classes = scenario
-            .classes
-            .iter()
-            .map(|c| {
-                let target = c.target.as_ref().and_then(|url| {
-                    // Checked when the scenario was read.
-                    let base = reqwest::Url::parse(url).ok()?;
-                    targets.push(Destination::new(&base, scenario.timeout));
-                    Some(targets.len() - 1)
-                });
-                let first_entry = c
-                    .tasks
-                    .iter()
-                    .map(|t| {
-                        entry += t.steps.len();
-                        entry - t.steps.len()
-                    })
-                    .collect();
-                ClassRun {
-                    keys: Keys::new(&c.keys),
-                    cumulative: cumulative(c.tasks.iter().map(|t| t.weight)),
-                    first_entry,
-                    target,
-                }
-            })
-            .collect();
-        let class_weights = cumulative(scenario.classes.iter().map(|c| match c.share {
-            Share::Weight(w) => w,
-            Share::Count(_) => 0,
-        }));
-        Shared {
-            scenario: scenario.clone(),
-            plan: Plan::new(scenario),
-            classes,
-            spread: bases.len().max(1),
-            targets,
-            placement: Placement::new(scenario),
-            class_weights,
-            seed,
-            start: Instant::now(),
-            tx,
-            active: AtomicU32::new(0),
-            in_flight: AtomicU32::new(0),
-        }
-    }
-
-    fn stage_at(&self, t: Duration) -> usize {
-        self.plan
-            .stage_at(t)
-            .unwrap_or(self.scenario.stages.len().saturating_sub(1))
-    }
-
-    /// Where class `class`'s `n`-th user or arrival sends.
-    fn destination(&self, class: usize, n: usize) -> usize {
-        self.classes[class].target.unwrap_or(n % self.spread)
-    }
-
-    /// Picks a task of `class`: where the iteration runs, and the task.
-    fn pick(&self, class: usize, to: usize, rng: &mut ChaCha8Rng) -> (At, usize) {
-        let c = &self.classes[class];
-        let task = pick_task(&c.cumulative, rng);
-        let at = At {
-            class,
-            to,
-            entry: c.first_entry[task],
-        };
-        (at, task)
-    }
-}
-
-impl Runner for Shared {
-    fn keys(&self, class: usize) -> &Keys {
-        &self.classes[class].keys
-    }
-
-    fn prefix(&self, to: usize) -> &str {
-        &self.targets[to].prefix
-    }
-
-    fn now(&self) -> Duration {
-        self.start.elapsed()
-    }
-
-    fn report(&self, entry: usize, started: Duration, outcome: Outcome) {
-        let done = self.start.elapsed();
-        let error = match outcome {
-            Outcome::Ok => None,
-            Outcome::Error(class, msg) => Some((class, msg)),
-        };
-        let _ = self.tx.send(Msg::Sample(Sample {
-            task: entry,
-            stage: self.stage_at(started),
-            done_at: done,
-            latency: done.saturating_sub(started),
-            error,
-        }));
-    }
-}
-
-fn think(t: ThinkTime, iteration_started: Instant, rng: &mut ChaCha8Rng) -> Duration {
-    match t {
-        ThinkTime::None => Duration::ZERO,
-        ThinkTime::Constant(d) => d,
-        ThinkTime::Between(a, b) if b > a => {
-            Duration::from_secs_f64(rng.random_range(a.as_secs_f64()..=b.as_secs_f64()))
-        }
-        ThinkTime::Between(a, _) => a,
-        ThinkTime::ConstantPacing(d) => d.saturating_sub(iteration_started.elapsed()),
-    }
 }
 
 async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>) {

@@ -6,6 +6,8 @@
 //! - [`engine`]: virtual users (closed model) or the arrival scheduler
 //!   (open model), user classes, think time, key choice.
 //! - [`flow`]: one iteration of a task: its steps, checks and variables.
+//! - `shared`: what a run's users and arrivals share: classes, destinations,
+//!   the task picked, the reporting.
 //! - [`placement`]: each user's class; weighted picks.
 //! - [`endpoint`]: the target URL checked, connections to it.
 //! - [`client`]: one request on one keep-alive connection, its outcome
@@ -19,3 +21,4 @@ pub mod engine;
 mod flow;
 pub mod placement;
 pub mod plan;
+mod shared;

@@ -204,14 +204,7 @@ fn kinds_of_users(s: &Scenario) -> Part {
     if !s.has_classes() {
         return (Warn, "one kind of user: every user draws from the same task mix, where operations mix kinds (watch officers reading, planners editing, analysts searching); declare [[users]] classes, or say why one kind is enough".into());
     }
-    let weights: u32 = s
-        .classes
-        .iter()
-        .map(|c| match c.share {
-            Share::Weight(w) => w,
-            Share::Count(_) => 0,
-        })
-        .sum();
+    let weights: u32 = s.classes.iter().map(|c| c.share.weight()).sum();
     let shares: Vec<String> = s
         .classes
         .iter()
@@ -434,10 +427,7 @@ fn statistics(s: &Scenario) -> Vec<Part> {
 /// The share of the users (by weight; counts as weights of their users)
 /// that class `name` has.
 fn class_fraction(s: &Scenario, name: &str) -> f64 {
-    let share = |c: &crate::scenario::UserClass| match c.share {
-        Share::Weight(w) => f64::from(w),
-        Share::Count(n) => f64::from(n),
-    };
+    let share = |c: &crate::scenario::UserClass| f64::from(c.share.part());
     let total: f64 = s.classes.iter().map(share).sum();
     let mine: f64 = s.classes.iter().filter(|c| c.name == name).map(share).sum();
     if total > 0.0 {

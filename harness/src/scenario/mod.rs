@@ -159,6 +159,24 @@ pub enum Share {
     Count(u32),
 }
 
+impl Share {
+    /// Its weight among the weighted classes (a counted class has none: it
+    /// is placed first, not drawn by weight).
+    pub fn weight(self) -> u32 {
+        match self {
+            Share::Weight(w) => w,
+            Share::Count(_) => 0,
+        }
+    }
+
+    /// Its part of the users, with a count standing for as many weights.
+    pub fn part(self) -> u32 {
+        match self {
+            Share::Weight(n) | Share::Count(n) => n,
+        }
+    }
+}
+
 /// A kind of user: its share of the load, its tasks, think time and keys,
 /// and optionally its own target.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,194 @@
+//! What every virtual user and arrival of a run shares. In: the scenario,
+//! the run's target URLs, the seed and the collector's sender. Out:
+//! [`Shared`]: each class as the engine runs it ([`ClassRun`]), each
+//! destination ([`Destination`]: address, path prefix, the open model's
+//! connections), where a user or arrival sends and which task it runs,
+//! and the [`Runner`] a flow reports through. Also [`think`], the pause
+//! after an iteration.
+
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::load::client::{ConnectionPool, Outcome};
+use crate::load::collector::{Msg, Sample};
+use crate::load::endpoint::Endpoint;
+use crate::load::flow::{At, Runner};
+use crate::load::placement::{cumulative, pick_task, Placement};
+use crate::load::plan::Plan;
+use crate::scenario::template::Keys;
+use crate::scenario::{Scenario, ThinkTime};
+
+pub(super) struct Shared {
+    pub(super) scenario: Scenario,
+    pub(super) plan: Plan,
+    pub(super) classes: Vec<ClassRun>,
+    /// The run's targets, then each class target's; users and arrivals of
+    /// a class without one are spread over the first `spread` round-robin.
+    pub(super) targets: Vec<Destination>,
+    pub(super) spread: usize,
+    /// Users placed by [`Shared::class_of`].
+    pub(super) placement: Placement,
+    /// Cumulative class weights, for an open-model arrival's class.
+    pub(super) class_weights: Vec<u32>,
+    pub(super) seed: u64,
+    pub(super) start: Instant,
+    pub(super) tx: mpsc::UnboundedSender<Msg>,
+    pub(super) active: AtomicU32,
+    pub(super) in_flight: AtomicU32,
+}
+
+/// A class as the engine runs it.
+pub(super) struct ClassRun {
+    pub(super) keys: Keys,
+    /// Cumulative task weights, for picking a task.
+    pub(super) cumulative: Vec<u32>,
+    /// Each task's first stats row.
+    pub(super) first_entry: Vec<usize>,
+    /// Its own target's index in [`Shared::targets`].
+    pub(super) target: Option<usize>,
+}
+
+/// One target: its address, its URL's path prefix (without a trailing
+/// `/`), and the connections open-model arrivals share.
+pub(super) struct Destination {
+    pub(super) endpoint: Arc<Endpoint>,
+    pub(super) prefix: String,
+    pub(super) pool: Arc<ConnectionPool>,
+}
+
+impl Destination {
+    pub(super) fn new(base: &reqwest::Url, timeout: Duration) -> Self {
+        let endpoint = Arc::new(Endpoint::new(base, timeout));
+        Destination {
+            pool: Arc::new(ConnectionPool::new(Arc::clone(&endpoint))),
+            endpoint,
+            prefix: base.path().trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+impl Shared {
+    pub(super) fn new(
+        scenario: &Scenario,
+        bases: &[reqwest::Url],
+        seed: u64,
+        tx: mpsc::UnboundedSender<Msg>,
+    ) -> Self {
+        let mut targets: Vec<Destination> = bases
+            .iter()
+            .map(|base| Destination::new(base, scenario.timeout))
+            .collect();
+        let mut entry = 0;
+        let classes = scenario
+            .classes
+            .iter()
+            .map(|c| {
+                let target = c.target.as_ref().and_then(|url| {
+                    // Checked when the scenario was read.
+                    let base = reqwest::Url::parse(url).ok()?;
+                    targets.push(Destination::new(&base, scenario.timeout));
+                    Some(targets.len() - 1)
+                });
+                let first_entry = c
+                    .tasks
+                    .iter()
+                    .map(|t| {
+                        entry += t.steps.len();
+                        entry - t.steps.len()
+                    })
+                    .collect();
+                ClassRun {
+                    keys: Keys::new(&c.keys),
+                    cumulative: cumulative(c.tasks.iter().map(|t| t.weight)),
+                    first_entry,
+                    target,
+                }
+            })
+            .collect();
+        let class_weights = cumulative(scenario.classes.iter().map(|c| c.share.weight()));
+        Shared {
+            scenario: scenario.clone(),
+            plan: Plan::new(scenario),
+            classes,
+            spread: bases.len().max(1),
+            targets,
+            placement: Placement::new(scenario),
+            class_weights,
+            seed,
+            start: Instant::now(),
+            tx,
+            active: AtomicU32::new(0),
+            in_flight: AtomicU32::new(0),
+        }
+    }
+
+    pub(super) fn stage_at(&self, t: Duration) -> usize {
+        self.plan
+            .stage_at(t)
+            .unwrap_or(self.scenario.stages.len().saturating_sub(1))
+    }
+
+    /// Where class `class`'s `n`-th user or arrival sends.
+    pub(super) fn destination(&self, class: usize, n: usize) -> usize {
+        self.classes[class].target.unwrap_or(n % self.spread)
+    }
+
+    /// Picks a task of `class`: where the iteration runs, and the task.
+    pub(super) fn pick(&self, class: usize, to: usize, rng: &mut ChaCha8Rng) -> (At, usize) {
+        let c = &self.classes[class];
+        let task = pick_task(&c.cumulative, rng);
+        let at = At {
+            class,
+            to,
+            entry: c.first_entry[task],
+        };
+        (at, task)
+    }
+}
+
+impl Runner for Shared {
+    fn keys(&self, class: usize) -> &Keys {
+        &self.classes[class].keys
+    }
+
+    fn prefix(&self, to: usize) -> &str {
+        &self.targets[to].prefix
+    }
+
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn report(&self, entry: usize, started: Duration, outcome: Outcome) {
+        let done = self.start.elapsed();
+        let error = match outcome {
+            Outcome::Ok => None,
+            Outcome::Error(class, msg) => Some((class, msg)),
+        };
+        let _ = self.tx.send(Msg::Sample(Sample {
+            task: entry,
+            stage: self.stage_at(started),
+            done_at: done,
+            latency: done.saturating_sub(started),
+            error,
+        }));
+    }
+}
+
+pub(super) fn think(t: ThinkTime, iteration_started: Instant, rng: &mut ChaCha8Rng) -> Duration {
+    match t {
+        ThinkTime::None => Duration::ZERO,
+        ThinkTime::Constant(d) => d,
+        ThinkTime::Between(a, b) if b > a => {
+            Duration::from_secs_f64(rng.random_range(a.as_secs_f64()..=b.as_secs_f64()))
+        }
+        ThinkTime::Between(a, _) => a,
+        ThinkTime::ConstantPacing(d) => d.saturating_sub(iteration_started.elapsed()),
+    }
+}
