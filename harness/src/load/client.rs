@@ -10,13 +10,14 @@
 //! it or a request fails, as one real user's browser does. There is no
 //! pool, no per-request pool-key hashing and no URL re-parsing: on
 //! `/healthz` those were most of the client's cost with reqwest's pooled
-//! client (BENCHMARKS.md). Open-model arrivals share a [`ConnectionPool`]
+//! client (BENCHMARKS.md). Open-model arrivals share a
+//! [`ConnectionPool`](crate::load::pool::ConnectionPool)
 //! of such connections.
 
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -25,10 +26,11 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use percent_encoding::{AsciiSet, CONTROLS};
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
 use crate::load::endpoint::Endpoint;
+use crate::load::outcome::status_class;
+pub use crate::load::outcome::{ErrorClass, Outcome};
 
 /// The most of a body kept for a flow's extractions and checks; the rest
 /// is read and dropped.
@@ -53,83 +55,6 @@ pub struct Kept {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
-}
-
-/// Why a request counted as an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// The connection could not be made.
-    Connect,
-    /// No complete answer within the scenario's timeout.
-    Timeout,
-    /// A 4xx status other than the expected one.
-    #[serde(rename = "status_4xx")]
-    Status4xx,
-    /// A 5xx status other than the expected one.
-    #[serde(rename = "status_5xx")]
-    Status5xx,
-    /// Another unexpected status (1xx-3xx).
-    StatusOther,
-    /// The body could not be read to its end.
-    Body,
-    /// Any other transport failure (reset, protocol error).
-    Request,
-    /// The expected status, but a flow's check failed or a value to
-    /// extract was missing.
-    Check,
-}
-
-impl ErrorClass {
-    pub const ALL: [ErrorClass; 8] = [
-        ErrorClass::Connect,
-        ErrorClass::Timeout,
-        ErrorClass::Status4xx,
-        ErrorClass::Status5xx,
-        ErrorClass::StatusOther,
-        ErrorClass::Body,
-        ErrorClass::Request,
-        ErrorClass::Check,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorClass::Connect => "connect",
-            ErrorClass::Timeout => "timeout",
-            ErrorClass::Status4xx => "status_4xx",
-            ErrorClass::Status5xx => "status_5xx",
-            ErrorClass::StatusOther => "status_other",
-            ErrorClass::Body => "body",
-            ErrorClass::Request => "request",
-            ErrorClass::Check => "check",
-        }
-    }
-
-    /// Whether the server answered (so the latency is a response time).
-    pub fn has_response(self) -> bool {
-        matches!(
-            self,
-            ErrorClass::Status4xx
-                | ErrorClass::Status5xx
-                | ErrorClass::StatusOther
-                | ErrorClass::Check
-        )
-    }
-}
-
-impl std::fmt::Display for ErrorClass {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What became of one request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// The expected status, body read to its end.
-    Ok,
-    /// An error of `class`, with a message for the samples.
-    Error(ErrorClass, String),
 }
 
 /// Bytes percent-encoded in a rendered path and query (as a browser would):
@@ -178,6 +103,11 @@ async fn drive<F: Future>(io: &mut Pin<Box<Io>>, f: Pin<&mut F>) -> Option<F::Ou
 }
 
 impl Connection {
+    /// Whether a connection is open (worth keeping for the next request).
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
     /// A connection to `endpoint`, opened on the first request.
     pub fn new(endpoint: Arc<Endpoint>) -> Connection {
         Connection {
@@ -388,50 +318,6 @@ fn request(
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
     Ok(request)
-}
-
-/// The error class of an answer with `status` when one of `expect` was
-/// wanted.
-fn status_class(status: u16, expect: &[u16]) -> Option<ErrorClass> {
-    match status {
-        s if expect.contains(&s) => None,
-        400..=499 => Some(ErrorClass::Status4xx),
-        500..=599 => Some(ErrorClass::Status5xx),
-        _ => Some(ErrorClass::StatusOther),
-    }
-}
-
-/// Connections shared by open-model arrivals: an arrival takes an idle one
-/// or opens a new one, and gives it back after its request. At most as many
-/// as requests in flight.
-#[derive(Debug)]
-pub struct ConnectionPool {
-    endpoint: Arc<Endpoint>,
-    idle: Mutex<Vec<Connection>>,
-}
-
-impl ConnectionPool {
-    pub fn new(endpoint: Arc<Endpoint>) -> ConnectionPool {
-        ConnectionPool {
-            endpoint,
-            idle: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// An idle connection, or a new one.
-    pub fn take(&self) -> Connection {
-        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        idle.unwrap_or_else(|| Connection::new(Arc::clone(&self.endpoint)))
-    }
-
-    /// Gives a connection back for the next arrival.
-    pub fn give_back(&self, connection: Connection) {
-        if connection.open.is_some() {
-            if let Ok(mut idle) = self.idle.lock() {
-                idle.push(connection);
-            }
-        }
-    }
 }
 
 /// An error with its chain of causes, on one line.

@@ -10,8 +10,10 @@
 //!   the task picked, the reporting.
 //! - [`placement`]: each user's class; weighted picks.
 //! - [`endpoint`]: the target URL checked, connections to it.
-//! - [`client`]: one request on one keep-alive connection, its outcome
-//!   classified ([`client::ErrorClass`]).
+//! - [`client`]: one request on one keep-alive connection; [`pool`]: the
+//!   connections open-model arrivals share.
+//! - [`outcome`]: what became of a request, its error classified
+//!   ([`outcome::ErrorClass`]).
 //! - [`collector`]: the one place results go.
 
 pub mod client;
@@ -19,6 +21,8 @@ pub mod collector;
 pub mod endpoint;
 pub mod engine;
 mod flow;
+pub mod outcome;
 pub mod placement;
 pub mod plan;
+pub mod pool;
 mod shared;

@@ -15,12 +15,13 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::load::client::{ConnectionPool, Outcome};
 use crate::load::collector::{Msg, Sample};
 use crate::load::endpoint::Endpoint;
 use crate::load::flow::{At, Runner};
+use crate::load::outcome::Outcome;
 use crate::load::placement::{cumulative, pick_task, Placement};
 use crate::load::plan::Plan;
+use crate::load::pool::ConnectionPool;
 use crate::scenario::template::Keys;
 use crate::scenario::{Scenario, ThinkTime};
 
