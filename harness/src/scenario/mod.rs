@@ -9,26 +9,29 @@
 //! - [`flow`]: steps, what they extract into variables and what they check.
 //! - [`classes`]: user classes and their tasks validated; [`steps`]: each
 //!   request of a task or flow.
+//! - `model`: what a validated scenario holds (classes, tasks, steps);
+//!   `slo`: its SLOs (metric, comparison, percentile).
 
 mod classes;
 pub mod flow;
+mod model;
 mod raw;
+mod slo;
 mod source;
 mod steps;
 pub mod template;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 pub use crate::error::ScenarioError;
-use template::{BodyTemplate, KeySpec, PathTemplate};
 
 use crate::error::Error;
+pub use model::{Entry, OnError, Share, Step, Task, UserClass};
+pub use slo::{Metric, Op, Percentile, Slo};
 
 /// The name under which records report a stage's requests over all tasks
 /// together; no task may be called this.
@@ -97,308 +100,6 @@ pub struct Stage {
     pub load: Load,
     pub duration: Duration,
     pub steady: bool,
-}
-
-/// One request of a task: a task without `steps` is one step of the
-/// task's own name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    /// The name its stats are reported under (unique in the scenario).
-    pub name: String,
-    pub method: hyper::Method,
-    pub path: PathTemplate,
-    pub headers: Vec<(hyper::header::HeaderName, PathTemplate)>,
-    pub body: Option<BodyTemplate>,
-    /// The statuses a success has.
-    pub expect: Vec<u16>,
-    pub extract: Vec<flow::Extract>,
-    pub checks: Vec<flow::Check>,
-}
-
-impl Step {
-    /// Whether the response must be kept to extract from or check.
-    pub fn reads_response(&self) -> bool {
-        !self.extract.is_empty() || self.checks.iter().any(flow::Check::reads_body)
-    }
-}
-
-/// What a flow does after a step fails (a check, an extraction, an error).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnError {
-    /// End this iteration of the flow.
-    Stop,
-    /// Go on with the next step whose variables are all set.
-    Continue,
-}
-
-/// What a user does in one iteration: one request, or a flow of steps
-/// that carry values from one to the next in the user's variables.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Task {
-    pub name: String,
-    pub weight: u32,
-    pub steps: Vec<Step>,
-    pub on_error: OnError,
-    /// The variables its steps extract, by slot.
-    pub vars: Vec<String>,
-}
-
-impl Task {
-    /// Whether it is a flow (declared with `steps`), not one request.
-    pub fn is_flow(&self) -> bool {
-        !self.vars.is_empty() || self.steps.len() > 1 || self.steps[0].name != self.name
-    }
-}
-
-/// How a class's users are counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Share {
-    /// A share of each stage's users (or arrivals) by weight.
-    Weight(u32),
-    /// This many users whatever the stage asks (closed model), placed first.
-    Count(u32),
-}
-
-impl Share {
-    /// Its weight among the weighted classes (a counted class has none: it
-    /// is placed first, not drawn by weight).
-    pub fn weight(self) -> u32 {
-        match self {
-            Share::Weight(w) => w,
-            Share::Count(_) => 0,
-        }
-    }
-
-    /// Its part of the users, with a count standing for as many weights.
-    pub fn part(self) -> u32 {
-        match self {
-            Share::Weight(n) | Share::Count(n) => n,
-        }
-    }
-}
-
-/// A kind of user: its share of the load, its tasks, think time and keys,
-/// and optionally its own target.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserClass {
-    pub name: String,
-    pub share: Share,
-    pub think_time: ThinkTime,
-    /// The scenario's keys and the class's own (which win).
-    pub keys: BTreeMap<String, KeySpec>,
-    pub tasks: Vec<Task>,
-    /// Where its users send requests: a URL (a `[targets.NAME]` resolved);
-    /// `None`: the run's `--target`.
-    pub target: Option<String>,
-    /// Declared with `[[users]]`; `false` for the one implicit class of a
-    /// scenario with top-level `tasks`.
-    pub declared: bool,
-}
-
-/// One stats row's place: class, task and step indexes, and its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<'a> {
-    pub class: usize,
-    pub task: usize,
-    pub step: usize,
-    pub name: &'a str,
-}
-
-/// What an SLO measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    P50,
-    P95,
-    P99,
-    Max,
-    ErrorRate,
-    Errors,
-    Rps,
-}
-
-impl Metric {
-    pub const ALL: [Metric; 7] = [
-        Metric::P50,
-        Metric::P95,
-        Metric::P99,
-        Metric::Max,
-        Metric::ErrorRate,
-        Metric::Errors,
-        Metric::Rps,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::P50 => "p50",
-            Metric::P95 => "p95",
-            Metric::P99 => "p99",
-            Metric::Max => "max",
-            Metric::ErrorRate => "error_rate",
-            Metric::Errors => "errors",
-            Metric::Rps => "rps",
-        }
-    }
-
-    /// The comparison used when the scenario names none: latencies and
-    /// errors are upper bounds, throughput a lower one.
-    pub fn default_op(self) -> Op {
-        match self {
-            Metric::P50 | Metric::P95 | Metric::P99 | Metric::Max => Op::Lt,
-            Metric::ErrorRate | Metric::Errors => Op::Le,
-            Metric::Rps => Op::Ge,
-        }
-    }
-
-    /// The unit of the bound and the observed value.
-    pub fn unit(self) -> &'static str {
-        match self {
-            Metric::P50 | Metric::P95 | Metric::P99 | Metric::Max => "ms",
-            Metric::ErrorRate | Metric::Errors => "",
-            Metric::Rps => "req/s",
-        }
-    }
-
-    /// Whether the metric is a latency (milliseconds).
-    pub fn is_latency(self) -> bool {
-        self.unit() == "ms"
-    }
-}
-
-impl FromStr for Metric {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Metric::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown metric {s:?}; expected p50, p95, p99, max, error_rate, errors or rps"
-                )
-            })
-    }
-}
-
-impl fmt::Display for Metric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A latency percentile a history is judged on (`harness analyze --metric`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-#[derive(clap::ValueEnum)]
-pub enum Percentile {
-    P50,
-    P95,
-    P99,
-}
-
-impl Percentile {
-    pub const ALL: [Percentile; 3] = [Percentile::P50, Percentile::P95, Percentile::P99];
-
-    pub fn as_str(self) -> &'static str {
-        Metric::from(self).as_str()
-    }
-}
-
-impl From<Percentile> for Metric {
-    fn from(p: Percentile) -> Metric {
-        match p {
-            Percentile::P50 => Metric::P50,
-            Percentile::P95 => Metric::P95,
-            Percentile::P99 => Metric::P99,
-        }
-    }
-}
-
-impl fmt::Display for Percentile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An SLO's comparison: `observed OP bound` must hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
-pub enum Op {
-    #[serde(rename = "<")]
-    Lt,
-    #[serde(rename = "<=")]
-    Le,
-    #[serde(rename = ">")]
-    Gt,
-    #[serde(rename = ">=")]
-    Ge,
-}
-
-impl Op {
-    pub fn holds(self, observed: f64, bound: f64) -> bool {
-        match self {
-            Op::Lt => observed < bound,
-            Op::Le => observed <= bound,
-            Op::Gt => observed > bound,
-            Op::Ge => observed >= bound,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-        }
-    }
-}
-
-impl FromStr for Op {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [Op::Lt, Op::Le, Op::Gt, Op::Ge]
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| format!("unknown comparison {s:?}; expected <, <=, > or >="))
-    }
-}
-
-impl fmt::Display for Op {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What an SLO asks: `metric op bound` over some stages, for one task or
-/// all. Records carry it as it is, so they can be judged again.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
-pub struct Slo {
-    pub id: String,
-    pub metric: Metric,
-    pub op: Op,
-    pub bound: f64,
-    /// The stages it applies to (the steady ones unless named).
-    pub stages: Vec<String>,
-    /// The task (or step) it is limited to, if any.
-    pub task: Option<String>,
-    /// The user class it is limited to, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub class: Option<String>,
-}
-
-impl Slo {
-    /// `p95 < 2000`, with ` (task)` or ` (class/task)` when limited.
-    pub fn describe(&self) -> String {
-        let mut s = format!("{} {} {}", self.metric, self.op, self.bound);
-        match (&self.class, &self.task) {
-            (Some(c), Some(t)) => s.push_str(&format!(" ({c}/{t})")),
-            (Some(c), None) => s.push_str(&format!(" ({c})")),
-            (None, Some(t)) => s.push_str(&format!(" ({t})")),
-            (None, None) => {}
-        }
-        s
-    }
 }
 
 /// A validated scenario.
