@@ -5,14 +5,16 @@
 //!
 //! - [`reader`]: mission reads on rusqlite connections on the request's
 //!   own thread. `search`: searches, on the same connections. `write`:
-//!   writes and bulk loading.
+//!   writes and bulk loading, as units of work for [`writer`]: the one
+//!   write connection, on its own thread, with group commit.
 //!   `rows`: rows of either driver decoded into domain values, once.
 //!
 //! Concurrency: SQLite allows one writer at a time. Every write goes through
-//! a pool of exactly one connection, so our own writers queue in the pool
-//! instead of fighting over the file lock ("database is locked"); reads use
-//! a separate pool of connections (used only for reads) that WAL lets run
-//! beside the writer. A busy timeout covers other processes (e.g. `seed-data
+//! exactly one connection, owned by the write thread, so our own writers
+//! queue for it instead of fighting over the file lock ("database is
+//! locked"), and writes that queue together share a commit; reads use
+//! separate connections (used only for reads) that WAL lets run beside the
+//! writer. A busy timeout covers other processes (e.g. `seed-data
 //! --database`) writing to the same file. Mission reads and searches skip
 //! the driver's thread hand-offs ([`reader`]).
 
@@ -21,6 +23,7 @@ mod rows;
 mod search;
 mod storage;
 mod write;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,6 +42,7 @@ use crate::truth;
 use reader::Readers;
 use storage::WriteHealth;
 pub use storage::{StorageFailure, StorageFault};
+use writer::Writer;
 
 /// Embedded migrations (`mock-api/migrations`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -47,8 +51,6 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 const LOAD_BATCH: usize = 2_000;
 /// How long a read waits for a connection before the server answers 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
-const ROWS_PER_INSERT: usize = 400;
 
 /// Which query path to take: the emulated regression causes switch the
 /// SQL the store really runs (no sleeps stand in for them). Apart from
@@ -139,11 +141,12 @@ pub struct NewMission {
     pub waypoints: Vec<(String, Latitude, Longitude, Option<Altitude>)>,
 }
 
-/// Handles to the database: a read pool and a single-connection write pool.
+/// Handles to the database: a read pool, the mission readers and the
+/// write thread.
 #[derive(Debug, Clone)]
 pub struct Store {
     read: SqlitePool,
-    write: SqlitePool,
+    writer: Writer,
     readers: Arc<Readers>,
     path: PathBuf,
     /// The emulated storage condition and whether writes are failing.
@@ -184,20 +187,13 @@ impl Store {
             .pragma("cache_size", "-32000")
             .pragma("temp_store", "memory");
         let health = Arc::new(WriteHealth::default());
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .after_connect({
-                // A reopened write connection keeps the emulated condition.
-                let health = Arc::clone(&health);
-                move |conn, _| {
-                    let fault = health.fault();
-                    Box::pin(async move { storage::apply(conn, fault).await })
-                }
-            })
-            .connect_with(options.clone())
-            .await?;
-        MIGRATOR.run(&write).await?;
+        {
+            // Creates the file in WAL mode and brings the schema up to date.
+            let mut conn = SqliteConnection::connect_with(&options).await?;
+            MIGRATOR.run(&mut conn).await?;
+            conn.close().await?;
+        }
+        let writer = Writer::start(path, Arc::clone(&health))?;
         let read = SqlitePoolOptions::new()
             .max_connections(read_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -207,7 +203,7 @@ impl Store {
             .await?;
         Ok(Self {
             read,
-            write,
+            writer,
             readers: Arc::new(Readers::new(path, read_connections as usize)),
             path: path.to_owned(),
             health,
@@ -237,7 +233,7 @@ impl Store {
     pub async fn close(&self) {
         self.readers.close();
         self.read.close().await;
-        self.write.close().await;
+        self.writer.close().await;
         let options = SqliteConnectOptions::new()
             .filename(&self.path)
             .busy_timeout(Duration::from_secs(10));
@@ -265,10 +261,7 @@ impl Store {
 
     /// Emulates a storage condition on the write connection (or clears it).
     pub async fn set_storage_fault(&self, fault: StorageFault) -> Result<(), Error> {
-        self.health.set_fault(fault);
-        let mut conn = self.write.acquire().await?;
-        storage::apply(&mut conn, fault).await?;
-        Ok(())
+        self.writer.set_fault(fault).await
     }
 
     pub fn storage_fault(&self) -> StorageFault {
@@ -278,34 +271,12 @@ impl Store {
     /// Answers when the database would accept a write now: an insert that
     /// needs new pages, always rolled back.
     pub async fn probe_writes(&self) -> Result<(), Error> {
-        let probe = async {
-            let mut tx = self.write.begin().await?;
-            sqlx::query("INSERT INTO write_probe (pad) VALUES (zeroblob(8192))")
-                .execute(&mut *tx)
-                .await?;
-            tx.rollback().await?;
-            Ok(())
-        };
-        self.written(probe.await).await
-    }
-
-    /// A write's result. After a storage failure the write connection is
-    /// closed and the pool opens a fresh one for the next write: SQLite
-    /// may have rolled the whole transaction back on its own (`SQLITE_FULL`
-    /// does), and the driver, which counted the transaction as still open,
-    /// would otherwise run the next write inside a savepoint of a
-    /// transaction that never commits.
-    async fn written<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
-        let e = match result {
-            Ok(v) => return Ok(v),
-            Err(e) => self.health.classify(e),
-        };
-        if matches!(e, Error::Storage(_)) {
-            if let Ok(conn) = self.write.acquire().await {
-                let _ = conn.close().await;
-            }
-        }
-        Err(e)
+        self.writer
+            .try_and_undo(|conn| {
+                conn.execute("INSERT INTO write_probe (pad) VALUES (zeroblob(8192))", [])?;
+                Ok(())
+            })
+            .await
     }
 
     pub async fn mission_count(&self) -> Result<u64, Error> {

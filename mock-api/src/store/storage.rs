@@ -17,7 +17,6 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 
 use crate::error::Error;
 
@@ -136,28 +135,18 @@ impl WriteHealth {
 }
 
 /// Puts the write connection in `fault`'s condition (and out of any other).
-pub(super) async fn apply(
-    conn: &mut SqliteConnection,
-    fault: StorageFault,
-) -> Result<(), sqlx::Error> {
+pub(super) fn apply(conn: &rusqlite::Connection, fault: StorageFault) -> rusqlite::Result<()> {
     let query_only = if fault == StorageFault::ReadOnly {
         "ON"
     } else {
         "OFF"
     };
-    sqlx::query(&format!("PRAGMA query_only = {query_only}"))
-        .execute(&mut *conn)
-        .await?;
+    conn.execute_batch(&format!("PRAGMA query_only = {query_only}"))?;
     let cap: i64 = match fault {
-        StorageFault::Full => {
-            sqlx::query_scalar("PRAGMA page_count")
-                .fetch_one(&mut *conn)
-                .await?
-        }
+        StorageFault::Full => conn.query_row("PRAGMA page_count", [], |r| r.get(0))?,
         _ => i64::from(u32::MAX - 1),
     };
-    sqlx::query(&format!("PRAGMA max_page_count = {cap}"))
-        .execute(&mut *conn)
-        .await?;
+    // The pragma answers with the cap it set: a row to read, not a batch.
+    conn.query_row(&format!("PRAGMA max_page_count = {cap}"), [], |_| Ok(()))?;
     Ok(())
 }

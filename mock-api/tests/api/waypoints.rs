@@ -274,3 +274,68 @@ async fn concurrent_writes_to_distinct_waypoints_lose_nothing() {
         assert_eq!(v, versions[&m] + 3, "MISSION-{m:04} version");
     }
 }
+
+/// Writes that arrive together share a commit (group commit): many PUTs
+/// at once, all with the same If-Match, mixed with PUTs to a waypoint that
+/// does not exist. Exactly one conditional write wins and the rest are
+/// 412; every failed write is rolled back alone (the mission's version
+/// grows by exactly the writes answered 200, whatever they shared a
+/// transaction with).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_sharing_a_commit_keep_if_match_and_roll_back_alone() {
+    let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
+    let app = Arc::new(spawn_app().await);
+    let mission = "/api/missions/MISSION-0003";
+    let res = app.client.get(app.url(mission)).send().await.unwrap();
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let before = res.json::<Value>().await.unwrap()["version"]
+        .as_i64()
+        .unwrap();
+
+    let tasks: Vec<_> = (0..60u32)
+        .map(|i| {
+            let app = Arc::clone(&app);
+            let etag = etag.clone();
+            tokio::spawn(async move {
+                let body = json!({"lat": f64::from(i) / 10.0, "lon": 1.0}).to_string();
+                let (wp, if_match) = match i % 3 {
+                    0 => ("wp-001", Some(etag)),
+                    1 => ("wp-999", None),
+                    _ => ("wp-002", None),
+                };
+                let mut req = app
+                    .client
+                    .put(app.url(&format!("{mission}/waypoints/{wp}")))
+                    .header("content-type", "application/json")
+                    .body(body);
+                if let Some(tag) = if_match {
+                    req = req.header("if-match", tag);
+                }
+                (i % 3, req.send().await.unwrap().status().as_u16())
+            })
+        })
+        .collect();
+    let mut by_kind = [Vec::new(), Vec::new(), Vec::new()];
+    for t in tasks {
+        let (kind, status) = t.await.unwrap();
+        by_kind[kind as usize].push(status);
+    }
+    let count = |v: &[u16], s: u16| v.iter().filter(|x| **x == s).count();
+    assert_eq!(
+        count(&by_kind[0], 200),
+        1,
+        "one If-Match winner: {:?}",
+        by_kind[0]
+    );
+    assert_eq!(count(&by_kind[0], 412), 19, "{:?}", by_kind[0]);
+    assert_eq!(count(&by_kind[1], 404), 20, "{:?}", by_kind[1]);
+    assert_eq!(count(&by_kind[2], 200), 20, "{:?}", by_kind[2]);
+    let after = app.mission("MISSION-0003").await["version"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        after,
+        before + 21,
+        "only the 21 writes answered 200 bumped the version"
+    );
+}

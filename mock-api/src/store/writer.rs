@@ -1,0 +1,462 @@
+//! The one write connection, on a thread of its own, with group commit. In:
+//! units of work (closures over a rusqlite connection) from any task. Out:
+//! each unit's result, sent back only once its changes are committed, with
+//! the time it spent in the database.
+//!
+//! Why: through sqlx's driver every statement of a write (BEGIN, two
+//! UPDATEs, COMMIT) was a hand-off to the driver's thread and back, and
+//! the one write connection made those hand-offs a queue that every write
+//! waited in: the server sat mostly idle in context switches while writes
+//! queued (BENCHMARKS.md). Here the thread takes every unit waiting (up to
+//! [`MAX_BATCH`]), runs each inside a savepoint of one transaction (a unit
+//! that fails is rolled back alone), commits once, and only then answers
+//! the units that succeeded: a write is acknowledged only after its commit
+//! (WAL, `synchronous = NORMAL`: the commit is in the log before the answer
+//! leaves, so it survives the process being killed), and several writes
+//! share one commit when they arrive together.
+//!
+//! If the transaction is lost under a unit (SQLite rolls the whole
+//! transaction back on `SQLITE_FULL`), the units that had succeeded in it
+//! are answered with that failure, not acknowledged, and the rest run in a
+//! new transaction.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use super::storage::{self, StorageFault, WriteHealth};
+use crate::error::Error;
+
+/// The most units one transaction groups.
+pub(super) const MAX_BATCH: usize = 64;
+
+/// What a unit's closure did: its result, kept until the commit when it
+/// succeeded and asked to be kept.
+type Ack = Box<dyn FnOnce(Result<Duration, Error>) + Send>;
+
+/// A unit of work as the write thread sees it.
+trait Unit: Send {
+    /// Runs the work. Returns its answer for after the commit (`None`: it
+    /// has been answered already) and whether its changes are kept (false
+    /// when it failed, or is a probe).
+    fn run(self: Box<Self>, conn: &Connection) -> (Option<Ack>, bool);
+    /// Answers without running (the write thread could not start a
+    /// transaction).
+    fn fail(self: Box<Self>, e: Error);
+}
+
+/// The answer a caller waits for: the result and the database time.
+type Reply<T> = (Result<T, Error>, Duration);
+
+struct Work<T, F> {
+    work: F,
+    /// Keep the changes (false: a probe, always rolled back).
+    keep: bool,
+    reply: oneshot::Sender<Reply<T>>,
+}
+
+impl<T, F> Unit for Work<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, Error> + Send,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (Option<Ack>, bool) {
+        let Work { work, keep, reply } = *self;
+        let start = Instant::now();
+        match work(conn) {
+            Ok(v) if keep => {
+                let spent = start.elapsed();
+                let ack: Ack = Box::new(move |committed| {
+                    let _ = reply.send((committed.map(|_| v), spent));
+                });
+                (Some(ack), true)
+            }
+            Ok(v) => {
+                // Nothing kept, nothing to wait for.
+                let _ = reply.send((Ok(v), start.elapsed()));
+                (None, false)
+            }
+            Err(e) => {
+                let _ = reply.send((Err(e), start.elapsed()));
+                (None, false)
+            }
+        }
+    }
+
+    fn fail(self: Box<Self>, e: Error) {
+        let _ = self.reply.send((Err(e), Duration::ZERO));
+    }
+}
+
+/// What the write thread is asked.
+enum Msg {
+    Unit(Box<dyn Unit>),
+    /// Put the connection in an emulated storage condition (outside any
+    /// transaction: a read-only connection cannot begin one).
+    Fault(StorageFault, oneshot::Sender<Result<(), Error>>),
+    /// Finish what is queued, close the connection, then answer.
+    Close(oneshot::Sender<()>),
+}
+
+/// The handle writes go through; the thread ends when closed, or when the
+/// last handle is dropped (after finishing what it was given).
+#[derive(Clone)]
+pub(super) struct Writer {
+    messages: mpsc::Sender<Msg>,
+    health: Arc<WriteHealth>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    /// Opens the write connection to `path` and starts its thread.
+    pub(super) fn start(path: &Path, health: Arc<WriteHealth>) -> Result<Writer, Error> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(
+            // The file is in WAL mode already (the migrations set it); these
+            // hold per connection.
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA cache_size = -32000; PRAGMA temp_store = memory;",
+        )?;
+        storage::apply(&conn, health.fault())?;
+        let (messages, rx) = mpsc::channel();
+        let thread_health = Arc::clone(&health);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx, &thread_health))
+            .map_err(Error::io("cannot start the write thread"))?;
+        Ok(Writer { messages, health })
+    }
+
+    /// Puts the write connection in `fault`'s condition (and out of any
+    /// other).
+    pub(super) async fn set_fault(&self, fault: StorageFault) -> Result<(), Error> {
+        self.health.set_fault(fault);
+        let (reply, answer) = oneshot::channel();
+        self.messages
+            .send(Msg::Fault(fault, reply))
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Finishes the writes queued, then closes the connection.
+    pub(super) async fn close(&self) {
+        let (reply, answer) = oneshot::channel();
+        if self.messages.send(Msg::Close(reply)).is_ok() {
+            let _ = answer.await;
+        }
+    }
+
+    /// Runs `work` in the next transaction and answers once it is
+    /// committed; counts `queries` statements and the time spent as the
+    /// request's database work.
+    pub(super) async fn write<T, F>(&self, queries: u64, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        self.send(queries, work, true).await
+    }
+
+    /// Runs `work` and rolls its changes back whatever it did (a probe).
+    pub(super) async fn try_and_undo<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        self.send(0, work, false).await
+    }
+
+    async fn send<T, F>(&self, queries: u64, work: F, keep: bool) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let unit = Box::new(Work { work, keep, reply });
+        self.messages.send(Msg::Unit(unit)).map_err(|_| stopped())?;
+        let (result, spent) = answer.await.map_err(|_| stopped())?;
+        if queries > 0 {
+            crate::truth::count_queries(queries, spent);
+        }
+        result.map_err(|e| self.health.classify(e))
+    }
+}
+
+fn stopped() -> Error {
+    Error::Internal("the write thread has stopped".to_owned())
+}
+
+/// The write thread: takes what is waiting, runs it in one transaction,
+/// commits, answers.
+fn run(mut conn: Connection, rx: mpsc::Receiver<Msg>, health: &WriteHealth) {
+    let mut queue: VecDeque<Box<dyn Unit>> = VecDeque::new();
+    let mut next = rx.recv().ok();
+    while let Some(msg) = next.take() {
+        match msg {
+            Msg::Unit(unit) => queue.push_back(unit),
+            Msg::Fault(fault, reply) => {
+                let _ = reply.send(storage::apply(&conn, fault).map_err(Error::from));
+            }
+            Msg::Close(reply) => {
+                drop(conn);
+                let _ = reply.send(());
+                return;
+            }
+        }
+        // Everything waiting joins the batch, up to a stop that is not a
+        // write (it runs after the batch).
+        while next.is_none() && queue.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Unit(unit)) => queue.push_back(unit),
+                Ok(other) => next = Some(other),
+                Err(_) => break,
+            }
+        }
+        while !queue.is_empty() {
+            batch(&mut conn, &mut queue, health);
+        }
+        if next.is_none() {
+            next = rx.recv().ok();
+        }
+    }
+}
+
+/// One transaction over the units at the queue's front: runs them until
+/// the queue is empty or the transaction is lost, then commits and
+/// answers.
+fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &WriteHealth) {
+    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let e = health.classify(e.into());
+            while let Some(unit) = queue.pop_front() {
+                unit.fail(copy(&e));
+            }
+            return;
+        }
+    };
+    let mut acks: Vec<Ack> = Vec::new();
+    let mut lost = None;
+    while let Some(unit) = queue.pop_front() {
+        let sp = match savepoint(&tx) {
+            Ok(sp) => sp,
+            Err(e) => {
+                lost = Some(health.classify(e.into()));
+                queue.push_front(unit);
+                break;
+            }
+        };
+        let (ack, keep) = unit.run(&sp);
+        let kept = if keep { sp.commit() } else { sp.rollback() };
+        if let Some(ack) = ack {
+            acks.push(ack);
+        }
+        if let Err(e) = kept {
+            lost = Some(health.classify(e.into()));
+            break;
+        }
+        if tx.is_autocommit() {
+            // SQLite ended the transaction on its own (SQLITE_FULL does).
+            lost = Some(Error::Internal(
+                "the write transaction was rolled back by the database".to_owned(),
+            ));
+            break;
+        }
+    }
+    let committed = match lost {
+        Some(e) => {
+            drop(tx);
+            Err(e)
+        }
+        None => {
+            let start = Instant::now();
+            tx.commit()
+                .map(|()| start.elapsed())
+                .map_err(|e| health.classify(e.into()))
+        }
+    };
+    for ack in acks {
+        ack(match &committed {
+            Ok(d) => Ok(*d),
+            Err(e) => Err(copy(e)),
+        });
+    }
+}
+
+/// The same failure for each unit it ended.
+fn copy(e: &Error) -> Error {
+    match e {
+        Error::Storage(f) => Error::Storage(*f),
+        other => Error::Internal(format!("the write was not committed: {other}")),
+    }
+}
+
+/// Opens a unit's savepoint inside the writer's transaction.
+fn savepoint(conn: &Connection) -> rusqlite::Result<Savepoint<'_>> {
+    conn.execute_batch("SAVEPOINT unit")?;
+    Ok(Savepoint { conn, done: false })
+}
+
+/// A unit's savepoint: released (kept) or rolled back; rolled back if
+/// dropped undecided.
+struct Savepoint<'c> {
+    conn: &'c Connection,
+    done: bool,
+}
+
+impl Savepoint<'_> {
+    fn commit(mut self) -> rusqlite::Result<()> {
+        self.done = true;
+        self.conn.execute_batch("RELEASE unit")
+    }
+
+    fn rollback(mut self) -> rusqlite::Result<()> {
+        self.done = true;
+        self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit")
+    }
+}
+
+impl std::ops::Deref for Savepoint<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.conn.execute_batch("ROLLBACK TO unit; RELEASE unit");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection to a fresh file with a table `t (n)` and a table
+    /// `child` whose foreign key is checked at commit.
+    fn db(dir: &tempfile::TempDir) -> Connection {
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;
+             CREATE TABLE t (n INTEGER PRIMARY KEY);
+             CREATE TABLE child (p INTEGER REFERENCES t (n) DEFERRABLE INITIALLY DEFERRED);",
+        )
+        .unwrap();
+        conn
+    }
+
+    /// A unit that inserts `n` into `t` (then fails, with `fail`) and the
+    /// receiver of its answer.
+    fn insert(n: i64, fail: bool) -> (Box<dyn Unit>, oneshot::Receiver<Reply<i64>>) {
+        let (reply, answer) = oneshot::channel();
+        let work = move |conn: &Connection| {
+            conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+            if fail {
+                return Err(Error::NotFound(format!("unit {n} fails after its insert")));
+            }
+            Ok(n)
+        };
+        let unit: Box<dyn Unit> = Box::new(Work {
+            work,
+            keep: true,
+            reply,
+        });
+        (unit, answer)
+    }
+
+    fn rows(conn: &Connection, table: &str) -> Vec<i64> {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+            .unwrap();
+        let n = stmt.query_map([], |r| r.get(0)).unwrap();
+        n.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn a_failed_unit_is_rolled_back_alone_and_the_others_commit_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = db(&dir);
+        let health = WriteHealth::default();
+        let (a, mut ra) = insert(1, false);
+        let (b, mut rb) = insert(2, true);
+        let (c, mut rc) = insert(3, false);
+        let mut queue = VecDeque::from([a, b, c]);
+        batch(&mut conn, &mut queue, &health);
+        assert!(queue.is_empty());
+        assert!(matches!(ra.try_recv().unwrap().0, Ok(1)));
+        assert!(matches!(rb.try_recv().unwrap().0, Err(Error::NotFound(_))));
+        assert!(matches!(rc.try_recv().unwrap().0, Ok(3)));
+        assert_eq!(rows(&conn, "t"), [1, 3]);
+        assert!(conn.is_autocommit(), "the batch's transaction is closed");
+    }
+
+    #[test]
+    fn nothing_is_acknowledged_when_the_commit_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = db(&dir);
+        let health = WriteHealth::default();
+        let (a, mut ra) = insert(1, false);
+        // Its own statement succeeds; the foreign key fails at COMMIT.
+        let (reply, mut rb) = oneshot::channel::<Reply<()>>();
+        let orphan = |conn: &Connection| {
+            conn.execute("INSERT INTO child (p) VALUES (42)", [])?;
+            Ok(())
+        };
+        let b: Box<dyn Unit> = Box::new(Work {
+            work: orphan,
+            keep: true,
+            reply,
+        });
+        let mut queue = VecDeque::from([a, b]);
+        batch(&mut conn, &mut queue, &health);
+        assert!(
+            ra.try_recv().unwrap().0.is_err(),
+            "not committed: not acknowledged"
+        );
+        assert!(rb.try_recv().unwrap().0.is_err());
+        assert!(rows(&conn, "t").is_empty());
+        assert!(rows(&conn, "child").is_empty());
+        // The connection goes on: the next batch commits.
+        let (c, mut rc) = insert(3, false);
+        let mut queue = VecDeque::from([c]);
+        batch(&mut conn, &mut queue, &health);
+        assert!(matches!(rc.try_recv().unwrap().0, Ok(3)));
+        assert_eq!(rows(&conn, "t"), [3]);
+    }
+
+    #[tokio::test]
+    async fn a_probe_is_undone_and_writes_are_answered_through_the_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(db(&dir));
+        let writer = Writer::start(&dir.path().join("w.db"), Arc::default()).unwrap();
+        let probed = writer
+            .try_and_undo(|c| Ok(c.execute("INSERT INTO t (n) VALUES (7)", [])?))
+            .await;
+        assert_eq!(probed.unwrap(), 1);
+        let written = writer
+            .write(1, |c| Ok(c.execute("INSERT INTO t (n) VALUES (8)", [])?))
+            .await;
+        assert_eq!(written.unwrap(), 1);
+        writer.close().await;
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        assert_eq!(rows(&conn, "t"), [8]);
+        let after = writer.write(0, |_| Ok(())).await;
+        assert!(after.is_err(), "a closed writer refuses work");
+    }
+}
