@@ -4,19 +4,24 @@
 //! savepoint in a transaction it may share with other writes, answered
 //! after the commit); its statements count as the request's database work.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use seed_data::{Altitude, Mission, MissionId, MissionSummary, Timestamp, Waypoint, WaypointId};
 
 use super::rows::{self, waypoint_columns};
 use super::{NewMission, QueryPlan, Store, WaypointChange, LOAD_BATCH};
 use crate::error::Error;
 
-const INSERT_MISSION: &str = "INSERT INTO missions (id, name, status, region, priority, \
-     commander, unit, created_at, updated_at, version, waypoint_count) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+/// The head of a mission insert; the rows follow as `VALUES (...), ...`.
+const INSERT_MISSIONS: &str = "INSERT INTO missions (id, name, status, region, priority, \
+     commander, unit, created_at, updated_at, version, waypoint_count)";
 
-const INSERT_WAYPOINT: &str =
-    "INSERT INTO waypoints (mission_id, seq, name, lat, lon, alt_m) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// The head of a waypoint insert.
+const INSERT_WAYPOINTS: &str = "INSERT INTO waypoints (mission_id, seq, name, lat, lon, alt_m)";
+
+/// Rows per multi-row INSERT (well under SQLite's bound-parameter limit):
+/// one statement per hundred rows costs far less than one per row when
+/// bulk loading.
+const ROWS_PER_INSERT: usize = 100;
 
 impl Store {
     /// Writes a stream of missions, [`LOAD_BATCH`] per unit of work; holds
@@ -32,7 +37,7 @@ impl Store {
             let batch: Vec<Mission> = missions.by_ref().take(LOAD_BATCH).collect();
             let n = batch.len() as u64;
             self.writer
-                .write(0, move |conn| insert_missions(conn, &batch))
+                .write_alone(move |conn| insert_missions(conn, &batch))
                 .await?;
             total += n;
             progress(total);
@@ -87,27 +92,57 @@ impl Store {
 }
 
 fn insert_missions(conn: &Connection, batch: &[Mission]) -> Result<(), Error> {
-    let mut insert = conn.prepare_cached(INSERT_MISSION)?;
-    for mission in batch {
-        let m = &mission.summary;
-        insert.execute(params![
-            i64::from(m.id.number()),
-            m.name,
-            m.status.as_str(),
-            m.region.as_str(),
-            i64::from(m.priority.get()),
-            m.commander,
-            m.unit,
-            m.created_at.to_string(),
-            m.updated_at.to_string(),
-            m.version,
-            mission.waypoints.len() as i64,
-        ])?;
-    }
-    let rows = batch
+    let texts: Vec<[String; 4]> = batch
+        .iter()
+        .map(|m| {
+            let s = &m.summary;
+            [
+                s.status.as_str().to_owned(),
+                s.region.as_str().to_owned(),
+                s.created_at.to_string(),
+                s.updated_at.to_string(),
+            ]
+        })
+        .collect();
+    let numbers: Vec<[i64; 3]> = batch
+        .iter()
+        .map(|m| {
+            let s = &m.summary;
+            [
+                i64::from(s.id.number()),
+                i64::from(s.priority.get()),
+                m.waypoints.len() as i64,
+            ]
+        })
+        .collect();
+    let rows: Vec<[&dyn ToSql; 11]> = batch
+        .iter()
+        .zip(&texts)
+        .zip(&numbers)
+        .map(
+            |((m, [status, region, created, updated]), [id, priority, waypoints])| {
+                let s = &m.summary;
+                [
+                    id as &dyn ToSql,
+                    &s.name,
+                    status,
+                    region,
+                    priority,
+                    &s.commander,
+                    &s.unit,
+                    created,
+                    updated,
+                    &s.version,
+                    waypoints,
+                ]
+            },
+        )
+        .collect();
+    insert_rows(conn, INSERT_MISSIONS, &rows)?;
+    let waypoints = batch
         .iter()
         .flat_map(|m| m.waypoints.iter().map(move |w| (m.summary.id, w)));
-    insert_waypoints(conn, rows)
+    insert_waypoints(conn, waypoints)
 }
 
 fn move_waypoint(
@@ -243,20 +278,48 @@ fn delete_mission(
     Ok(())
 }
 
+/// A waypoint row's values: (mission, seq), (lat, lon, altitude), name.
+type WaypointValues<'a> = ([i64; 2], [Option<f64>; 3], &'a str);
+
 fn insert_waypoints<'a>(
     conn: &Connection,
-    rows: impl Iterator<Item = (MissionId, &'a Waypoint)>,
+    waypoints: impl Iterator<Item = (MissionId, &'a Waypoint)>,
 ) -> Result<(), Error> {
-    let mut insert = conn.prepare_cached(INSERT_WAYPOINT)?;
-    for (mission, w) in rows {
-        insert.execute(params![
-            i64::from(mission.number()),
-            i64::from(w.id.seq()),
-            w.name,
-            w.lat.get(),
-            w.lon.get(),
-            w.alt_m.map(Altitude::get),
-        ])?;
+    let values: Vec<WaypointValues<'_>> = waypoints
+        .map(|(mission, w)| {
+            (
+                [i64::from(mission.number()), i64::from(w.id.seq())],
+                [
+                    Some(w.lat.get()),
+                    Some(w.lon.get()),
+                    w.alt_m.map(Altitude::get),
+                ],
+                w.name.as_str(),
+            )
+        })
+        .collect();
+    let rows: Vec<[&dyn ToSql; 6]> = values
+        .iter()
+        .map(|([mission, seq], [lat, lon, alt], name)| {
+            [mission as &dyn ToSql, seq, name, lat, lon, alt]
+        })
+        .collect();
+    insert_rows(conn, INSERT_WAYPOINTS, &rows)
+}
+
+/// Inserts `rows` with `head` (`INSERT INTO t (columns)`), up to
+/// [`ROWS_PER_INSERT`] rows per statement (statements from the cache).
+fn insert_rows<const N: usize>(
+    conn: &Connection,
+    head: &str,
+    rows: &[[&dyn ToSql; N]],
+) -> Result<(), Error> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let one = format!("({})", vec!["?"; N].join(", "));
+        let sql = format!("{head} VALUES {}", vec![one; chunk.len()].join(", "));
+        let params = chunk.iter().flat_map(|row| row.iter().copied());
+        conn.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(params))?;
     }
     Ok(())
 }

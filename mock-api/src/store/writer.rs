@@ -44,6 +44,9 @@ trait Unit: Send {
     /// has been answered already) and whether its changes are kept (false
     /// when it failed, or is a probe).
     fn run(self: Box<Self>, conn: &Connection) -> (Option<Ack>, bool);
+    /// Runs in a transaction of its own, without a savepoint (a bulk
+    /// load: a savepoint's sub-journal would copy every page it touches).
+    fn alone(&self) -> bool;
     /// Answers without running (the write thread could not start a
     /// transaction).
     fn fail(self: Box<Self>, e: Error);
@@ -56,6 +59,7 @@ struct Work<T, F> {
     work: F,
     /// Keep the changes (false: a probe, always rolled back).
     keep: bool,
+    alone: bool,
     reply: oneshot::Sender<Reply<T>>,
 }
 
@@ -65,7 +69,9 @@ where
     F: FnOnce(&Connection) -> Result<T, Error> + Send,
 {
     fn run(self: Box<Self>, conn: &Connection) -> (Option<Ack>, bool) {
-        let Work { work, keep, reply } = *self;
+        let Work {
+            work, keep, reply, ..
+        } = *self;
         let start = Instant::now();
         match work(conn) {
             Ok(v) if keep => {
@@ -85,6 +91,10 @@ where
                 (None, false)
             }
         }
+    }
+
+    fn alone(&self) -> bool {
+        self.alone
     }
 
     fn fail(self: Box<Self>, e: Error) {
@@ -167,7 +177,17 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
-        self.send(queries, work, true).await
+        self.send(queries, work, true, false).await
+    }
+
+    /// Runs `work` in a transaction of its own (a bulk load: many pages,
+    /// nothing to share a commit with) and answers once it is committed.
+    pub(super) async fn write_alone<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        self.send(0, work, true, true).await
     }
 
     /// Runs `work` and rolls its changes back whatever it did (a probe).
@@ -176,16 +196,21 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
-        self.send(0, work, false).await
+        self.send(0, work, false, false).await
     }
 
-    async fn send<T, F>(&self, queries: u64, work: F, keep: bool) -> Result<T, Error>
+    async fn send<T, F>(&self, queries: u64, work: F, keep: bool, alone: bool) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let unit = Box::new(Work { work, keep, reply });
+        let unit = Box::new(Work {
+            work,
+            keep,
+            alone,
+            reply,
+        });
         self.messages.send(Msg::Unit(unit)).map_err(|_| stopped())?;
         let (result, spent) = answer.await.map_err(|_| stopped())?;
         if queries > 0 {
@@ -250,12 +275,29 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
     };
     let mut acks: Vec<Ack> = Vec::new();
     let mut lost = None;
+    let mut ran = 0;
     while let Some(unit) = queue.pop_front() {
+        if unit.alone() {
+            if ran > 0 {
+                // It starts the next transaction.
+                queue.push_front(unit);
+                break;
+            }
+            let (ack, keep) = unit.run(&tx);
+            acks.extend(ack);
+            if !keep {
+                // It failed, and has been answered: undo it whole.
+                lost = Some(Error::Internal("rolled back".to_owned()));
+            }
+            break;
+        }
+        ran += 1;
         let sp = match savepoint(&tx) {
             Ok(sp) => sp,
             Err(e) => {
-                lost = Some(health.classify(e.into()));
-                queue.push_front(unit);
+                let e = health.classify(e.into());
+                unit.fail(copy(&e));
+                lost = Some(e);
                 break;
             }
         };
@@ -375,6 +417,7 @@ mod tests {
         let unit: Box<dyn Unit> = Box::new(Work {
             work,
             keep: true,
+            alone: false,
             reply,
         });
         (unit, answer)
@@ -421,6 +464,7 @@ mod tests {
         let b: Box<dyn Unit> = Box::new(Work {
             work: orphan,
             keep: true,
+            alone: false,
             reply,
         });
         let mut queue = VecDeque::from([a, b]);
@@ -438,6 +482,58 @@ mod tests {
         batch(&mut conn, &mut queue, &health);
         assert!(matches!(rc.try_recv().unwrap().0, Ok(3)));
         assert_eq!(rows(&conn, "t"), [3]);
+    }
+
+    #[test]
+    fn a_bulk_unit_has_a_transaction_of_its_own_and_fails_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = db(&dir);
+        let health = WriteHealth::default();
+        let bulk = |ns: Vec<i64>, fail: bool| {
+            let (reply, answer) = oneshot::channel::<Reply<()>>();
+            let work = move |conn: &Connection| {
+                for n in ns {
+                    conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                }
+                if fail {
+                    return Err(Error::NotFound("bulk fails after its inserts".into()));
+                }
+                Ok(())
+            };
+            let unit: Box<dyn Unit> = Box::new(Work {
+                work,
+                keep: true,
+                alone: true,
+                reply,
+            });
+            (unit, answer)
+        };
+        let (a, mut ra) = insert(1, false);
+        let (b, mut rb) = bulk(vec![10, 11], false);
+        let (c, mut rc) = bulk(vec![20, 21], true);
+        let (d, mut rd) = insert(4, false);
+        let mut queue = VecDeque::from([a, b, c, d]);
+        batch(&mut conn, &mut queue, &health);
+        assert_eq!(
+            queue.len(),
+            3,
+            "the bulk unit waits for the next transaction"
+        );
+        assert!(matches!(ra.try_recv().unwrap().0, Ok(1)));
+        batch(&mut conn, &mut queue, &health);
+        assert!(rb.try_recv().unwrap().0.is_ok());
+        assert_eq!(rows(&conn, "t"), [1, 10, 11]);
+        batch(&mut conn, &mut queue, &health);
+        assert!(rc.try_recv().unwrap().0.is_err());
+        assert_eq!(
+            rows(&conn, "t"),
+            [1, 10, 11],
+            "the failed bulk unit left nothing"
+        );
+        batch(&mut conn, &mut queue, &health);
+        assert!(matches!(rd.try_recv().unwrap().0, Ok(4)));
+        assert!(queue.is_empty());
+        assert_eq!(rows(&conn, "t"), [1, 4, 10, 11]);
     }
 
     #[tokio::test]
