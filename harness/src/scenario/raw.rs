@@ -108,6 +108,10 @@ pub(super) struct RawTarget {
 }
 
 /// A task: one request (its fields here), or a flow of `steps`.
+///
+/// The request fields repeat [`RawStep`]'s rather than flattening it in:
+/// serde's `deny_unknown_fields` does not work together with `flatten`,
+/// and a misspelt field must stay an error that names its line.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTask {

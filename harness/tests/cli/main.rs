@@ -7,6 +7,7 @@ mod classes;
 mod helpers;
 mod hostile;
 mod import;
+mod import_input;
 mod judge;
 mod known_target;
 mod locations;
