@@ -283,7 +283,7 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
                 queue.push_front(unit);
                 break;
             }
-            let (ack, keep) = unit.run(&tx);
+            let (ack, keep) = run_unit(unit, &tx);
             acks.extend(ack);
             if !keep {
                 // It failed, and has been answered: undo it whole.
@@ -301,7 +301,7 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
                 break;
             }
         };
-        let (ack, keep) = unit.run(&sp);
+        let (ack, keep) = run_unit(unit, &sp);
         let kept = if keep { sp.commit() } else { sp.rollback() };
         if let Some(ack) = ack {
             acks.push(ack);
@@ -336,6 +336,16 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
             Err(e) => Err(copy(e)),
         });
     }
+}
+
+/// Runs a unit; one that panics is a failed unit (its caller hears that
+/// the write did not finish, its changes are rolled back) and the thread
+/// goes on serving the others.
+fn run_unit(unit: Box<dyn Unit>, conn: &Connection) -> (Option<Ack>, bool) {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unit.run(conn))).unwrap_or_else(|_| {
+        tracing::error!("a write panicked; it was rolled back");
+        (None, false)
+    })
 }
 
 /// The same failure for each unit it ended.
@@ -534,6 +544,32 @@ mod tests {
         assert!(matches!(rd.try_recv().unwrap().0, Ok(4)));
         assert!(queue.is_empty());
         assert_eq!(rows(&conn, "t"), [1, 4, 10, 11]);
+    }
+
+    #[test]
+    fn a_unit_that_panics_is_rolled_back_and_the_others_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = db(&dir);
+        let health = WriteHealth::default();
+        let (a, mut ra) = insert(1, false);
+        let (reply, mut rb) = oneshot::channel::<Reply<()>>();
+        let panics = |conn: &Connection| {
+            conn.execute("INSERT INTO t (n) VALUES (2)", [])?;
+            panic!("a bug in a write");
+        };
+        let b: Box<dyn Unit> = Box::new(Work {
+            work: panics,
+            keep: true,
+            alone: false,
+            reply,
+        });
+        let (c, mut rc) = insert(3, false);
+        let mut queue = VecDeque::from([a, b, c]);
+        batch(&mut conn, &mut queue, &health);
+        assert!(matches!(ra.try_recv().unwrap().0, Ok(1)));
+        assert!(rb.try_recv().is_err(), "its caller hears it did not finish");
+        assert!(matches!(rc.try_recv().unwrap().0, Ok(3)));
+        assert_eq!(rows(&conn, "t"), [1, 3]);
     }
 
     #[tokio::test]
