@@ -3,7 +3,22 @@
 //! built-in REQ-PERF-401 scenario (shortened), and writes the record and the
 //! HTML report.
 
+use std::path::PathBuf;
+
 use harness::run::demo::{demo, DemoOptions};
+
+/// Demo options as the tests use them: quiet, seed 42, server stats on,
+/// the scenario's own length and no record file unless a test says so.
+fn quiet(scenario: Option<PathBuf>) -> DemoOptions {
+    DemoOptions {
+        scenario,
+        duration_scale: None,
+        seed: 42,
+        out: None,
+        quiet: true,
+        no_server_stats: false,
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_the_seed_documents_scenario_and_writes_record_and_report() {
@@ -11,12 +26,9 @@ async fn the_demo_runs_the_seed_documents_scenario_and_writes_record_and_report(
     let out = dir.path().join("demo.json");
 
     let result = demo(&DemoOptions {
-        scenario: None,
         duration_scale: Some(0.002),
-        seed: 42,
         out: Some(out.clone()),
-        quiet: true,
-        no_server_stats: false,
+        ..quiet(None)
     })
     .await
     .expect("the demo runs");
@@ -52,12 +64,8 @@ async fn the_demo_runs_a_named_or_given_scenario_shortened_to_about_90_s() {
     .unwrap();
     let out = dir.path().join("short.json");
     let result = demo(&DemoOptions {
-        scenario: Some(file),
-        duration_scale: None,
-        seed: 42,
         out: Some(out.clone()),
-        quiet: true,
-        no_server_stats: false,
+        ..quiet(Some(file))
     })
     .await
     .expect("the demo runs the file");
@@ -65,23 +73,17 @@ async fn the_demo_runs_a_named_or_given_scenario_shortened_to_about_90_s() {
     assert_eq!(result.record.duration_scale, 1.0);
     // A built-in by name, and an unknown name is an error naming it.
     let named = demo(&DemoOptions {
-        scenario: Some("req-perf-401".into()),
         duration_scale: Some(0.001),
-        seed: 42,
         out: Some(dir.path().join("named.json")),
-        quiet: true,
         no_server_stats: true,
+        ..quiet(Some("req-perf-401".into()))
     })
     .await
     .expect("the built-in by name");
     assert_eq!(named.record.requirement.id, "REQ-PERF-401");
     let e = demo(&DemoOptions {
-        scenario: Some("req-perf-402".into()),
-        duration_scale: None,
-        seed: 42,
-        out: None,
-        quiet: true,
         no_server_stats: true,
+        ..quiet(Some("req-perf-402".into()))
     })
     .await
     .unwrap_err()
@@ -96,12 +98,8 @@ async fn the_operations_scenario_runs_as_the_demo_with_its_three_classes() {
     // As `harness demo --scenario req-perf-401-ops` runs it: shortened to
     // about 90 s, 500 users at the steady stage, 750 at the spike.
     let result = demo(&DemoOptions {
-        scenario: Some("req-perf-401-ops".into()),
-        duration_scale: None,
-        seed: 42,
         out: Some(out.clone()),
-        quiet: true,
-        no_server_stats: false,
+        ..quiet(Some("req-perf-401-ops".into()))
     })
     .await
     .expect("the operations scenario runs");
