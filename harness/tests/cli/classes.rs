@@ -4,7 +4,8 @@
 //! the summary, the HTML report and JUnit.
 
 use crate::helpers::{
-    assert_schema_valid, read_record, run_against, spawn_target, stderr, Target, EXCLUSIVE,
+    assert_schema_valid, read_record, run_against, spawn_target, stderr, task_row, task_totals,
+    Target, EXCLUSIVE,
 };
 
 const HEAD: &str = r#"
@@ -32,21 +33,6 @@ users = 4
 duration = "3s"
 steady = true
 "#;
-
-/// Rows of `task` over every stage: (requests, errors).
-fn totals(r: &serde_json::Value, task: &str) -> (u64, u64) {
-    r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["name"] == task)
-        .fold((0, 0), |(n, e), t| {
-            (
-                n + t["requests"].as_u64().unwrap(),
-                e + t["errors"].as_u64().unwrap(),
-            )
-        })
-}
 
 async fn run(
     target: &Target,
@@ -206,9 +192,9 @@ task = "open result"
     // Each editor iteration read, updated with the version it read, then
     // was refused with that version: the If-Match header was sent with the
     // value extracted from the first response.
-    let (reads, e1) = totals(&r, "editor reads");
-    let (updates, e2) = totals(&r, "editor updates");
-    let (stale, e3) = totals(&r, "stale update refused");
+    let (reads, e1) = task_totals(&r, "editor reads");
+    let (updates, e2) = task_totals(&r, "editor updates");
+    let (stale, e3) = task_totals(&r, "stale update refused");
     assert_eq!((e1, e2, e3), (0, 0, 0));
     assert!(reads >= 5, "{reads}");
     assert!(
@@ -221,8 +207,8 @@ task = "open result"
 
     // Analysts open what the search found: every opened mission was an
     // active CENTCOM one (checked), one per search.
-    let (searches, _) = totals(&r, "search");
-    let (opened, open_errors) = totals(&r, "open result");
+    let (searches, _) = task_totals(&r, "search");
+    let (opened, open_errors) = task_totals(&r, "open result");
     assert_eq!(open_errors, 0);
     assert!(
         searches >= 5 && searches - opened <= 1,
@@ -235,12 +221,7 @@ task = "open result"
     assert!(slos[1]["observed"].as_f64().unwrap() > 0.0);
     assert_eq!(slos[2]["id"], "REQ-CLASSES.rps.analysts.open_result");
     let hold = r["stages"][1]["duration_s"].as_f64().unwrap();
-    let steady_opened = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "open result" && t["stage"] == "hold")
-        .unwrap()["requests"]
+    let steady_opened = task_row(&r, "open result", "hold")["requests"]
         .as_u64()
         .unwrap();
     let rps = slos[2]["observed"].as_f64().unwrap();
@@ -314,19 +295,19 @@ class = "lenient"
     let (o, r) = run(&target, "checks", &text, &[]).await;
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 
-    let (checked, check_errors) = totals(&r, "search expecting none");
+    let (checked, check_errors) = task_totals(&r, "search expecting none");
     assert!(checked >= 5, "{checked}");
     assert_eq!(check_errors, checked, "every search has a total above 0");
-    assert_eq!(totals(&r, "never opened"), (0, 0), "the flow stopped");
+    assert_eq!(task_totals(&r, "never opened"), (0, 0), "the flow stopped");
 
-    let (searched, missing) = totals(&r, "search for a field that is not there");
+    let (searched, missing) = task_totals(&r, "search for a field that is not there");
     assert_eq!(missing, searched);
     assert_eq!(
-        totals(&r, "needs the missing value"),
+        task_totals(&r, "needs the missing value"),
         (0, 0),
         "never sent unresolved"
     );
-    let (went_on, fine) = totals(&r, "needs nothing");
+    let (went_on, fine) = task_totals(&r, "needs nothing");
     assert_eq!(fine, 0);
     assert!(searched - went_on <= 1, "{searched} {went_on}");
 
@@ -351,12 +332,7 @@ class = "lenient"
         "{samples:?}"
     );
     // Check errors have a response: their latency is in the histograms.
-    let row = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "search expecting none" && t["stage"] == "hold")
-        .unwrap();
+    let row = task_row(&r, "search expecting none", "hold");
     assert!(row["p50_ms"].as_f64().unwrap() > 0.0);
     // The class SLO fails on the lenient class's steady errors.
     assert_eq!(r["classes"][1]["name"], "lenient");
@@ -408,9 +384,9 @@ bound = 0
     );
     let (o, r) = run(&target, "open", &text, &[]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let (reads, _) = totals(&r, "read mission");
-    let (searches, _) = totals(&r, "search");
-    let (opened, _) = totals(&r, "open result");
+    let (reads, _) = task_totals(&r, "read mission");
+    let (searches, _) = task_totals(&r, "search");
+    let (opened, _) = task_totals(&r, "open result");
     // 600 arrivals, each a reader's read or an analyst's whole flow.
     assert!(
         (540..=600).contains(&(reads + searches)),

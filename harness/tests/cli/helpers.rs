@@ -116,3 +116,42 @@ pub(crate) fn assert_schema_valid(paths: &[PathBuf]) {
         assert!(errors.is_empty(), "{}: {errors:?}", p.display());
     }
 }
+
+/// The record's row of `task` at `stage`.
+pub(crate) fn task_row<'a>(
+    r: &'a serde_json::Value,
+    task: &str,
+    stage: &str,
+) -> &'a serde_json::Value {
+    r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == task && t["stage"] == stage)
+        .unwrap_or_else(|| panic!("no row of {task:?} at stage {stage:?}"))
+}
+
+/// Rows of `task` over every stage: (requests, errors).
+pub(crate) fn task_totals(r: &serde_json::Value, task: &str) -> (u64, u64) {
+    r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["name"] == task)
+        .fold((0, 0), |(n, e), t| {
+            (
+                n + t["requests"].as_u64().unwrap(),
+                e + t["errors"].as_u64().unwrap(),
+            )
+        })
+}
+
+/// The record's `classes[]` entry of class `name`.
+pub(crate) fn class_named<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    r["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no class {name}: {}", r["classes"]))
+}

@@ -1,7 +1,7 @@
 //! The harness against a known target: what it reports must match what the
 //! target was told to do and what the target measured itself.
 
-use crate::helpers::{read_record, run_against, spawn_target_with, stderr, Target};
+use crate::helpers::{read_record, run_against, spawn_target_with, stderr, task_row, Target};
 
 fn scenario(target: &Target, name: &str, users: u32, secs: u32, slos: &str) -> String {
     let text = format!(
@@ -46,12 +46,7 @@ async fn run(
 }
 
 fn steady_row<'a>(r: &'a serde_json::Value, task: &str) -> &'a serde_json::Value {
-    r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["stage"] == "hold" && t["name"] == task)
-        .unwrap()
+    task_row(r, task, "hold")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{read_record, run_against, spawn_target_with, stderr, EXCLUSIVE};
+use crate::helpers::{class_named, read_record, run_against, spawn_target_with, stderr, EXCLUSIVE};
 
 /// Readers at the run's target and a class with its own `target`.
 fn two_classes(other_name: &str, other_target: &str, other_path: &str, other_users: u32) -> String {
@@ -54,15 +54,6 @@ bound = 0
     )
 }
 
-fn class<'a>(r: &'a Value, name: &str) -> &'a Value {
-    r["classes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no class {name}: {}", r["classes"]))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_class_behind_a_300_ms_link_sees_it_while_near_users_and_the_server_do_not() {
     let _one = EXCLUSIVE.lock().await;
@@ -75,11 +66,11 @@ async fn a_class_behind_a_300_ms_link_sees_it_while_near_users_and_the_server_do
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = read_record(&out);
 
-    let p50 = |c: &str| class(&r, c)["steady"]["p50_ms"].as_f64().unwrap();
+    let p50 = |c: &str| class_named(&r, c)["steady"]["p50_ms"].as_f64().unwrap();
     let (near, far_p50) = (p50("near"), p50("far"));
     assert!((300.0..400.0).contains(&far_p50), "far p50 {far_p50}");
     assert!(near < 50.0, "near p50 {near}");
-    assert_eq!(class(&r, "far")["target"], far.as_str());
+    assert_eq!(class_named(&r, "far")["target"], far.as_str());
     // Both classes read missions from one server, which serves them alike:
     // the link's 300 ms are not service time.
     let server = r["server"]["routes"]["get_mission"]["p50_ms"]
@@ -147,12 +138,14 @@ async fn a_class_loading_the_upstream_slows_the_reads_that_call_it() {
     assert!(after > 2.0 * before, "{before} -> {after}");
     // Each class's experience: the callers wait their turn at the upstream
     // (4 at once, 20 ms each), and the near readers' reads include the wait.
-    let callers = class(&r, "upstream callers");
+    let callers = class_named(&r, "upstream callers");
     assert_eq!(callers["target"], upstream.as_str());
     assert!(
         callers["steady"]["p50_ms"].as_f64().unwrap() >= 20.0,
         "{callers}"
     );
-    let near = class(&r, "near")["steady"]["p50_ms"].as_f64().unwrap();
+    let near = class_named(&r, "near")["steady"]["p50_ms"]
+        .as_f64()
+        .unwrap();
     assert!(near > 40.0, "near p50 {near}");
 }

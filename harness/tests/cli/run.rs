@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{args, harness, read_record, run_against, spawn_target, stderr};
+use crate::helpers::{args, harness, read_record, run_against, spawn_target, stderr, task_row};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_builtin_scenario_at_small_scale_passes_with_zero_errors_and_the_seed_documents_mix() {
@@ -223,20 +223,10 @@ bound = 0
 
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = read_record(&out);
-    let hold = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["stage"] == "hold" && t["name"] == "health")
-        .unwrap();
+    let hold = task_row(&r, "health", "hold");
     let n = hold["requests"].as_u64().unwrap();
     assert!((570..=630).contains(&n), "{n} requests in 3 s at 200/s");
-    let warm = r["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["stage"] == "warm" && t["name"] == "health")
-        .unwrap();
+    let warm = task_row(&r, "health", "warm");
     let n = warm["requests"].as_u64().unwrap();
     assert!((90..=110).contains(&n), "{n} requests in 1 s at 100/s");
     assert_eq!(r["stages"][1]["model"], "open");
