@@ -413,10 +413,26 @@ mod tests {
         conn
     }
 
+    /// A unit of `work` to keep (in a transaction of its own when
+    /// `alone`) and the receiver of its answer.
+    fn unit<T, F>(work: F, alone: bool) -> (Box<dyn Unit>, oneshot::Receiver<Reply<T>>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let unit = Box::new(Work {
+            work,
+            keep: true,
+            alone,
+            reply,
+        });
+        (unit, answer)
+    }
+
     /// A unit that inserts `n` into `t` (then fails, with `fail`) and the
     /// receiver of its answer.
     fn insert(n: i64, fail: bool) -> (Box<dyn Unit>, oneshot::Receiver<Reply<i64>>) {
-        let (reply, answer) = oneshot::channel();
         let work = move |conn: &Connection| {
             conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
             if fail {
@@ -424,13 +440,7 @@ mod tests {
             }
             Ok(n)
         };
-        let unit: Box<dyn Unit> = Box::new(Work {
-            work,
-            keep: true,
-            alone: false,
-            reply,
-        });
-        (unit, answer)
+        unit(work, false)
     }
 
     fn rows(conn: &Connection, table: &str) -> Vec<i64> {
@@ -466,17 +476,13 @@ mod tests {
         let health = WriteHealth::default();
         let (a, mut ra) = insert(1, false);
         // Its own statement succeeds; the foreign key fails at COMMIT.
-        let (reply, mut rb) = oneshot::channel::<Reply<()>>();
-        let orphan = |conn: &Connection| {
-            conn.execute("INSERT INTO child (p) VALUES (42)", [])?;
-            Ok(())
-        };
-        let b: Box<dyn Unit> = Box::new(Work {
-            work: orphan,
-            keep: true,
-            alone: false,
-            reply,
-        });
+        let (b, mut rb) = unit(
+            |conn| {
+                conn.execute("INSERT INTO child (p) VALUES (42)", [])?;
+                Ok(())
+            },
+            false,
+        );
         let mut queue = VecDeque::from([a, b]);
         batch(&mut conn, &mut queue, &health);
         assert!(
@@ -500,7 +506,6 @@ mod tests {
         let mut conn = db(&dir);
         let health = WriteHealth::default();
         let bulk = |ns: Vec<i64>, fail: bool| {
-            let (reply, answer) = oneshot::channel::<Reply<()>>();
             let work = move |conn: &Connection| {
                 for n in ns {
                     conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
@@ -510,13 +515,7 @@ mod tests {
                 }
                 Ok(())
             };
-            let unit: Box<dyn Unit> = Box::new(Work {
-                work,
-                keep: true,
-                alone: true,
-                reply,
-            });
-            (unit, answer)
+            unit(work, true)
         };
         let (a, mut ra) = insert(1, false);
         let (b, mut rb) = bulk(vec![10, 11], false);
@@ -552,17 +551,13 @@ mod tests {
         let mut conn = db(&dir);
         let health = WriteHealth::default();
         let (a, mut ra) = insert(1, false);
-        let (reply, mut rb) = oneshot::channel::<Reply<()>>();
-        let panics = |conn: &Connection| {
-            conn.execute("INSERT INTO t (n) VALUES (2)", [])?;
-            panic!("a bug in a write");
-        };
-        let b: Box<dyn Unit> = Box::new(Work {
-            work: panics,
-            keep: true,
-            alone: false,
-            reply,
-        });
+        let (b, mut rb) = unit::<(), _>(
+            |conn| {
+                conn.execute("INSERT INTO t (n) VALUES (2)", [])?;
+                panic!("a bug in a write");
+            },
+            false,
+        );
         let (c, mut rc) = insert(3, false);
         let mut queue = VecDeque::from([a, b, c]);
         batch(&mut conn, &mut queue, &health);
