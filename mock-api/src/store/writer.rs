@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use super::storage::{self, StorageFault, WriteHealth};
+use super::storage::{self, StorageFailure, StorageFault, WriteHealth};
 use crate::error::Error;
 
 /// The most units one transaction groups.
@@ -38,12 +38,19 @@ pub(super) const MAX_BATCH: usize = 64;
 /// succeeded and asked to be kept.
 type Ack = Box<dyn FnOnce(Result<Duration, Error>) + Send>;
 
+/// What running a unit came to.
+enum Ran {
+    /// It succeeded: its changes are kept, its answer waits for the commit.
+    Kept(Ack),
+    /// Its changes are to be undone (it failed, with the storage failure
+    /// when that was why; or it is a probe); it has been answered.
+    Undone(Option<StorageFailure>),
+}
+
 /// A unit of work as the write thread sees it.
 trait Unit: Send {
-    /// Runs the work. Returns its answer for after the commit (`None`: it
-    /// has been answered already) and whether its changes are kept (false
-    /// when it failed, or is a probe).
-    fn run(self: Box<Self>, conn: &Connection) -> (Option<Ack>, bool);
+    /// Runs the work.
+    fn run(self: Box<Self>, conn: &Connection) -> Ran;
     /// Runs in a transaction of its own, without a savepoint (a bulk
     /// load: a savepoint's sub-journal would copy every page it touches).
     fn alone(&self) -> bool;
@@ -68,7 +75,7 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, Error> + Send,
 {
-    fn run(self: Box<Self>, conn: &Connection) -> (Option<Ack>, bool) {
+    fn run(self: Box<Self>, conn: &Connection) -> Ran {
         let Work {
             work, keep, reply, ..
         } = *self;
@@ -76,19 +83,22 @@ where
         match work(conn) {
             Ok(v) if keep => {
                 let spent = start.elapsed();
-                let ack: Ack = Box::new(move |committed| {
+                Ran::Kept(Box::new(move |committed| {
                     let _ = reply.send((committed.map(|_| v), spent));
-                });
-                (Some(ack), true)
+                }))
             }
             Ok(v) => {
                 // Nothing kept, nothing to wait for.
                 let _ = reply.send((Ok(v), start.elapsed()));
-                (None, false)
+                Ran::Undone(None)
             }
             Err(e) => {
+                let failure = match &e {
+                    Error::Storage(f) => Some(*f),
+                    other => StorageFailure::of(other),
+                };
                 let _ = reply.send((Err(e), start.elapsed()));
-                (None, false)
+                Ran::Undone(failure)
             }
         }
     }
@@ -283,11 +293,10 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
                 queue.push_front(unit);
                 break;
             }
-            let (ack, keep) = run_unit(unit, &tx);
-            acks.extend(ack);
-            if !keep {
-                // It failed, and has been answered: undo it whole.
-                lost = Some(Error::Internal("rolled back".to_owned()));
+            match run_unit(unit, &tx) {
+                Ran::Kept(ack) => acks.push(ack),
+                // It has been answered: undo it whole.
+                Ran::Undone(_) => lost = Some(Error::Internal("rolled back".to_owned())),
             }
             break;
         }
@@ -301,20 +310,27 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
                 break;
             }
         };
-        let (ack, keep) = run_unit(unit, &sp);
-        let kept = if keep { sp.commit() } else { sp.rollback() };
-        if let Some(ack) = ack {
-            acks.push(ack);
-        }
-        if let Err(e) = kept {
-            lost = Some(health.classify(e.into()));
+        let (ended, failure) = match run_unit(unit, &sp) {
+            Ran::Kept(ack) => {
+                acks.push(ack);
+                (sp.commit(), None)
+            }
+            Ran::Undone(failure) => (sp.rollback(), failure),
+        };
+        if tx.is_autocommit() {
+            // SQLite ended the transaction on its own (it may on
+            // SQLITE_FULL or an I/O error): what it held is gone, for the
+            // same reason as the unit that failed.
+            lost = Some(match failure {
+                Some(f) => Error::Storage(f),
+                None => Error::Internal(
+                    "the write transaction was rolled back by the database".to_owned(),
+                ),
+            });
             break;
         }
-        if tx.is_autocommit() {
-            // SQLite ended the transaction on its own (SQLITE_FULL does).
-            lost = Some(Error::Internal(
-                "the write transaction was rolled back by the database".to_owned(),
-            ));
+        if let Err(e) = ended {
+            lost = Some(health.classify(e.into()));
             break;
         }
     }
@@ -341,10 +357,10 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
 /// Runs a unit; one that panics is a failed unit (its caller hears that
 /// the write did not finish, its changes are rolled back) and the thread
 /// goes on serving the others.
-fn run_unit(unit: Box<dyn Unit>, conn: &Connection) -> (Option<Ack>, bool) {
+fn run_unit(unit: Box<dyn Unit>, conn: &Connection) -> Ran {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unit.run(conn))).unwrap_or_else(|_| {
         tracing::error!("a write panicked; it was rolled back");
-        (None, false)
+        Ran::Undone(None)
     })
 }
 

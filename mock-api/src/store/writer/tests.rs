@@ -190,3 +190,36 @@ async fn a_probe_is_undone_and_writes_are_answered_through_the_thread() {
     let after = writer.write(0, |_| Ok(())).await;
     assert!(after.is_err(), "a closed writer refuses work");
 }
+
+#[test]
+fn units_lost_with_the_transaction_get_the_failure_that_ended_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = db(&dir);
+    let health = WriteHealth::default();
+    let (a, mut ra) = insert(1, false);
+    // As SQLite does on some SQLITE_FULL: the statement fails and the
+    // whole transaction is rolled back under the units that ran before.
+    let (b, mut rb) = unit::<(), _>(
+        |conn| {
+            conn.execute_batch("ROLLBACK")?;
+            Err(Error::Storage(StorageFailure::Full))
+        },
+        false,
+    );
+    let (c, mut rc) = insert(3, false);
+    let mut queue = VecDeque::from([a, b, c]);
+    batch(&mut conn, &mut queue, &health);
+    let lost = ra.try_recv().unwrap().0;
+    assert!(
+        matches!(lost, Err(Error::Storage(StorageFailure::Full))),
+        "the unit that had succeeded is not acknowledged, for the same reason: {lost:?}"
+    );
+    assert!(matches!(
+        rb.try_recv().unwrap().0,
+        Err(Error::Storage(StorageFailure::Full))
+    ));
+    assert_eq!(queue.len(), 1, "the rest wait for a new transaction");
+    batch(&mut conn, &mut queue, &health);
+    assert!(matches!(rc.try_recv().unwrap().0, Ok(3)));
+    assert_eq!(rows(&conn, "t"), [3]);
+}
