@@ -6,12 +6,17 @@
 # A release mock-api pinned to CPU 0, each generator pinned to CPU 1, 50
 # connections, no think time, SECONDS (10) each, ROUNDS (3) interleaved
 # (A B C D A B C D ...). Prints markdown tables of medians with min-max:
-#  1. generators on /healthz: harness (closed, 50 users), wrk, oha, Locust
+#  1. generators on /healthz (or GEN_PATH, e.g. /api/missions/MISSION-0001):
+#     harness (closed, 50 users), wrk, oha, Locust
 #     FastHttpUser (headless, one process): req/s, p50/p99 as each reports
 #     it, and the generator's CPU time per 1,000 requests;
 #  2. mock-api routes under wrk: /healthz, mission read, search, waypoint
 #     update, as req/s and as a ratio to /healthz;
-#  3. harness RSS with idle users (think time 60 s), per user.
+#  3. harness RSS with idle users (think time 60 s), per user;
+#  4. (section "open", not in the default) the open model at a fixed rate
+#     (OPEN_RATE arrivals/s, default 5000) on GEN_PATH: the harness's open
+#     stage against `oha -q` with its latency correction, CPU per request
+#     and percentiles.
 # Tools it needs are installed when missing (wrk and python3-venv with
 # apt-get, oha with cargo install, locust with pip into a venv), or reported
 # missing in one line; a missing tool's rows say so. Not part of CI.
@@ -32,6 +37,8 @@ SECS=${1:-10}
 ROUNDS=${2:-3}
 CONNS=50
 SECTIONS=${SECTIONS:-generators routes idle}
+GEN_PATH=${GEN_PATH:-/healthz}
+OPEN_RATE=${OPEN_RATE:-5000}
 TOOLS=${TOOLS:-harness wrk oha locust}
 ROUTES=${ROUTES:-healthz mission-read search waypoint-update}
 section() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -87,22 +94,23 @@ id = "BENCH"
 text = "closed model, $CONNS users, no think time"
 [[tasks]]
 name = "healthz"
-path = "/healthz"
+path = "$GEN_PATH"
 [[stages]]
 name = "hold"
 users = $CONNS
 duration = "${SECS}s"
 steady = true
 EOF
+sed -e "s/^users = $CONNS\$/rate = $OPEN_RATE/" -e "s/closed model, $CONNS users/open model, $OPEN_RATE arrivals per second/" "$work/healthz.toml" >"$work/open.toml"
 
-cat >"$work/locustfile.py" <<'EOF'
+cat >"$work/locustfile.py" <<EOF
 from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 
 class Health(FastHttpUser):
     @task
     def healthz(self):
-        self.client.get("/healthz")
+        self.client.get("$GEN_PATH")
 EOF
 
 results="$work/results.tsv"   # tool \t rps \t p50_ms \t p99_ms \t cpu_s_per_1000
@@ -121,7 +129,7 @@ EOF
     done
   fi
   if tool wrk && have wrk; then
-    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 wrk -t1 -c$CONNS -d${SECS}s --latency "$BASE/healthz" >"$work/w.txt"
+    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 wrk -t1 -c$CONNS -d${SECS}s --latency "$BASE$GEN_PATH" >"$work/w.txt"
     python3 - "$work/w.txt" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
@@ -134,7 +142,7 @@ print(f"wrk\t{rps}\t{p50}\t{p99}\t{float(sys.argv[2]) / n * 1000:.4f}")
 EOF
   fi
   if tool oha && [ -n "$OHA" ]; then
-    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$OHA" -c $CONNS -z ${SECS}s --no-tui --output-format json "$BASE/healthz" >"$work/o.json"
+    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$OHA" -c $CONNS -z ${SECS}s --no-tui --output-format json "$BASE$GEN_PATH" >"$work/o.json"
     python3 - "$work/o.json" "$(cpu_of "$work/t")" >>"$results" <<'EOF'
 import json, sys
 o = json.load(open(sys.argv[1])); s = o["summary"]; p = o["latencyPercentiles"]
@@ -154,20 +162,53 @@ EOF
   fi
 done
 
-section generators && python3 - "$results" "$CONNS" <<'EOF'
+section generators && python3 - "$results" "$GEN_PATH" <<'EOF'
 import sys, statistics as st
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 by = {}
 for tool, rps, p50, p99, cpu in rows:
     by.setdefault(tool, []).append((float(rps), float(p50), float(p99), float(cpu)))
 wrk = st.median(r[0] for r in by["wrk"]) if "wrk" in by else None
-print("\n| generator on /healthz | req/s median (min-max) | vs wrk | p50 ms | p99 ms | CPU s per 1,000 req | runs |")
+print(f"\n| generator on {sys.argv[2]} | req/s median (min-max) | vs wrk | p50 ms | p99 ms | CPU s per 1,000 req | runs |")
 print("|---|---|---|---|---|---|---|")
 for tool, v in by.items():
     rps = [x[0] for x in v]
     ratio = f"{st.median(rps) / wrk:.2f}" if wrk else "-"
     print(f"| {tool} | {st.median(rps):,.0f} ({min(rps):,.0f}-{max(rps):,.0f}) | {ratio} | {st.median(x[1] for x in v):.3f} | {st.median(x[2] for x in v):.3f} | {st.median(x[3] for x in v):.4f} | {len(v)} |")
 EOF
+
+if section open; then
+  : >"$work/open.tsv"   # tool \t p50_ms \t p99_ms \t cpu_s_per_1000 \t requests
+  for r in $(seq "$ROUNDS"); do
+    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/open.toml" --quiet --no-server-stats --out "$work/ho.json" >/dev/null
+    python3 - "$work/ho.json" "$(cpu_of "$work/t")" >>"$work/open.tsv" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))["steady"]
+print(f"harness (open stage)\t{s['p50_ms']}\t{s['p99_ms']}\t{float(sys.argv[2]) / s['requests'] * 1000:.4f}\t{s['requests']}")
+EOF
+    if [ -n "$OHA" ]; then
+      /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$OHA" -q "$OPEN_RATE" --latency-correction -c $CONNS -z ${SECS}s --no-tui --output-format json "$BASE$GEN_PATH" >"$work/oo.json"
+      python3 - "$work/oo.json" "$(cpu_of "$work/t")" >>"$work/open.tsv" <<'EOF'
+import json, sys
+o = json.load(open(sys.argv[1])); p = o["latencyPercentiles"]
+n = sum(o.get("statusCodeDistribution", {}).values())
+print(f"oha -q --latency-correction\t{p['p50'] * 1000}\t{p['p99'] * 1000}\t{float(sys.argv[2]) / max(n, 1) * 1000:.4f}\t{n}")
+EOF
+    fi
+  done
+  python3 - "$work/open.tsv" "$OPEN_RATE" "$GEN_PATH" <<'EOF'
+import sys, statistics as st
+by = {}
+for l in open(sys.argv[1]):
+    tool, p50, p99, cpu, n = l.rstrip("\n").split("\t")
+    by.setdefault(tool, []).append((float(p50), float(p99), float(cpu), int(n)))
+print(f"\n| open model, {sys.argv[2]}/s on {sys.argv[3]} | requests | p50 ms | p99 ms | CPU s per 1,000 req median (min-max) | runs |")
+print("|---|---|---|---|---|---|")
+for tool, v in by.items():
+    cpu = [x[2] for x in v]
+    print(f"| {tool} | {st.median(x[3] for x in v):,.0f} | {st.median(x[0] for x in v):.3f} | {st.median(x[1] for x in v):.3f} | {st.median(cpu):.4f} ({min(cpu):.4f}-{max(cpu):.4f}) | {len(v)} |")
+EOF
+fi
 
 if section routes && have wrk; then
   cat >"$work/put.lua" <<'EOF'
