@@ -1,5 +1,5 @@
-//! Rows to domain values, once for both drivers. In: a row of sqlx (the
-//! read pool, writes) or of rusqlite (mission reads) holding the columns
+//! Rows to domain values, once for both drivers. In: a row of rusqlite
+//! (mission reads, searches, writes) or of sqlx holding the columns
 //! [`mission_columns!`] or [`waypoint_columns!`] name, in that order. Out:
 //! a [`MissionSummary`] or a [`Waypoint`]; a stored value that does not
 //! parse back is a server error.
