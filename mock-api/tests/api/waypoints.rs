@@ -277,10 +277,12 @@ async fn concurrent_writes_to_distinct_waypoints_lose_nothing() {
 
 /// Writes that arrive together share a commit (group commit): many PUTs
 /// at once, all with the same If-Match, mixed with PUTs to a waypoint that
-/// does not exist. Exactly one conditional write wins and the rest are
-/// 412; every failed write is rolled back alone (the mission's version
-/// grows by exactly the writes answered 200, whatever they shared a
-/// transaction with).
+/// does not exist and plain PUTs to another mission. Exactly one
+/// conditional write wins and the rest are 412; every failed write is
+/// rolled back alone (each mission's version grows by exactly its writes
+/// answered 200, whatever they shared a transaction with). The plain PUTs
+/// go to another mission: on the same one, a plain PUT committed first
+/// would leave no conditional write able to win.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn writes_sharing_a_commit_keep_if_match_and_roll_back_alone() {
     let _exclusive = crate::helpers::EXCLUSIVE.lock().await;
@@ -291,6 +293,9 @@ async fn writes_sharing_a_commit_keep_if_match_and_roll_back_alone() {
     let before = res.json::<Value>().await.unwrap()["version"]
         .as_i64()
         .unwrap();
+    let other_before = app.mission("MISSION-0004").await["version"]
+        .as_i64()
+        .unwrap();
 
     let tasks: Vec<_> = (0..60u32)
         .map(|i| {
@@ -298,14 +303,14 @@ async fn writes_sharing_a_commit_keep_if_match_and_roll_back_alone() {
             let etag = etag.clone();
             tokio::spawn(async move {
                 let body = json!({"lat": f64::from(i) / 10.0, "lon": 1.0}).to_string();
-                let (wp, if_match) = match i % 3 {
-                    0 => ("wp-001", Some(etag)),
-                    1 => ("wp-999", None),
-                    _ => ("wp-002", None),
+                let (target, wp, if_match) = match i % 3 {
+                    0 => (mission, "wp-001", Some(etag)),
+                    1 => (mission, "wp-999", None),
+                    _ => ("/api/missions/MISSION-0004", "wp-002", None),
                 };
                 let mut req = app
                     .client
-                    .put(app.url(&format!("{mission}/waypoints/{wp}")))
+                    .put(app.url(&format!("{target}/waypoints/{wp}")))
                     .header("content-type", "application/json")
                     .body(body);
                 if let Some(tag) = if_match {
@@ -335,7 +340,11 @@ async fn writes_sharing_a_commit_keep_if_match_and_roll_back_alone() {
         .unwrap();
     assert_eq!(
         after,
-        before + 21,
-        "only the 21 writes answered 200 bumped the version"
+        before + 1,
+        "only the If-Match winner bumped the version; the 404s rolled back"
     );
+    let other_after = app.mission("MISSION-0004").await["version"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(other_after, other_before + 20, "every plain write counted");
 }
