@@ -40,7 +40,6 @@ use sqlx::{Connection, SqliteConnection};
 use crate::error::Error;
 use crate::truth;
 use reader::Readers;
-use storage::WriteHealth;
 pub use storage::{StorageFailure, StorageFault};
 use writer::Writer;
 
@@ -149,8 +148,6 @@ pub struct Store {
     writer: Writer,
     readers: Arc<Readers>,
     path: PathBuf,
-    /// The emulated storage condition and whether writes are failing.
-    health: Arc<WriteHealth>,
 }
 
 /// Parses `sqlite://PATH` (or `sqlite:PATH`, or a bare path) into a file path.
@@ -186,14 +183,13 @@ impl Store {
             .foreign_keys(true)
             .pragma("cache_size", "-32000")
             .pragma("temp_store", "memory");
-        let health = Arc::new(WriteHealth::default());
         {
             // Creates the file in WAL mode and brings the schema up to date.
             let mut conn = SqliteConnection::connect_with(&options).await?;
             MIGRATOR.run(&mut conn).await?;
             conn.close().await?;
         }
-        let writer = Writer::start(path, Arc::clone(&health))?;
+        let writer = Writer::start(path)?;
         let read = SqlitePoolOptions::new()
             .max_connections(read_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -206,7 +202,6 @@ impl Store {
             writer,
             readers: Arc::new(Readers::new(path, read_connections as usize)),
             path: path.to_owned(),
-            health,
         })
     }
 
@@ -265,7 +260,7 @@ impl Store {
     }
 
     pub fn storage_fault(&self) -> StorageFault {
-        self.health.fault()
+        self.writer.fault()
     }
 
     /// Answers when the database would accept a write now: an insert that

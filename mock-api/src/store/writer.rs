@@ -70,6 +70,25 @@ struct Work<T, F> {
     reply: oneshot::Sender<Reply<T>>,
 }
 
+impl<T, F> Work<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+{
+    /// A unit of `work` for the write thread, and the receiver of its
+    /// answer.
+    fn unit(work: F, keep: bool, alone: bool) -> (Box<dyn Unit>, oneshot::Receiver<Reply<T>>) {
+        let (reply, answer) = oneshot::channel();
+        let unit = Box::new(Work {
+            work,
+            keep,
+            alone,
+            reply,
+        });
+        (unit, answer)
+    }
+}
+
 impl<T, F> Unit for Work<T, F>
 where
     T: Send + 'static,
@@ -138,7 +157,8 @@ impl std::fmt::Debug for Writer {
 
 impl Writer {
     /// Opens the write connection to `path` and starts its thread.
-    pub(super) fn start(path: &Path, health: Arc<WriteHealth>) -> Result<Writer, Error> {
+    pub(super) fn start(path: &Path) -> Result<Writer, Error> {
+        let health = Arc::new(WriteHealth::default());
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -158,6 +178,11 @@ impl Writer {
             .spawn(move || run(conn, rx, &thread_health))
             .map_err(Error::io("cannot start the write thread"))?;
         Ok(Writer { messages, health })
+    }
+
+    /// The emulated storage condition.
+    pub(super) fn fault(&self) -> StorageFault {
+        self.health.fault()
     }
 
     /// Puts the write connection in `fault`'s condition (and out of any
@@ -214,13 +239,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        let unit = Box::new(Work {
-            work,
-            keep,
-            alone,
-            reply,
-        });
+        let (unit, answer) = Work::unit(work, keep, alone);
         self.messages.send(Msg::Unit(unit)).map_err(|_| stopped())?;
         let (result, spent) = answer.await.map_err(|_| stopped())?;
         if queries > 0 {

@@ -24,14 +24,7 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
 {
-    let (reply, answer) = oneshot::channel();
-    let unit = Box::new(Work {
-        work,
-        keep: true,
-        alone,
-        reply,
-    });
-    (unit, answer)
+    Work::unit(work, true, alone)
 }
 
 /// A unit that inserts `n` into `t` (then fails, with `fail`) and the
@@ -175,7 +168,7 @@ fn a_unit_that_panics_is_rolled_back_and_the_others_go_on() {
 async fn a_probe_is_undone_and_writes_are_answered_through_the_thread() {
     let dir = tempfile::tempdir().unwrap();
     drop(db(&dir));
-    let writer = Writer::start(&dir.path().join("w.db"), Arc::default()).unwrap();
+    let writer = Writer::start(&dir.path().join("w.db")).unwrap();
     let probed = writer
         .try_and_undo(|c| Ok(c.execute("INSERT INTO t (n) VALUES (7)", [])?))
         .await;
