@@ -27,7 +27,7 @@ use crate::link::LinkName;
 use crate::listener::ConnReset;
 use crate::route::Route;
 use crate::state::AppState;
-use crate::truth::{Observation, RequestCounters, Truth, COUNTERS};
+use crate::truth::{Answer, NoResponse, Observation, RequestCounters, Truth, COUNTERS};
 
 /// What the layer of one route holds.
 #[derive(Debug, Clone)]
@@ -94,6 +94,7 @@ pub async fn behaviour_and_truth(
     let RouteLayer { state, route } = layer;
     let behaviour = state.behaviour.current();
     let decision = behaviour.decide(route, state.behaviour.next_draw(route));
+    let reset = decision.fault == Some(FaultKind::Reset);
     let gate = state.behaviour.gate(route);
     let truth = Arc::clone(&state.truth);
     let link = req.extensions().get::<LinkName>().cloned();
@@ -111,7 +112,11 @@ pub async fn behaviour_and_truth(
         truth,
         observation: Observation {
             route,
-            status: parts.status.as_u16(),
+            // A reset sends no status line: its client saw none.
+            answer: match reset {
+                true => Answer::None(NoResponse::Reset),
+                false => Answer::Status(parts.status.as_u16()),
+            },
             elapsed: Duration::ZERO,
             work: counters,
         },

@@ -95,6 +95,8 @@ fn histogram() -> Histogram<u64> {
 struct RouteStats {
     histogram: Histogram<u64>,
     statuses: BTreeMap<u16, u64>,
+    /// Requests that got no response at all, by why.
+    no_response: BTreeMap<NoResponse, u64>,
     db_queries: u64,
     db_us: u64,
     upstream_calls: u64,
@@ -106,6 +108,7 @@ impl Default for RouteStats {
         Self {
             histogram: histogram(),
             statuses: BTreeMap::new(),
+            no_response: BTreeMap::new(),
             db_queries: 0,
             db_us: 0,
             upstream_calls: 0,
@@ -114,11 +117,36 @@ impl Default for RouteStats {
     }
 }
 
+/// Why a request got no response: a fault that sends no status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NoResponse {
+    /// The connection was reset (TCP RST) before any byte of a response.
+    Reset,
+}
+
+impl NoResponse {
+    /// Its key in `/__admin/stats`' `no_response` and `/metrics`' `reason`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NoResponse::Reset => "reset",
+        }
+    }
+}
+
+/// How a request ended, as the server knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A response with this status was sent.
+    Status(u16),
+    /// No response was sent: the client saw no status.
+    None(NoResponse),
+}
+
 /// What one finished request contributes.
 #[derive(Debug, Clone, Copy)]
 pub struct Observation {
     pub route: Route,
-    pub status: u16,
+    pub answer: Answer,
     pub elapsed: Duration,
     pub work: Work,
 }
@@ -188,7 +216,11 @@ pub struct RouteSnapshot {
     pub p95_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// Responses sent, by status.
     pub statuses: BTreeMap<String, u64>,
+    /// Requests that got no response, by why (`reset`): no status was
+    /// sent, so none is counted in `statuses`.
+    pub no_response: BTreeMap<String, u64>,
     pub db_queries: u64,
     pub db_ms: f64,
     pub upstream_calls: u64,
@@ -245,6 +277,10 @@ pub struct LinkSnapshot {
     pub service_histogram: String,
 }
 
+/// The version of `/__admin/stats`: 2 added `no_response` per route (a
+/// reset was counted as status 500 in 1).
+pub const STATS_SCHEMA_VERSION: u32 = 2;
+
 /// `/__admin/stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -281,7 +317,10 @@ impl Truth {
         };
         s.histogram
             .saturating_record((o.elapsed.as_micros() as u64).max(1));
-        *s.statuses.entry(o.status).or_default() += 1;
+        match o.answer {
+            Answer::Status(status) => *s.statuses.entry(status).or_default() += 1,
+            Answer::None(why) => *s.no_response.entry(why).or_default() += 1,
+        }
         s.db_queries += o.work.db_queries;
         s.db_us += o.work.db_us;
         s.upstream_calls += o.work.upstream_calls;
@@ -404,6 +443,11 @@ impl Truth {
                             .iter()
                             .map(|(k, v)| (k.to_string(), *v))
                             .collect(),
+                        no_response: s
+                            .no_response
+                            .iter()
+                            .map(|(k, v)| (k.name().to_owned(), *v))
+                            .collect(),
                         db_queries: s.db_queries,
                         db_ms: ms(s.db_us),
                         upstream_calls: s.upstream_calls,
@@ -417,7 +461,7 @@ impl Truth {
             })
             .collect();
         Snapshot {
-            schema_version: 1,
+            schema_version: STATS_SCHEMA_VERSION,
             since: self
                 .since
                 .lock()

@@ -45,13 +45,13 @@ impl Truth {
     }
 }
 
-/// Requests by route and status.
+/// Requests by route and status; those that got no response by why.
 fn requests(out: &mut String, routes: &[(Route, RouteStats)]) {
     let name = "mockapi_http_requests_total";
     header(
         out,
         name,
-        "Requests served, by route and status.",
+        "Requests answered, by route and status.",
         "counter",
     );
     for (r, s) in routes {
@@ -60,6 +60,23 @@ fn requests(out: &mut String, routes: &[(Route, RouteStats)]) {
                 out,
                 "{name}{{route=\"{}\",status=\"{status}\"}} {n}",
                 r.name()
+            );
+        }
+    }
+    let name = "mockapi_http_requests_unanswered_total";
+    header(
+        out,
+        name,
+        "Requests that got no response (no status was sent), by route and reason.",
+        "counter",
+    );
+    for (r, s) in routes {
+        for (why, n) in &s.no_response {
+            let _ = writeln!(
+                out,
+                "{name}{{route=\"{}\",reason=\"{}\"}} {n}",
+                r.name(),
+                why.name()
             );
         }
     }

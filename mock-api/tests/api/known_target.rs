@@ -303,6 +303,18 @@ async fn a_reset_fault_drops_the_connection_before_any_response() {
     assert!(!err.is_status() && !err.is_timeout(), "{err:?}");
     // The server still serves other routes.
     assert_eq!(app.get("/healthz").await.status(), 200);
+    // The truth counts it as what it was: a request with no response, not
+    // the 500 its handler's stand-in carried.
+    let s = stats(&app).await;
+    let route = &s["routes"]["get_mission"];
+    assert_eq!(s["schema_version"], 2);
+    assert_eq!(route["count"], 1);
+    assert_eq!(route["no_response"]["reset"], 1, "{route}");
+    assert_eq!(route["statuses"], serde_json::json!({}), "{route}");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let line = "mockapi_http_requests_unanswered_total{route=\"get_mission\",reason=\"reset\"} 1";
+    assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    assert!(!metrics.contains("status=\"500\""), "{metrics}");
 }
 
 #[tokio::test]
