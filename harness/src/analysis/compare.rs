@@ -88,6 +88,7 @@ struct Side {
     histogram: Option<Histogram<u64>>,
     reported: Latency,
     requests: u64,
+    errors: u64,
     steady: bool,
 }
 
@@ -141,6 +142,7 @@ fn side_of(rows: &[&TaskRecord], steady: bool) -> Side {
         }),
         reported: median_reported(rows),
         requests: rows.iter().map(|t| t.requests).sum(),
+        errors: rows.iter().map(|t| t.errors).sum(),
         steady,
     }
 }
@@ -265,7 +267,7 @@ pub fn compare(base: &Path, new: &Path) -> Result<Comparison, Error> {
 /// A side's figures: from its histograms, else as reported.
 fn side_latency(side: &Side) -> Latency {
     match &side.histogram {
-        Some(h) => Percentiles::of(h).into(),
+        Some(h) => Latency::of(h, side.requests, side.errors),
         None => side.reported,
     }
 }

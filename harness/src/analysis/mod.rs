@@ -273,7 +273,7 @@ pub fn analyze(
             .find(|r| r.get(metric).is_none())
             .expect("one lacks it");
         return Err(Error::Input(format!(
-            "run {:?} has no {metric}: its source did not report it; analyse another percentile (--metric)",
+            "run {:?} has no {metric}: its source did not report it, or none of its requests succeeded; analyse another percentile (--metric)",
             missing.label
         )));
     }

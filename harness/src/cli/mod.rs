@@ -15,7 +15,7 @@ pub use crate::output::Format;
 use crate::output::{self, report};
 use crate::record::{verdict, RunRecord};
 use crate::run::{self, RunOptions};
-use crate::scenario::Percentile;
+use crate::scenario::{AdHocLoad, Percentile, SloExpr};
 pub use capacity::CapacityArgs;
 pub use merge::MergeArgs;
 pub use review::{ReviewArgs, ScenariosArgs};
@@ -232,6 +232,14 @@ pub struct RunArgs {
     /// Multiply every stage's duration by this (think time and users unchanged).
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub duration_scale: f64,
+    /// An SLO to judge the run on, as k6 writes thresholds: METRIC OP
+    /// BOUND (p50 p95 p99 max in us/ms/s, error_rate as a fraction or %,
+    /// errors, rps), optionally task=NAME and class=NAME, over the steady
+    /// stages; repeatable, added to the scenario's. Without any, the run
+    /// is not judged (verdict NOT JUDGED, exit 0). E.g. --slo 'p95<200ms'
+    /// --slo 'errors<=0' --slo 'rps>=100'.
+    #[arg(long = "slo", value_name = "SLO", value_parser = clap::value_parser!(SloExpr))]
+    pub slos: Vec<SloExpr>,
     #[command(flatten)]
     pub record: RecordArgs,
     /// A label stored in the record (build, commit, machine...).
@@ -364,8 +372,8 @@ impl From<RunArgs> for RunOptions {
                 Some(path) => run::ScenarioSource::AdHoc {
                     path,
                     load: match a.rate {
-                        Some(rate) => run::AdHocLoad::Rate(rate),
-                        None => run::AdHocLoad::Users(a.users.unwrap_or(50)),
+                        Some(rate) => AdHocLoad::Rate(rate),
+                        None => AdHocLoad::Users(a.users.unwrap_or(50)),
                     },
                     duration: a.duration,
                 },
@@ -374,6 +382,7 @@ impl From<RunArgs> for RunOptions {
                     None => run::ScenarioSource::Builtin,
                 },
             },
+            slos: a.slos,
             duration_scale: a.duration_scale,
             seed: a.record.seed,
             out: a.record.out,

@@ -165,7 +165,7 @@ fn row(name: TaskName, requests: u64, errors: u64, seconds: f64, h: Histogram<u6
         requests,
         errors,
         rps: rate(requests, seconds),
-        latency: Percentiles::of(&h).into(),
+        latency: Latency::of(&h, requests, errors),
         histogram: Some(EncodedHistogram(h)),
     }
 }

@@ -124,7 +124,7 @@ pub fn imported(
                 crate::record::LatencyBasis::Histograms => "every request",
                 crate::record::LatencyBasis::ReportedPercentiles => "as the tool reported",
             },
-            r.verdict.to_string().to_uppercase(),
+            r.verdict.headline(),
             r.record.display()
         )?;
     }
@@ -152,7 +152,7 @@ pub fn merged(out: &mut dyn Write, r: &RunRecord, shards: usize, path: &Path) ->
         fmt_opt_ms(r.steady.latency.p50_ms),
         fmt_opt_ms(r.steady.latency.p95_ms),
         fmt_opt_ms(r.steady.latency.p99_ms),
-        r.verdict.to_string().to_uppercase()
+        r.verdict.headline()
     )?;
     writeln!(out, "record: {}", path.display())
 }
@@ -232,7 +232,7 @@ pub fn judgement(
         writeln!(
             out,
             "(the record says {}: it was judged differently when written)",
-            record.verdict.to_string().to_uppercase()
+            record.verdict.headline()
         )?;
     }
     Ok(())

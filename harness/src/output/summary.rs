@@ -200,7 +200,7 @@ pub fn write_slos(out: &mut dyn Write, requirement: &str, slos: &[SloRecord]) ->
 }
 
 pub fn write_verdict(out: &mut dyn Write, verdict: Verdict) -> io::Result<()> {
-    writeln!(out, "\nverdict: {}", verdict.to_string().to_uppercase())
+    writeln!(out, "\nverdict: {}", verdict.headline())
 }
 
 /// Client and server percentiles per task over the steady window, and

@@ -2,12 +2,12 @@
 //! ([`RunMeta`]), the engine's [`RunOutput`] and the server's truth. Out: a
 //! complete [`RunRecord`], its SLOs judged before it is made.
 
-use crate::histogram::{merged, EncodedHistogram, Percentiles};
+use crate::histogram::{merged, EncodedHistogram};
 use crate::load::collector::Collected;
 use crate::load::engine::RunOutput;
 use crate::record::{
-    verdict, ClassRecord, Model, PointRecord, RunRecord, SecondRecord, SourceRecord, StageRecord,
-    SteadyRecord, TaskName, TaskRecord, TaskTemplate, Tool, Verdict, SCHEMA_VERSION,
+    verdict, ClassRecord, Latency, Model, PointRecord, RunRecord, SecondRecord, SourceRecord,
+    StageRecord, SteadyRecord, TaskName, TaskRecord, TaskTemplate, Tool, Verdict, SCHEMA_VERSION,
 };
 use crate::scenario::{Load, Scenario, Share};
 use crate::server::ServerRecord;
@@ -200,7 +200,7 @@ fn task_records(scenario: &Scenario, c: &Collected, stages: &[StageRecord]) -> V
                 requests,
                 errors,
                 rps: rate(requests, stage.duration_s),
-                latency: Percentiles::of(&histogram).into(),
+                latency: Latency::of(&histogram, requests, errors),
                 histogram: Some(EncodedHistogram(histogram)),
             }
         };
@@ -257,7 +257,7 @@ impl SteadyRecord {
             rps: rate(requests, seconds),
             latency: histogram
                 .as_ref()
-                .map(|h| Percentiles::of(h).into())
+                .map(|h| Latency::of(h, requests, errors))
                 .unwrap_or_default(),
             histogram: histogram.map(EncodedHistogram),
         }
@@ -265,12 +265,17 @@ impl SteadyRecord {
 }
 
 fn timeseries(scenario: &Scenario, c: &Collected) -> Vec<SecondRecord> {
-    let point = |s: &crate::load::collector::PointStats| PointRecord {
-        requests: s.requests,
-        errors: s.errors,
-        p50_ms: Some(round3(s.p50_ms)),
-        p95_ms: Some(round3(s.p95_ms)),
-        p99_ms: Some(round3(s.p99_ms)),
+    let point = |s: &crate::load::collector::PointStats| {
+        // A second in which no request succeeded has no latency.
+        let answered = s.errors < s.requests;
+        let ms = |v: f64| answered.then(|| round3(v));
+        PointRecord {
+            requests: s.requests,
+            errors: s.errors,
+            p50_ms: ms(s.p50_ms),
+            p95_ms: ms(s.p95_ms),
+            p99_ms: ms(s.p99_ms),
+        }
     };
     c.timeseries
         .iter()

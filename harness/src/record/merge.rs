@@ -15,11 +15,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::error::Error;
-use crate::histogram::{merged, EncodedHistogram, Percentiles};
+use crate::histogram::{merged, EncodedHistogram};
 use crate::load::collector::add_errors;
 use crate::record::build::rate;
 use crate::record::{
-    verdict, PointRecord, RunRecord, SecondRecord, StageRecord, SteadyRecord, TaskRecord, Verdict,
+    verdict, Latency, PointRecord, RunRecord, SecondRecord, StageRecord, SteadyRecord, TaskRecord,
+    Verdict,
 };
 use crate::server::{self, ServerRecord};
 
@@ -132,7 +133,7 @@ pub fn merge(records: &[(PathBuf, RunRecord)]) -> Result<RunRecord, Error> {
             seconds.get(t.stage.as_str()).copied().unwrap_or(0.0),
         );
         if let Some(h) = &t.histogram {
-            t.latency = Percentiles::of(&h.0).into();
+            t.latency = Latency::of(&h.0, t.requests, t.errors);
         }
     }
     let steady = steady(&rs, &stages);

@@ -1,6 +1,6 @@
 //! The run record: the one interface between running and judging. In: what
 //! a run measured ([`build`]) or a file on disk ([`RunRecord::read`]). Out:
-//! JSON with `schema_version: 4`, documented in `docs/run-record.md` and
+//! JSON with `schema_version: 5`, documented in `docs/run-record.md` and
 //! `docs/run-record.schema.json`.
 //!
 //! A record is built once, complete: the server's truth and the verdict are
@@ -33,28 +33,35 @@ use crate::server::ServerRecord;
 pub use build::RunMeta;
 pub use source::{Latency, LatencyBasis, SourceRecord};
 
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 /// Every version this harness reads (a v1 record is a v2 record measured
 /// by the harness itself, with every histogram and percentile present; a
 /// v2 record is a v3 record without a `capacity` section; a v3 record is a
-/// v4 record of a scenario without user classes).
-pub const READABLE_VERSIONS: [u32; 4] = [1, 2, 3, 4];
+/// v4 record of a scenario without user classes; a v4 record is a v5
+/// record whose verdict is never `not_judged` and whose server windows
+/// have no `no_response` or `notes`).
+pub const READABLE_VERSIONS: [u32; 5] = [1, 2, 3, 4, 5];
 
-/// Whether every SLO held.
+/// What the SLOs say of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// Every SLO held.
     Pass,
+    /// An SLO did not hold (or could not be shown to).
     Fail,
+    /// The run had no SLOs: nothing was judged (v5).
+    NotJudged,
 }
 
 impl Verdict {
-    /// `Pass` when every SLO passed (and when there are none).
+    /// `Pass` when every SLO passed, `Fail` when one did not,
+    /// `NotJudged` when there are none.
     pub fn of(slos: &[SloRecord]) -> Self {
-        if slos.iter().all(|s| s.passed) {
-            Verdict::Pass
-        } else {
-            Verdict::Fail
+        match slos {
+            [] => Verdict::NotJudged,
+            _ if slos.iter().all(|s| s.passed) => Verdict::Pass,
+            _ => Verdict::Fail,
         }
     }
 
@@ -62,11 +69,22 @@ impl Verdict {
         self == Verdict::Pass
     }
 
-    /// The process exit code for this verdict: 0 pass, 1 fail.
+    /// The process exit code for this verdict: 0 pass (or nothing to
+    /// judge), 1 fail.
     pub fn exit_code(self) -> u8 {
         match self {
-            Verdict::Pass => 0,
+            Verdict::Pass | Verdict::NotJudged => 0,
             Verdict::Fail => 1,
+        }
+    }
+
+    /// As the summary's last line says it: `PASS`, `FAIL`, `NOT JUDGED
+    /// (no SLOs)`.
+    pub fn headline(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::NotJudged => "NOT JUDGED (no SLOs)",
         }
     }
 }
@@ -76,6 +94,7 @@ impl fmt::Display for Verdict {
         f.write_str(match self {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
+            Verdict::NotJudged => "not judged",
         })
     }
 }

@@ -81,6 +81,17 @@ impl From<Percentiles> for Latency {
 }
 
 impl Latency {
+    /// The figures of `requests` requests, `errors` of them failed, from
+    /// their histogram; none when no request succeeded: a row whose
+    /// requests all failed has no latency to show (`-`), never 0 ms nor the
+    /// time its failures took (a fast 404 would make any latency SLO hold).
+    pub fn of(h: &hdrhistogram::Histogram<u64>, requests: u64, errors: u64) -> Self {
+        match h.is_empty() || errors >= requests {
+            true => Latency::default(),
+            false => Percentiles::of(h).into(),
+        }
+    }
+
     /// The figure for a metric (p50, p95, p99, max).
     pub fn get(&self, metric: crate::scenario::Metric) -> Option<f64> {
         use crate::scenario::Metric;
@@ -96,10 +107,12 @@ impl Latency {
 
 /// The latency of rows together: their histograms merged when every row
 /// has one; the one row's reported figures when it has none; nothing when
-/// several rows have only reported figures (percentiles do not add up) or
-/// there are no rows.
+/// several rows have only reported figures (percentiles do not add up),
+/// there are no rows, or none of their requests succeeded.
 pub fn latency_of(rows: &[&TaskRecord]) -> Latency {
-    if rows.is_empty() {
+    let requests: u64 = rows.iter().map(|r| r.requests).sum();
+    let errors: u64 = rows.iter().map(|r| r.errors).sum();
+    if rows.is_empty() || errors >= requests {
         return Latency::default();
     }
     if rows.iter().all(|r| r.histogram.is_some()) {
@@ -108,8 +121,7 @@ pub fn latency_of(rows: &[&TaskRecord]) -> Latency {
                 .filter_map(|r| r.histogram.as_ref())
                 .map(|h| &h.0),
         );
-        // As runs always recorded it: an empty histogram reads 0 ms.
-        return Percentiles::of(&h).into();
+        return Latency::of(&h, requests, errors);
     }
     match rows {
         [one] => one.latency,

@@ -54,6 +54,7 @@ pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
         more_targets: Vec::new(),
         server_stats: Vec::new(),
         scenario: source,
+        slos: Vec::new(),
         duration_scale: scale,
         seed: opts.seed,
         out: opts.out.clone(),

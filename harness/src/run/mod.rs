@@ -24,7 +24,7 @@ use crate::load::engine::{self, RunOutput, StageChange};
 use crate::output::progress::{self, Mode};
 use crate::output::{self, report};
 use crate::record::{RunMeta, RunRecord};
-use crate::scenario::Scenario;
+use crate::scenario::{AdHocLoad, Scenario, SloExpr};
 use crate::server::source::StatsSource;
 use crate::server::{self, ServerRecord, StatsSnapshot};
 
@@ -45,13 +45,6 @@ pub enum ScenarioSource {
     },
 }
 
-/// How an ad-hoc run drives load.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum AdHocLoad {
-    Users(u32),
-    Rate(f64),
-}
-
 /// What a run needs, from flags.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -63,6 +56,8 @@ pub struct RunOptions {
     /// [default: each target that serves `/__admin/stats`].
     pub server_stats: Vec<String>,
     pub scenario: ScenarioSource,
+    /// SLOs given on the command line (`--slo`), added to the scenario's.
+    pub slos: Vec<SloExpr>,
     pub duration_scale: f64,
     pub seed: u64,
     pub out: Option<PathBuf>,
@@ -143,8 +138,9 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
             path,
             load,
             duration,
-        } => ad_hoc(path, *load, *duration)?,
+        } => Scenario::ad_hoc(path, *load, *duration)?,
     };
+    let scenario = scenario.with_slos(&opts.slos)?;
     check_scale(opts.duration_scale)?;
     let scenario = scenario.scaled(opts.duration_scale);
     Ok(match opts.shard {
@@ -166,33 +162,6 @@ async fn wait_for_start(opts: &RunOptions, mode: Mode) -> Result<(), Error> {
     );
     tokio::time::sleep(wait).await;
     Ok(())
-}
-
-/// The scenario of `harness run --path`: GET `path`, one steady stage.
-fn ad_hoc(path: &str, load: AdHocLoad, duration: std::time::Duration) -> Result<Scenario, Error> {
-    let (limit, load) = match load {
-        // All users from the start, as wrk or hey start their connections.
-        AdHocLoad::Users(n) => (String::new(), format!("users = {n}\nfrom_users = {n}")),
-        AdHocLoad::Rate(r) if r.is_finite() && r > 0.0 => {
-            // Room in flight for a minute of arrivals (a long stall).
-            let in_flight = (r * 60.0).ceil().max(1000.0);
-            (
-                format!("max_in_flight = {in_flight}\n"),
-                format!("rate = {r}"),
-            )
-        }
-        AdHocLoad::Rate(r) => {
-            return Err(Error::Usage(format!("--rate must be above 0, got {r}")));
-        }
-    };
-    let quoted = |s: &str| toml::Value::String(s.to_owned()).to_string();
-    let text = format!(
-        "name = \"ad-hoc\"\n{limit}[requirement]\nid = \"AD-HOC\"\ntext = {}\n[[tasks]]\nname = \"GET\"\npath = {}\n[[stages]]\nname = \"hold\"\n{load}\nduration = \"{}ms\"\nsteady = true\n",
-        quoted(&format!("GET {path}")),
-        quoted(path),
-        duration.as_millis()
-    );
-    Scenario::parse("--path", &text)
 }
 
 /// Runs a scenario and writes its record; an SLO failure is a verdict

@@ -219,6 +219,7 @@ fn options(
         more_targets: Vec::new(),
         server_stats: Vec::new(),
         scenario: ScenarioSource::Given(Box::new(scenario)),
+        slos: Vec::new(),
         duration_scale: 1.0,
         seed,
         out: Some(out),

@@ -17,9 +17,6 @@ use crate::error::ScenarioError;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
-/// The name of the implicit class (never written to records).
-const IMPLICIT: &str = "users";
-
 /// The scenario's classes: its `[[users]]`, or one made of its top-level
 /// `tasks`. Stats names (single-request tasks and steps) are unique over
 /// the whole scenario.
@@ -47,7 +44,7 @@ pub(super) fn classes(
             ))
         }
         (Some(tasks), None) => vec![UserClass {
-            name: IMPLICIT.to_owned(),
+            name: super::IMPLICIT_CLASS.to_owned(),
             share: Share::Weight(1),
             think_time: think,
             keys: keys.clone(),

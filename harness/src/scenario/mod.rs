@@ -3,6 +3,7 @@
 //! names the file, the line and the field ([`ScenarioError`]).
 //!
 //! - [`source`]: byte spans to file, line, column and dotted field.
+//! - `ad_hoc`: the scenario of `harness run --path`, built directly.
 //! - [`raw`]: the TOML shapes as written.
 //! - [`validate`]: raw shapes to a [`Scenario`], one function per section.
 //! - [`template`]: keys (uniform, zipf), path, header and body templates.
@@ -12,6 +13,7 @@
 //! - `model`: what a validated scenario holds (classes, tasks, steps);
 //!   `slo`: its SLOs (metric, comparison, percentile).
 
+mod ad_hoc;
 mod classes;
 pub mod flow;
 mod model;
@@ -30,8 +32,17 @@ use serde::Deserialize;
 pub use crate::error::ScenarioError;
 
 use crate::error::Error;
+pub use ad_hoc::AdHocLoad;
 pub use model::{Entry, OnError, Share, Step, Task, UserClass};
-pub use slo::{Metric, Op, Percentile, Slo};
+pub use slo::{Metric, Op, Percentile, Slo, SloExpr};
+
+/// Requests in flight at once in open-model stages, unless the scenario says.
+const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
+/// Per-request timeout, unless the scenario says.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The name of the one class of a scenario that declares none (never
+/// written to records).
+const IMPLICIT_CLASS: &str = "users";
 
 /// The name under which records report a stage's requests over all tasks
 /// together; no task may be called this.
@@ -177,6 +188,18 @@ impl Scenario {
             st.duration = st.duration.mul_f64(scale).max(Duration::from_millis(1));
         }
         s
+    }
+
+    /// The same scenario judged also on SLOs given on the command line
+    /// (`--slo`), each checked as a file's `[[slos]]` is (its task and
+    /// class exist) and applied to the steady stages.
+    pub fn with_slos(mut self, exprs: &[SloExpr]) -> Result<Self, Error> {
+        for e in exprs {
+            let slo = validate::cli_slo(&self, e)
+                .map_err(|why| Error::Usage(format!("--slo {:?}: {why}", e.text)))?;
+            self.slos.push(slo);
+        }
+        Ok(self)
     }
 
     pub fn total_duration(&self) -> Duration {

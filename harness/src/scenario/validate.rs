@@ -10,15 +10,13 @@ use toml::Spanned;
 use super::raw::{RawKey, RawScenario, RawSlo, RawStage, RawThink};
 use super::source::Source;
 use super::template::{IdFormat, KeyDistribution, KeySpec};
-use super::{Load, Metric, Op, Scenario, Slo, Stage, ThinkTime, UserClass};
+use super::{
+    Load, Metric, Op, Scenario, Slo, SloExpr, Stage, ThinkTime, UserClass, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_TIMEOUT,
+};
 use crate::error::ScenarioError;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
-
-/// Requests in flight at once in open-model stages, unless the scenario says.
-const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
-/// Per-request timeout, unless the scenario says.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Validates a scenario; `untraced` allows one without a `[requirement]`
 /// (for `harness review`, which reports it; runs refuse it).
@@ -311,11 +309,7 @@ fn slo(
         ));
     }
     let stage_names = match &s.stages {
-        None => stages
-            .iter()
-            .filter(|st| st.steady)
-            .map(|st| st.name.clone())
-            .collect(),
+        None => steady_names(stages),
         Some(names) => names
             .get_ref()
             .iter()
@@ -329,11 +323,63 @@ fn slo(
             })
             .collect::<Result<Vec<_>>>()?,
     };
-    let class = match &s.class {
-        Some(c) => match classes
-            .iter()
-            .find(|x| x.declared && &x.name == c.get_ref())
-        {
+    let class = s.class.as_ref().map(|c| c.get_ref().as_str());
+    let task = s.task.as_ref().map(|t| t.get_ref().as_str());
+    let (class, task) = slo_scope(classes, class, task).map_err(|(which, why)| {
+        let span = match which {
+            Scope::Class => s.class.as_ref().map(Spanned::span),
+            Scope::Task => s.task.as_ref().map(Spanned::span),
+        };
+        src.error(span.unwrap_or(0..0), field(which.field()), why)
+    })?;
+    Ok(Slo {
+        id: s
+            .id
+            .clone()
+            .unwrap_or_else(|| slo_id(requirement, metric, class.as_deref(), task.as_deref())),
+        metric,
+        op,
+        bound,
+        stages: stage_names,
+        task,
+        class,
+    })
+}
+
+/// The steady stages' names: what an SLO applies to unless it names others.
+fn steady_names(stages: &[Stage]) -> Vec<String> {
+    stages
+        .iter()
+        .filter(|st| st.steady)
+        .map(|st| st.name.clone())
+        .collect()
+}
+
+/// Which part of an SLO's scope is at fault.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scope {
+    Class,
+    Task,
+}
+
+impl Scope {
+    pub(super) fn field(self) -> &'static str {
+        match self {
+            Scope::Class => "class",
+            Scope::Task => "task",
+        }
+    }
+}
+
+/// An SLO's class and task checked against the scenario: the class is a
+/// declared one, the task (or step) is one of its (or any class's).
+pub(super) fn slo_scope(
+    classes: &[UserClass],
+    class: Option<&str>,
+    task: Option<&str>,
+) -> std::result::Result<(Option<String>, Option<String>), (Scope, String)> {
+    let class = match class {
+        Some(c) => match classes.iter().find(|x| x.declared && x.name == c) {
             Some(x) => Some(x),
             None => {
                 let declared: Vec<&str> = classes
@@ -341,56 +387,71 @@ fn slo(
                     .filter(|x| x.declared)
                     .map(|x| x.name.as_str())
                     .collect();
-                return Err(src.error(
-                    c.span(),
-                    field("class"),
-                    format!("no class named {:?} (declared: {declared:?})", c.get_ref()),
+                return Err((
+                    Scope::Class,
+                    format!("no class named {c:?} (declared: {declared:?})"),
                 ));
             }
         },
         None => None,
     };
-    let task = match &s.task {
-        Some(t) => {
-            let name = t.get_ref();
-            let mut within = classes
+    if let Some(name) = task {
+        let mut within = classes
+            .iter()
+            .filter(|c| class.is_none_or(|x| x.name == c.name));
+        if !within.any(|c| {
+            c.tasks
                 .iter()
-                .filter(|c| class.is_none_or(|x| x.name == c.name));
-            if !within.any(|c| {
-                c.tasks
-                    .iter()
-                    .flat_map(|t| &t.steps)
-                    .any(|s| &s.name == name)
-            }) {
-                let whose = class.map_or(String::new(), |c| format!(" in class {:?}", c.name));
-                return Err(src.error(
-                    t.span(),
-                    field("task"),
-                    format!("no task or step named {name:?}{whose}"),
-                ));
-            }
-            Some(name.clone())
+                .flat_map(|t| &t.steps)
+                .any(|s| s.name == name)
+        }) {
+            let whose = class.map_or(String::new(), |c| format!(" in class {:?}", c.name));
+            return Err((
+                Scope::Task,
+                format!("no task or step named {name:?}{whose}"),
+            ));
         }
-        None => None,
-    };
-    let id = s.id.clone().unwrap_or_else(|| {
-        let mut id = format!("{requirement}.{metric}");
-        for part in [class.map(|c| &c.name), task.as_ref()]
-            .into_iter()
-            .flatten()
-        {
-            id.push('.');
-            id.push_str(&part.replace(' ', "_"));
-        }
-        id
-    });
+    }
+    Ok((class.map(|c| c.name.clone()), task.map(str::to_owned)))
+}
+
+/// An SLO's id when it gives none: `REQ.metric[.class][.task]`.
+pub(super) fn slo_id(
+    requirement: &str,
+    metric: Metric,
+    class: Option<&str>,
+    task: Option<&str>,
+) -> String {
+    let mut id = format!("{requirement}.{metric}");
+    for part in [class, task].into_iter().flatten() {
+        id.push('.');
+        id.push_str(&part.replace(' ', "_"));
+    }
+    id
+}
+
+/// An SLO given on the command line, checked against the scenario as a
+/// file's `[[slos]]` is; it applies to the steady stages. Its id is the
+/// one a file's would get, with `.cli` added if the scenario has it.
+pub(super) fn cli_slo(scenario: &Scenario, e: &SloExpr) -> std::result::Result<Slo, String> {
+    let (class, task) = slo_scope(&scenario.classes, e.class.as_deref(), e.task.as_deref())
+        .map_err(|(_, why)| why)?;
+    let mut id = slo_id(
+        &scenario.requirement.id,
+        e.metric,
+        class.as_deref(),
+        task.as_deref(),
+    );
+    while scenario.slos.iter().any(|s| s.id == id) {
+        id.push_str(".cli");
+    }
     Ok(Slo {
         id,
-        metric,
-        op,
-        bound,
-        stages: stage_names,
+        metric: e.metric,
+        op: e.op,
+        bound: e.bound,
+        stages: steady_names(&scenario.stages),
         task,
-        class: class.map(|c| c.name.clone()),
+        class,
     })
 }

@@ -18,20 +18,27 @@ use crate::server::{subtract, StatsSnapshot};
 /// What the server saw over a window, all routes together.
 #[derive(Debug, Clone)]
 pub struct Truth {
+    /// Requests received, answered or not.
     pub requests: u64,
+    /// Responses sent, by status.
     pub statuses: BTreeMap<u16, u64>,
+    /// Requests that got no response, by why (`reset`).
+    pub no_response: BTreeMap<String, u64>,
     /// Service times, µs.
     pub histogram: Histogram<u64>,
 }
 
 impl Truth {
-    /// Answers other than 2xx.
+    /// Requests that failed: answers other than 2xx, and those that got
+    /// no answer at all.
     pub fn errors(&self) -> u64 {
-        self.statuses
+        let failed: u64 = self
+            .statuses
             .iter()
             .filter(|(s, _)| !(200..300).contains(*s))
             .map(|(_, n)| n)
-            .sum()
+            .sum();
+        failed + self.no_response.values().sum::<u64>()
     }
 }
 
@@ -141,20 +148,25 @@ fn client() -> Result<reqwest::Client, Error> {
 
 /// What the server saw between two snapshots, every route together.
 pub fn truth(start: &StatsSnapshot, end: &StatsSnapshot) -> Result<Truth, Error> {
-    let window = subtract(start, end).ok_or_else(|| {
-        Error::Usage("the target's statistics were reset during the run: the window is lost".into())
+    let window = subtract(start, end).map_err(|lost| {
+        Error::Usage(format!(
+            "the target's statistics cannot be trusted over the run ({lost}): the window is lost"
+        ))
     })?;
     let mut statuses = BTreeMap::new();
+    let mut no_response = BTreeMap::new();
     for route in window.routes.values() {
         for (code, n) in &route.statuses {
-            if let Ok(code) = code.parse::<u16>() {
-                *statuses.entry(code).or_insert(0) += n;
-            }
+            *statuses.entry(*code).or_insert(0) += n;
+        }
+        for (why, n) in &route.no_response {
+            *no_response.entry(why.clone()).or_insert(0) += n;
         }
     }
     Ok(Truth {
         requests: window.routes.values().map(|r| r.count).sum(),
         statuses,
+        no_response,
         histogram: merged(window.routes.values().map(|r| &r.histogram.0)),
     })
 }

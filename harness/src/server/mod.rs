@@ -21,7 +21,13 @@ pub struct RouteStats {
     pub method: String,
     pub path: String,
     pub count: u64,
-    pub statuses: BTreeMap<String, u64>,
+    /// Responses by status (the wire's string keys read as numbers).
+    pub statuses: BTreeMap<u16, u64>,
+    /// Requests that got no response, by why (`reset`); absent from
+    /// targets older than mock-api's stats version 2, which counted a
+    /// reset as a 500.
+    #[serde(default)]
+    pub no_response: BTreeMap<String, u64>,
     pub db_queries: u64,
     pub db_ms: f64,
     pub upstream_calls: u64,
@@ -46,7 +52,10 @@ pub struct RouteWindow {
     pub count: u64,
     #[serde(flatten)]
     pub latency: Percentiles,
-    pub statuses: BTreeMap<String, u64>,
+    pub statuses: BTreeMap<u16, u64>,
+    /// Requests that got no response, by why (v5).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub no_response: BTreeMap<String, u64>,
     pub db_queries_per_request: f64,
     pub db_ms_per_request: f64,
     pub upstream_ms_per_request: f64,
@@ -70,13 +79,33 @@ pub struct ServerRecord {
     pub rss_bytes_end: u64,
     pub missions: u64,
     pub run: Window,
-    /// The target's statistics were reset during a window; its figures then
-    /// cover only the time since that reset.
+    /// The target's statistics were reset (or its counters went back)
+    /// during a window; its figures then cover only the time since.
     pub reset_during_run: bool,
+    /// Why a window was lost, when one was (v5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// With several target instances: each one's truth (the fields above
     /// are their exact sum).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instances: Vec<ServerRecord>,
+}
+
+/// Why two snapshots do not subtract to a window.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowLost {
+    /// The statistics were reset (or the target restarted) in between.
+    #[error("the target's statistics were reset (or it restarted) between {start} and {end}")]
+    Reset { start: String, end: String },
+    /// A counter is lower at the end than at the start: not the same
+    /// target's statistics, or a target that does not count faithfully.
+    #[error("the target's {counter} of route {route} went down from {start} to {end}")]
+    WentDown {
+        route: String,
+        counter: String,
+        start: String,
+        end: String,
+    },
 }
 
 fn per(total: f64, n: u64) -> f64 {
@@ -87,33 +116,58 @@ fn per(total: f64, n: u64) -> f64 {
     }
 }
 
-/// `end - start`; `None` when the target was reset in between (counts went down).
-pub fn subtract(start: &StatsSnapshot, end: &StatsSnapshot) -> Option<Window> {
+/// `end - start`, counter by counter, each checked: a counter lower at the
+/// end than at the start (a reset, a restart, or a target that does not
+/// count faithfully) loses the window, never wraps.
+pub fn subtract(start: &StatsSnapshot, end: &StatsSnapshot) -> Result<Window, WindowLost> {
     if start.since != end.since {
-        return None;
+        return Err(WindowLost::Reset {
+            start: start.since.clone(),
+            end: end.since.clone(),
+        });
     }
     let mut routes = BTreeMap::new();
     for (name, e) in &end.routes {
         let s = start.routes.get(name);
+        let down = |counter: &str, a: String, b: String| WindowLost::WentDown {
+            route: name.clone(),
+            counter: counter.to_owned(),
+            start: a,
+            end: b,
+        };
+        let minus = |counter: &str, a: u64, b: u64| {
+            b.checked_sub(a)
+                .ok_or_else(|| down(counter, a.to_string(), b.to_string()))
+        };
+        let minus_f = |counter: &str, a: f64, b: f64| match b - a {
+            d if d >= 0.0 => Ok(d),
+            _ => Err(down(counter, a.to_string(), b.to_string())),
+        };
         let mut h: Histogram<u64> = e.histogram.0.clone();
         if let Some(s) = s {
-            h.subtract(&s.histogram.0).ok()?;
+            h.subtract(&s.histogram.0)
+                .map_err(|_| down("histogram", s.count.to_string(), e.count.to_string()))?;
         }
-        let count = e.count.checked_sub(s.map_or(0, |s| s.count))?;
-        let statuses = e
-            .statuses
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v - s.and_then(|s| s.statuses.get(k)).copied().unwrap_or(0),
-                )
-            })
-            .filter(|(_, v)| *v > 0)
-            .collect();
-        let db_queries = e.db_queries - s.map_or(0, |s| s.db_queries);
-        let db_ms = e.db_ms - s.map_or(0.0, |s| s.db_ms);
-        let upstream_ms = e.upstream_ms - s.map_or(0.0, |s| s.upstream_ms);
+        let count = minus("count", s.map_or(0, |s| s.count), e.count)?;
+        let statuses = differences(
+            &e.statuses,
+            s.map(|s| &s.statuses),
+            |k| format!("status {k} count"),
+            &minus,
+        )?;
+        let no_response = differences(
+            &e.no_response,
+            s.map(|s| &s.no_response),
+            |k| format!("{k} count"),
+            &minus,
+        )?;
+        let db_queries = minus("db_queries", s.map_or(0, |s| s.db_queries), e.db_queries)?;
+        let db_ms = minus_f("db_ms", s.map_or(0.0, |s| s.db_ms), e.db_ms)?;
+        let upstream_ms = minus_f(
+            "upstream_ms",
+            s.map_or(0.0, |s| s.upstream_ms),
+            e.upstream_ms,
+        )?;
         routes.insert(
             name.clone(),
             RouteWindow {
@@ -122,6 +176,7 @@ pub fn subtract(start: &StatsSnapshot, end: &StatsSnapshot) -> Option<Window> {
                 count,
                 latency: Percentiles::of(&h),
                 statuses,
+                no_response,
                 db_queries_per_request: per(db_queries as f64, count),
                 db_ms_per_request: per(db_ms, count),
                 upstream_ms_per_request: per(upstream_ms, count),
@@ -129,14 +184,34 @@ pub fn subtract(start: &StatsSnapshot, end: &StatsSnapshot) -> Option<Window> {
             },
         );
     }
-    Some(Window {
+    Ok(Window {
         routes,
         rss_bytes_start: start.rss_bytes,
         rss_bytes_end: end.rss_bytes,
     })
 }
 
-/// A window from a single snapshot (everything since the target's last reset).
+/// Each key's `end - start` (keys absent at the start count from 0), the
+/// zeros left out; a count that went down is the window lost.
+fn differences<K: Ord + Clone + std::fmt::Display>(
+    end: &BTreeMap<K, u64>,
+    start: Option<&BTreeMap<K, u64>>,
+    counter: impl Fn(&K) -> String,
+    minus: &impl Fn(&str, u64, u64) -> Result<u64, WindowLost>,
+) -> Result<BTreeMap<K, u64>, WindowLost> {
+    let mut out = BTreeMap::new();
+    for (k, &v) in end {
+        let before = start.and_then(|s| s.get(k)).copied().unwrap_or(0);
+        let d = minus(&counter(k), before, v)?;
+        if d > 0 {
+            out.insert(k.clone(), d);
+        }
+    }
+    Ok(out)
+}
+
+/// A window from a single snapshot: everything since the target's last
+/// reset (nothing is subtracted, so nothing can go down).
 fn whole(end: &StatsSnapshot) -> Window {
     let empty = StatsSnapshot {
         since: end.since.clone(),
@@ -144,10 +219,17 @@ fn whole(end: &StatsSnapshot) -> Window {
         missions: end.missions,
         routes: BTreeMap::new(),
     };
-    subtract(&empty, end).expect("nothing to subtract")
+    subtract(&empty, end).unwrap_or_else(|_| Window {
+        routes: BTreeMap::new(),
+        rss_bytes_start: end.rss_bytes,
+        rss_bytes_end: end.rss_bytes,
+    })
 }
 
-/// Builds the record's `server` from the four snapshots.
+/// Builds the record's `server` from the four snapshots. A window whose
+/// snapshots do not subtract (a reset, a restart, counters that went
+/// down) is replaced by everything since the target's last reset, and
+/// the record says why in `notes`.
 pub fn record(
     source: &str,
     run_start: &StatsSnapshot,
@@ -155,16 +237,20 @@ pub fn record(
     steady_end: Option<&StatsSnapshot>,
     run_end: &StatsSnapshot,
 ) -> ServerRecord {
-    let (run, run_reset) = match subtract(run_start, run_end) {
-        Some(w) => (w, false),
-        None => (whole(run_end), true),
+    let mut notes = Vec::new();
+    let mut window = |a: &StatsSnapshot, b: &StatsSnapshot, which: &str| match subtract(a, b) {
+        Ok(w) => w,
+        Err(lost) => {
+            notes.push(format!(
+                "{which} window lost: {lost}; its figures cover only what the target counted since its last reset"
+            ));
+            whole(b)
+        }
     };
-    let (steady, steady_reset) = match (steady_start, steady_end) {
-        (Some(a), Some(b)) => match subtract(a, b) {
-            Some(w) => (w, false),
-            None => (whole(b), true),
-        },
-        _ => (run.clone(), false),
+    let run = window(run_start, run_end, "the run's");
+    let steady = match (steady_start, steady_end) {
+        (Some(a), Some(b)) => window(a, b, "the steady"),
+        _ => run.clone(),
     };
     ServerRecord {
         source: source.to_owned(),
@@ -173,7 +259,8 @@ pub fn record(
         rss_bytes_end: steady.rss_bytes_end,
         missions: run_end.missions,
         run,
-        reset_during_run: run_reset || steady_reset,
+        reset_during_run: !notes.is_empty(),
+        notes,
         instances: Vec::new(),
     }
 }
@@ -212,7 +299,10 @@ pub fn sum(windows: &[&Window]) -> Option<Window> {
                 weigh(acc.upstream_ms_per_request, r.upstream_ms_per_request);
             acc.count += r.count;
             for (status, k) in &r.statuses {
-                *acc.statuses.entry(status.clone()).or_default() += k;
+                *acc.statuses.entry(*status).or_default() += k;
+            }
+            for (why, k) in &r.no_response {
+                *acc.no_response.entry(why.clone()).or_default() += k;
             }
             acc.histogram.0.add(&r.histogram.0).ok()?;
             acc.latency = Percentiles::of(&acc.histogram.0);
@@ -240,6 +330,7 @@ pub fn sum_records(records: &[&ServerRecord]) -> Option<ServerRecord> {
         missions: last.missions,
         run,
         reset_during_run: records.iter().any(|r| r.reset_during_run),
+        notes: records.iter().flat_map(|r| r.notes.clone()).collect(),
         instances: Vec::new(),
     })
 }
@@ -281,6 +372,7 @@ pub fn sum_instances(records: &[&ServerRecord]) -> Option<ServerRecord> {
         missions: records.iter().map(|r| r.missions).sum(),
         run,
         reset_during_run: records.iter().any(|r| r.reset_during_run),
+        notes: records.iter().flat_map(|r| r.notes.clone()).collect(),
         instances: records.iter().map(|r| (*r).clone()).collect(),
     })
 }
@@ -329,7 +421,8 @@ mod tests {
                     method: "GET".into(),
                     path: "/api/missions/{id}".into(),
                     count: values.len() as u64,
-                    statuses: BTreeMap::from([("200".to_owned(), values.len() as u64)]),
+                    statuses: BTreeMap::from([(200, values.len() as u64)]),
+                    no_response: BTreeMap::new(),
                     db_queries: queries,
                     db_ms: queries as f64 * 0.5,
                     upstream_calls: 0,
@@ -350,11 +443,38 @@ mod tests {
         assert_eq!(r.histogram.0.len(), 3);
         assert!((r.latency.p50_ms - 50.0).abs() < 0.1);
         assert_eq!(r.db_queries_per_request, 5.0);
-        assert_eq!(r.statuses["200"], 3);
+        assert_eq!(r.statuses[&200], 3);
         assert!(
-            subtract(&a, &snap("t1", &[1], 1)).is_none(),
+            matches!(
+                subtract(&a, &snap("t1", &[1], 1)),
+                Err(WindowLost::Reset { .. })
+            ),
             "a reset in between is detected"
         );
+    }
+
+    #[test]
+    fn counters_that_go_down_lose_the_window_and_never_wrap() {
+        // Same `since`, fewer requests and queries: a target restarted
+        // within the same second, or one that does not count faithfully.
+        let a = snap("t0", &[1000, 2000, 3000], 9);
+        let b = snap("t0", &[1000], 2);
+        let lost = subtract(&a, &b).unwrap_err();
+        assert!(matches!(lost, WindowLost::WentDown { .. }), "{lost}");
+        assert!(lost.to_string().contains("get_mission"), "{lost}");
+        let mut fewer_queries = snap("t0", &[1000, 2000, 3000, 4000], 1);
+        fewer_queries
+            .routes
+            .get_mut("get_mission")
+            .unwrap()
+            .statuses = BTreeMap::from([(200, 4)]);
+        let lost = subtract(&a, &fewer_queries).unwrap_err();
+        assert!(lost.to_string().contains("db_queries"), "{lost}");
+        // The record keeps what the target counted since, and says why.
+        let rec = record("x", &a, None, None, &b);
+        assert!(rec.reset_during_run);
+        assert_eq!(rec.run.routes["get_mission"].count, 1);
+        assert!(rec.notes[0].contains("went down"), "{:?}", rec.notes);
     }
 
     #[test]
@@ -380,7 +500,7 @@ mod tests {
         let r = &w.routes["get_mission"];
         assert_eq!(r.count, 4);
         assert_eq!(r.histogram.0.len(), 4);
-        assert_eq!(r.statuses["200"], 4);
+        assert_eq!(r.statuses[&200], 4);
         assert_eq!(r.db_queries_per_request, 2.0);
         assert!((r.latency.max_ms - 50.0).abs() < 0.1);
         assert_eq!((w.rss_bytes_start, w.rss_bytes_end), (1000, 1002));

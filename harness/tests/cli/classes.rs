@@ -139,7 +139,7 @@ task = "open result"
         stderr(&o),
         String::from_utf8_lossy(&o.stdout)
     );
-    assert_eq!(r["schema_version"], 4);
+    assert_eq!(r["schema_version"], 5);
 
     // Two counted readers, then one editor and one analyst by weight.
     let classes = r["classes"].as_array().unwrap();
@@ -331,9 +331,14 @@ class = "lenient"
             .any(|s| s.contains("extract nope: nothing at /missions/0/nope")),
         "{samples:?}"
     );
-    // Check errors have a response: their latency is in the histograms.
+    // Check errors have a response: their latency is in the histograms,
+    // but a row whose requests all failed shows no latency figures.
     let row = task_row(&r, "search expecting none", "hold");
-    assert!(row["p50_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(row["errors"], row["requests"], "{row}");
+    let h: harness::record::EncodedHistogram =
+        serde_json::from_value(row["histogram"].clone()).unwrap();
+    assert_eq!(h.0.len(), row["requests"].as_u64().unwrap());
+    assert!(row["p50_ms"].is_null(), "{row}");
     // The class SLO fails on the lenient class's steady errors.
     assert_eq!(r["classes"][1]["name"], "lenient");
     let steady_errors = r["classes"][1]["steady"]["errors"].as_u64().unwrap();

@@ -17,3 +17,4 @@ mod review;
 mod run;
 mod score;
 mod shards;
+mod slos;

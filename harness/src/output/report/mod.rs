@@ -23,7 +23,7 @@ use crate::analysis::compare::Comparison;
 use crate::analysis::{Analysis, Run};
 use crate::record::RunRecord;
 
-pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:3px 8px;font-size:13px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.pass{color:#fff;background:#2ca02c;padding:1px 6px;border-radius:3px}.fail{color:#fff;background:#d62728;padding:1px 6px;border-radius:3px}.meta{color:#555}svg{display:block;margin:8px 0}pre{background:#f8f8f8;padding:8px;white-space:pre-wrap}footer{color:#888;font-size:12px;margin-top:24px}";
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:3px 8px;font-size:13px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.pass{color:#fff;background:#2ca02c;padding:1px 6px;border-radius:3px}.fail{color:#fff;background:#d62728;padding:1px 6px;border-radius:3px}.unjudged{color:#fff;background:#7f7f7f;padding:1px 6px;border-radius:3px}.meta{color:#555}svg{display:block;margin:8px 0}pre{background:#f8f8f8;padding:8px;white-space:pre-wrap}footer{color:#888;font-size:12px;margin-top:24px}";
 
 /// The whole report as one HTML document: a page of sections.
 pub fn html(

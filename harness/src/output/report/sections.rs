@@ -8,7 +8,7 @@ use super::{esc, fmt_num, fmt_opt, table, verdict_badge};
 use crate::analysis::compare::{Comparison, PercentileDelta};
 use crate::analysis::{Analysis, Run};
 use crate::output::text::render_analysis;
-use crate::record::{PointRecord, RunRecord, TaskRecord};
+use crate::record::{PointRecord, RunRecord, TaskRecord, Verdict};
 use crate::scenario::Percentile;
 
 /// The title and what was run, where, when.
@@ -50,11 +50,17 @@ pub(super) fn header(body: &mut String, r: &RunRecord) {
 
 /// The verdict and the SLO table.
 pub(super) fn verdict(body: &mut String, r: &RunRecord) {
-    let _ = write!(
-        body,
-        "<h2>Verdict: {}</h2>",
-        verdict_badge(r.verdict.passed())
-    );
+    let badge = match r.verdict {
+        Verdict::NotJudged => {
+            r#"<span class="unjudged">NOT JUDGED</span> (no SLOs: give the run SLOs to judge it)"#
+                .to_owned()
+        }
+        v => verdict_badge(v.passed()),
+    };
+    let _ = write!(body, "<h2>Verdict: {badge}</h2>");
+    if r.slos.is_empty() {
+        return;
+    }
     let rows = r
         .slos
         .iter()
