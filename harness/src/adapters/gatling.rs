@@ -14,8 +14,11 @@
 //! status and the two (or four) timestamps before it, so extra fields
 //! after the message do not matter. Gatling 3.11 and later write a binary
 //! log instead: not read here. Gatling records no status codes in the log
-//! (`statuses` are not reported). Its open injection profiles start users
-//! at their scheduled times whatever the answers: an open model.
+//! (`statuses` are not reported). Nor does the log say how users were
+//! injected, so the caller says the model: an open injection profile
+//! (`constantUsersPerSec`, `rampUsersPerSec`, ...) starts users at their
+//! scheduled times whatever the answers (open), a closed one
+//! (`constantConcurrentUsers`, ...) starts one when another ends (closed).
 
 use std::collections::BTreeMap;
 
@@ -33,8 +36,9 @@ struct Request {
     message: Option<String>,
 }
 
-/// Reads a text `simulation.log`; `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
+/// Reads a text `simulation.log`; `file` names it in errors; `model` is
+/// how its users were injected (the log does not say).
+pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Error> {
     let mut run_start: Option<i64> = None;
     let mut requests = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -61,7 +65,7 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
             "no RUN or REQUEST lines: not Gatling's text simulation.log (3.11+ logs are binary)",
         ));
     }
-    Ok(report(&requests, run_start))
+    Ok(report(&requests, run_start, model))
 }
 
 /// A `REQUEST` line, found by its status and the times before it.
@@ -97,8 +101,8 @@ fn request(at: &At, f: &[&str]) -> Result<Request, Error> {
 
 /// The requests as a report, times from the run's start (the `RUN` line,
 /// or the first request when that is earlier or missing).
-fn report(requests: &[Request], run_start: Option<i64>) -> ToolReport {
-    let mut r = ToolReport::new(Tool::Gatling, LoadModel::Open);
+fn report(requests: &[Request], run_start: Option<i64>, model: LoadModel) -> ToolReport {
+    let mut r = ToolReport::new(Tool::Gatling, model);
     let first = requests.iter().map(|x| x.start).min();
     let origin = match (run_start, first) {
         (Some(a), Some(b)) => a.min(b),
@@ -125,6 +129,10 @@ fn report(requests: &[Request], run_start: Option<i64>) -> ToolReport {
         "Gatling logs epoch milliseconds: latencies exact to 1 ms; no status codes in its log"
             .into(),
     );
+    r.notes.push(match model {
+        LoadModel::Open => "read as an open injection (users started on schedule), as told: its log does not say".into(),
+        LoadModel::Closed => "read as a closed injection (a user starts when another ends): its log does not say; give --model open for an open injection profile".into(),
+    });
     r
 }
 
@@ -162,7 +170,12 @@ mod tests {
 
     #[test]
     fn requests_by_name_with_kos_and_exact_latencies() {
-        let r = parse("simulation.log", LOG).unwrap();
+        let r = parse("simulation.log", LOG, LoadModel::Closed).unwrap();
+        // The log does not say how users were injected: the caller does.
+        assert_eq!(r.model, LoadModel::Closed);
+        let open = parse("simulation.log", LOG, LoadModel::Open).unwrap();
+        assert_eq!(open.model, LoadModel::Open);
+        assert!(open.notes.iter().any(|n| n.contains("open injection")));
         assert_eq!(r.requests, Some(8));
         assert_eq!(r.errors, Some(2));
         assert_eq!(r.error_kinds["status_503"], 1);
@@ -184,7 +197,7 @@ mod tests {
         let v22 = "REQUEST\tops\t1\t\tread\t1795168800010\t1795168800022\tOK\t \n";
         let v20 = "ops\t1\tREQUEST\t\tread\t1795168800010\t1795168800011\t1795168800020\t1795168800022\tOK\t \n";
         for (label, text) in [("3.3", v33), ("2.2", v22), ("2.0", v20)] {
-            let r = parse("s.log", text).unwrap();
+            let r = parse("s.log", text, LoadModel::Closed).unwrap();
             assert_eq!(r.quantile(1.0), Some(12.0), "{label}");
             assert_eq!(r.samples[0].name.as_deref(), Some("read"), "{label}");
         }
@@ -193,14 +206,20 @@ mod tests {
     #[test]
     fn malformed_lines_name_the_file_and_line() {
         let bad = LOG.replacen("\tOK\t", "\tMAYBE\t", 1);
-        let e = parse("s.log", &bad).unwrap_err().to_string();
+        let e = parse("s.log", &bad, LoadModel::Closed)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("s.log:3:") && e.contains("OK or KO"), "{e}");
-        let e = parse("s.log", "hello\tworld\n").unwrap_err().to_string();
+        let e = parse("s.log", "hello\tworld\n", LoadModel::Closed)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("s.log:1:"), "{e}");
-        let e = parse("s.log", "").unwrap_err().to_string();
+        let e = parse("s.log", "", LoadModel::Closed)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("binary"), "{e}");
         let back = "REQUEST\t\tread\t1795168800022\t1795168800010\tOK\t \n";
-        assert!(parse("s.log", back)
+        assert!(parse("s.log", back, LoadModel::Closed)
             .unwrap_err()
             .to_string()
             .contains("before it starts"));

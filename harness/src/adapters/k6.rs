@@ -13,19 +13,25 @@
 //! k6 keeps time metrics in milliseconds in this JSON whatever
 //! `summaryTimeUnit` says (that option formats the text summary only). Its
 //! trend percentiles are computed from every sample it kept, and
-//! `http_req_duration` counts failed requests too. It measures each request
-//! from when it was sent: its arrival-rate executors drop iterations when
-//! no VU is free (`dropped_iterations`) rather than time them from their
-//! intended start, so it is read as a closed-model tool. Neither form says
-//! when the run started.
+//! `http_req_duration` counts failed requests too. It times each request
+//! from when it was sent. Its model is its executor's, which the JSON does
+//! not name, so the caller says it (from the command): with an
+//! arrival-rate executor (open model) each iteration starts on schedule,
+//! so a request is sent, and timed from, its intended time, and an
+//! iteration that finds no free VU is dropped, neither sent nor timed
+//! (`dropped_iterations`: present only under an arrival-rate executor, so
+//! its presence alone says open); with VUs that loop (closed model) a
+//! stalled target shows as fewer requests. Neither form says when the run
+//! started.
 
 use serde_json::{Map, Value};
 
 use super::{At, LoadModel, NamedReport, Reported, Tool, ToolReport};
 use crate::error::Error;
 
-/// Reads either JSON form; `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
+/// Reads either JSON form; `file` names it in errors; `model` is how k6
+/// ran (its executor), unless the JSON shows dropped iterations.
+pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Error> {
     let whole = At { file, line: 0 };
     let root = super::json_document(file, text)?;
     let metrics = root
@@ -39,7 +45,14 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
             "no http_req_duration metric: the test made no HTTP requests, or this is not k6's JSON",
         )
     })?;
-    let mut report = ToolReport::new(Tool::K6, LoadModel::Closed);
+    let dropped = values(metrics, "dropped_iterations")
+        .map(|d| count(&whole, "dropped_iterations", d, "count"))
+        .transpose()?;
+    let model = match dropped {
+        Some(_) => LoadModel::Open,
+        None => model,
+    };
+    let mut report = ToolReport::new(Tool::K6, model);
     let (percentiles, mean) = trend(&whole, "http_req_duration", duration)?;
     report.percentiles = percentiles;
     report.mean_ms = mean;
@@ -80,9 +93,15 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
             mean_ms,
         });
     }
-    report.notes.push(
-        "k6 times each request from when it was sent, failed ones included; its JSON has only the statistics summaryTrendStats asked for".into(),
-    );
+    report.notes.push(match model {
+        LoadModel::Open => "k6 ran an arrival-rate executor (open model): each iteration started on schedule and its request was timed from when it was sent, its intended time; failed requests are in its percentiles; its JSON has only the statistics summaryTrendStats asked for".into(),
+        LoadModel::Closed => "k6 ran VUs that each wait for their answer (closed model): requests timed from when they were sent, failed ones included; its JSON has only the statistics summaryTrendStats asked for".into(),
+    });
+    if let Some(n) = dropped.filter(|&n| n > 0) {
+        report.notes.push(format!(
+            "k6 dropped {n} iterations (no free VU; raise maxVUs): arrivals it neither sent nor timed, so its tail leaves out what they would have waited"
+        ));
+    }
     Ok(report)
 }
 
@@ -161,7 +180,7 @@ mod tests {
 
     #[test]
     fn summary_export_gives_counts_and_the_default_trend_stats() {
-        let r = parse("k6.json", EXPORT).unwrap();
+        let r = parse("k6.json", EXPORT, LoadModel::Closed).unwrap();
         assert_eq!(r.requests, Some(2_913));
         assert_eq!(r.errors, Some(17));
         assert_eq!(r.quantile(0.5), Some(3.712));
@@ -179,7 +198,7 @@ mod tests {
 
     #[test]
     fn handle_summary_gives_asked_percentiles_duration_and_names() {
-        let r = parse("k6.json", HANDLE).unwrap();
+        let r = parse("k6.json", HANDLE, LoadModel::Closed).unwrap();
         assert_eq!(r.requests, Some(6_000));
         assert_eq!(r.errors, Some(0));
         assert_eq!(r.quantile(0.99), Some(21.6));
@@ -193,23 +212,57 @@ mod tests {
         );
     }
 
+    fn parse_closed(file: &str, text: &str) -> Result<ToolReport, Error> {
+        parse(file, text, LoadModel::Closed)
+    }
+
+    #[test]
+    fn the_model_is_the_executors_and_dropped_iterations_say_open() {
+        let open = parse("k6.json", EXPORT, LoadModel::Open).unwrap();
+        assert_eq!(open.model, LoadModel::Open);
+        assert!(
+            open.notes[0].contains("arrival-rate executor"),
+            "{:?}",
+            open.notes
+        );
+        let closed = parse_closed("k6.json", EXPORT).unwrap();
+        assert!(
+            closed.notes[0].contains("closed model"),
+            "{:?}",
+            closed.notes
+        );
+        // Only an arrival-rate executor drops iterations.
+        let dropped = EXPORT.replacen(
+            "\"metrics\": {",
+            "\"metrics\": {\"dropped_iterations\": {\"count\": 181, \"rate\": 30.2},",
+            1,
+        );
+        let r = parse_closed("k6.json", &dropped).unwrap();
+        assert_eq!(r.model, LoadModel::Open);
+        assert!(
+            r.notes.iter().any(|n| n.contains("dropped 181 iterations")),
+            "{:?}",
+            r.notes
+        );
+    }
+
     #[test]
     fn malformed_files_name_the_file_and_line() {
-        let e = parse("k.json", "{\n  \"metrics\": [1,\n")
+        let e = parse_closed("k.json", "{\n  \"metrics\": [1,\n")
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("k.json:"), "{e}");
-        let e = parse("k.json", "{\"root_group\": {}}")
+        let e = parse_closed("k.json", "{\"root_group\": {}}")
             .unwrap_err()
             .to_string();
         assert!(e.contains("k.json") && e.contains("metrics"), "{e}");
         let bad = EXPORT.replace("\"p(95)\": 12.4085", "\"p(95)\": \"fast\"");
-        let e = parse("k.json", &bad).unwrap_err().to_string();
+        let e = parse_closed("k.json", &bad).unwrap_err().to_string();
         assert!(e.contains("p(95)") && e.contains("fast"), "{e}");
         let bad = EXPORT.replace("\"count\": 2913", "\"count\": -3");
-        let e = parse("k.json", &bad).unwrap_err().to_string();
+        let e = parse_closed("k.json", &bad).unwrap_err().to_string();
         assert!(e.contains("http_reqs.count"), "{e}");
-        let e = parse("k.json", "{\"metrics\": {\"vus\": {}}}")
+        let e = parse_closed("k.json", "{\"metrics\": {\"vus\": {}}}")
             .unwrap_err()
             .to_string();
         assert!(e.contains("http_req_duration"), "{e}");

@@ -32,7 +32,7 @@ pub use crate::tools::Tool;
 /// Whether the tool measures latency from when each request was meant to
 /// be sent (open model: a stalled target shows as latency) or from when it
 /// was sent (closed model: a stalled target shows as fewer requests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LoadModel {
     Open,

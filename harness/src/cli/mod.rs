@@ -83,6 +83,12 @@ pub struct ImportArgs {
     /// [default: the built-in REQ-PERF-401: p95 < 2000 ms, no errors].
     #[arg(long)]
     pub slos_from: Option<PathBuf>,
+    /// How the tool loaded, when its files do not say: open (arrivals at a
+    /// rate: oha -q with --latency-correction, k6's arrival-rate
+    /// executors, Gatling's open injection) or closed [default: closed;
+    /// vegeta open; k6 open when it dropped iterations].
+    #[arg(long, value_enum)]
+    pub model: Option<crate::adapters::LoadModel>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -137,6 +143,21 @@ pub struct ScoreArgs {
     /// ... or this many ms, whichever is larger.
     #[arg(long, default_value_t = 1.0)]
     pub tolerance_ms: f64,
+    /// How much more the tool's max may read than the reference: its worst
+    /// sample carries the client machine's own worst scheduling delay.
+    #[arg(long, default_value_t = crate::score::card::MAX_CLIENT_MS, allow_negative_numbers = true)]
+    pub client_allowance_ms: f64,
+    /// How many requests a count may be off by: those in flight when the
+    /// tool stops at its deadline [default: the connections].
+    #[arg(long)]
+    pub count_allowance: Option<u64>,
+    /// How the tool loaded, when its output does not say: open (arrivals at
+    /// a rate, each sent on schedule: Gatling's open injection, a k6 script
+    /// of your own with an arrival-rate executor) or closed [default: read
+    /// from the command: oha -q with --latency-correction, k6's default
+    /// command with a rate, vegeta with -rate above 0 are open].
+    #[arg(long, value_enum)]
+    pub model: Option<crate::adapters::LoadModel>,
     /// Override the trial's duration (e.g. 10s).
     #[arg(long, value_parser = humantime::parse_duration)]
     pub duration: Option<std::time::Duration>,
@@ -419,6 +440,7 @@ fn import(a: ImportArgs) -> Result<u8, Error> {
         label: a.label,
         out: a.out,
         slos_from: a.slos_from,
+        model: a.model,
     })?;
     let _ = output::imported(&mut std::io::stdout().lock(), &done, a.format);
     Ok(0)

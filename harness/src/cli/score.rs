@@ -9,13 +9,14 @@ use crate::error::{write_file, Error};
 use crate::output::report::scorecard as html;
 use crate::output::scorecard as text;
 use crate::run::stamp;
-use crate::score::card::{Scorecard, Tolerance};
+use crate::score::card::Scorecard;
 use crate::score::{self, trial, ScoreOptions};
 
 fn options(a: &ScoreArgs) -> Result<ScoreOptions, Error> {
     for (flag, v) in [
         ("--tolerance-pct", a.tolerance_pct),
         ("--tolerance-ms", a.tolerance_ms),
+        ("--client-allowance-ms", a.client_allowance_ms),
     ] {
         if !(v.is_finite() && v >= 0.0) {
             return Err(Error::Usage(format!("{flag} must be 0 or more, got {v}")));
@@ -33,10 +34,11 @@ fn options(a: &ScoreArgs) -> Result<ScoreOptions, Error> {
         behaviour: a.behaviour.clone(),
         target: a.target.clone(),
         admin_token: a.admin_token.clone(),
-        tolerance: Tolerance {
-            pct: a.tolerance_pct,
-            ms: a.tolerance_ms,
-        },
+        tolerance_pct: a.tolerance_pct,
+        tolerance_ms: a.tolerance_ms,
+        client_allowance_ms: a.client_allowance_ms,
+        count_allowance: a.count_allowance,
+        model: a.model,
         tools_dir: a.tools_dir.clone(),
         duration: a.duration,
         connections: a.connections,

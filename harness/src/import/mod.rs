@@ -36,6 +36,10 @@ pub struct ImportOptions {
     pub out: PathBuf,
     /// The scenario whose requirement and SLOs judge the runs.
     pub slos_from: Option<PathBuf>,
+    /// How the tool loaded, when its files do not say (oha, k6, Gatling,
+    /// vegeta, JMeter); `None`: closed, except vegeta (open: it attacks at
+    /// a rate) and k6 runs that dropped iterations (open).
+    pub model: Option<LoadModel>,
 }
 
 /// One run brought in.
@@ -76,7 +80,7 @@ pub fn import(opts: &ImportOptions) -> Result<Vec<Imported>, Error> {
         tool => opts
             .files
             .iter()
-            .map(|f| one_file_run(tool, f))
+            .map(|f| one_file_run(tool, f, opts.model))
             .collect::<Result<Vec<_>, _>>()?,
     };
     runs.sort_by_key(|r| r.started_at);
@@ -206,19 +210,23 @@ fn run_of(report: ToolReport, files: Vec<PathBuf>, stem: String) -> Result<Run, 
     })
 }
 
-fn one_file_run(tool: Tool, path: &Path) -> Result<Run, Error> {
+fn one_file_run(tool: Tool, path: &Path, model: Option<LoadModel>) -> Result<Run, Error> {
     let text = read_text(path)?;
     let file = path.display().to_string();
-    let report = match tool {
+    let closed = model.unwrap_or(LoadModel::Closed);
+    let mut report = match tool {
         Tool::Wrk => adapters::wrk::parse(&file, &text)?,
-        Tool::Oha => adapters::oha::parse(&file, &text, LoadModel::Closed)?,
+        Tool::Oha => adapters::oha::parse(&file, &text, closed)?,
         Tool::Hey => adapters::hey::parse(&file, &text)?,
-        Tool::K6 => adapters::k6::parse(&file, &text)?,
+        Tool::K6 => adapters::k6::parse(&file, &text, closed)?,
         Tool::Vegeta => adapters::vegeta::parse(&file, &text)?,
         Tool::Jmeter => adapters::jmeter::parse(&file, &text)?,
-        Tool::Gatling => adapters::gatling::parse(&file, &text)?,
+        Tool::Gatling => adapters::gatling::parse(&file, &text, closed)?,
         Tool::Harness | Tool::Locust => unreachable!("handled by the caller"),
     };
+    if let Some(m) = model.filter(|_| matches!(tool, Tool::Vegeta | Tool::Jmeter)) {
+        report.model = m;
+    }
     run_of(report, vec![path.to_owned()], stem_of(path))
 }
 

@@ -47,8 +47,13 @@ pub fn render(c: &Scorecard) -> String {
     };
     let _ = writeln!(
         out,
-        "percentiles judged against {reference}; within: {}% or {} ms, the larger\n",
-        c.tolerance.pct, c.tolerance.ms
+        "percentiles judged against {reference}; within: {}% or {} ms, the larger (max: up to {} ms more, the client's own delay)",
+        c.tolerance.pct, c.tolerance.ms, c.tolerance.max_client_ms
+    );
+    let _ = writeln!(
+        out,
+        "counts within {} requests (those in flight at the deadline: one per connection); errors within as many as the tool missed\n",
+        c.tolerance.in_flight
     );
     let _ = writeln!(
         out,
@@ -118,6 +123,13 @@ fn list<K: std::fmt::Display>(m: &std::collections::BTreeMap<K, u64>) -> String 
 fn statuses(c: &Scorecard) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "  server's statuses: {}", list(&c.server_statuses));
+    if !c.server_no_response.is_empty() {
+        let _ = writeln!(
+            out,
+            "  server's no response: {}",
+            list(&c.server_no_response)
+        );
+    }
     if let Some(s) = &c.tool_statuses {
         let _ = writeln!(out, "  tool's statuses:   {}", list(s));
     }

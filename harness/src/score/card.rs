@@ -1,7 +1,7 @@
 //! The scorecard. In: a tool's report, the server's truth over the same
 //! window, the tolerance and, for an arrival rate with a stall, the
 //! intended-schedule expectation. Out: [`Scorecard`] (JSON
-//! `schema_version: 1`, `docs/scorecard.md`): each figure as the tool
+//! `schema_version: 2`, `docs/scorecard.md`): each figure as the tool
 //! reported it beside the reference, the signed error, and whether it is
 //! within tolerance.
 
@@ -14,7 +14,7 @@ use super::target::Truth;
 use crate::adapters::{LoadModel, Tool, ToolReport};
 use crate::histogram::ms;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The percentiles scored, by name and quantile (1: the maximum).
 pub const SCORED: [(&str, f64); 5] = [
@@ -25,19 +25,44 @@ pub const SCORED: [(&str, f64); 5] = [
     ("max", 1.0),
 ];
 
-/// How close is close enough: the larger of a share and an absolute margin.
+/// How close is close enough.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Tolerance {
+    /// A percentile is within when its error is at most the larger of
+    /// this share of the reference ...
     pub pct: f64,
+    /// ... and this many ms.
     pub ms: f64,
+    /// `max` may also exceed the reference by this much: one sample
+    /// carries the client machine's own worst scheduling delay, which no
+    /// trial can promise below (v2).
+    pub max_client_ms: f64,
+    /// Requests a tool may leave uncounted (or count that the server did
+    /// not see) at its deadline: one per connection. Counts are within when
+    /// they differ by at most this, errors by at most as many requests as
+    /// the tool missed (v2).
+    pub in_flight: u64,
 }
 
 impl Tolerance {
-    /// The margin around `reference` (ms, or a count) that is within.
+    /// The margin around `reference` (ms) that is within.
     pub fn margin(&self, reference: f64) -> f64 {
         self.ms.max(self.pct / 100.0 * reference.abs())
     }
+
+    /// Whether a percentile's error is within: `max` (q = 1) may also be
+    /// above by the client's allowance.
+    pub fn holds(&self, q: f64, reference: f64, error: f64) -> bool {
+        let margin = self.margin(reference);
+        match q >= 1.0 {
+            true => -margin <= error && error <= margin + self.max_client_ms,
+            false => error.abs() <= margin,
+        }
+    }
 }
+
+/// The default allowance on `max` above the reference, ms.
+pub const MAX_CLIENT_MS: f64 = 10.0;
 
 /// A stall of `for_s` every `every_s` seconds met at a constant arrival rate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,6 +105,8 @@ pub struct CountLine {
     pub tool: Option<u64>,
     pub server: u64,
     pub difference: Option<i64>,
+    /// How far the count may be off and be within (v2).
+    pub allowance: u64,
     pub within: Option<bool>,
 }
 
@@ -132,9 +159,11 @@ pub struct Scorecard {
     pub tool_error_kinds: BTreeMap<String, u64>,
     /// The tool's responses by status, when it reports them.
     pub tool_statuses: Option<BTreeMap<u16, u64>>,
-    /// The server's answers by status over the window (a reset it injected
-    /// is counted as the 500 it would have been).
+    /// The server's answers by status over the window.
     pub server_statuses: BTreeMap<u16, u64>,
+    /// The requests the server sent no answer to, by why (`reset`): no
+    /// status exists for them (v2).
+    pub server_no_response: BTreeMap<String, u64>,
     pub percentiles: Vec<PercentileLine>,
     /// The server's curve, for charts: (quantile, ms).
     pub server_curve: Vec<(f64, f64)>,
@@ -164,17 +193,29 @@ pub struct Run {
     pub judge_latency: bool,
 }
 
-fn count(name: &str, tool: Option<u64>, server: u64, tol: Tolerance) -> CountLine {
+fn count(name: &str, tool: Option<u64>, server: u64, allowance: u64) -> CountLine {
     let difference = tool.map(|t| t as i64 - server as i64);
-    // Counts are within the share of the tolerance, and at least one request.
-    let margin = (tol.pct / 100.0 * server as f64).max(1.0);
     CountLine {
         name: name.to_owned(),
         tool,
         server,
         difference,
-        within: difference.map(|d| (d.unsigned_abs() as f64) <= margin),
+        allowance,
+        within: difference.map(|d| d.unsigned_abs() <= allowance),
     }
+}
+
+/// Requests and errors against the server's: requests within the requests
+/// in flight at the deadline (one per connection); an error may be missing
+/// only with its request, so errors within as many requests as the tool
+/// missed (all in flight when it does not count requests).
+fn counts(report: &ToolReport, truth: &Truth, tol: Tolerance) -> Vec<CountLine> {
+    let requests = count("requests", report.requests, truth.requests, tol.in_flight);
+    let missed = requests
+        .difference
+        .map_or(tol.in_flight, |d| d.unsigned_abs().min(tol.in_flight));
+    let errors = count("errors", report.errors, truth.errors(), missed);
+    vec![requests, errors]
 }
 
 fn server_ms(truth: &Truth, q: f64) -> f64 {
@@ -196,7 +237,7 @@ fn stall_note(run: &Run, model: LoadModel, lines: &[PercentileLine]) -> String {
         (LoadModel::Open, false) => format!("open model: the tool kept sending at {rate}/s through each stall and measured from the intended send times, as users arriving at that rate experienced it"),
         (LoadModel::Open, true) => format!("open model, yet the tail is short of the expectation: requests were not sent at {rate}/s through the stalls (arrivals dropped, or latency not measured from the intended send times)"),
         (LoadModel::Closed, true) => format!("closed model: at most {} requests wait in each stall and nothing else is sent meanwhile, so the tool under-reports what users arriving at {rate}/s experienced", run.connections),
-        (LoadModel::Closed, false) => format!("closed model: only {} requests waited in each stall, yet the tail reads near the expectation: the tool filled in the requests it did not send after the fact (as wrk's stats_correct does), not by measuring them", run.connections),
+        (LoadModel::Closed, false) => format!("closed model: only {} requests waited in each stall, yet the tail reads near the expectation: a closed-model tool matches it only by adding samples it did not measure (wrk's stats_correct does), or it did not run closed (say how it ran with --model)", run.connections),
     }
 }
 
@@ -211,10 +252,7 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
         }),
         _ => None,
     };
-    let counts = vec![
-        count("requests", report.requests, truth.requests, tol),
-        count("errors", report.errors, truth.errors(), tol),
-    ];
+    let counts = counts(report, truth, tol);
     let percentiles = SCORED
         .iter()
         .map(|&(name, q)| {
@@ -238,9 +276,7 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
                 error_pct: error
                     .filter(|_| reference > 0.0)
                     .map(|e| e / reference * 100.0),
-                within: error
-                    .filter(|_| judged)
-                    .map(|e| e.abs() <= tol.margin(reference)),
+                within: error.filter(|_| judged).map(|e| tol.holds(q, reference, e)),
             }
         })
         .collect::<Vec<_>>();
@@ -281,6 +317,7 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
         tool_error_kinds: report.error_kinds.clone(),
         tool_statuses: report.statuses.clone(),
         server_statuses: truth.statuses.clone(),
+        server_no_response: truth.no_response.clone(),
         percentiles,
         server_curve: CURVE.iter().map(|&q| (q, server_ms(truth, q))).collect(),
         notes,
@@ -317,10 +354,77 @@ mod tests {
         assert!((s.expected_ms(1.0) - 1000.0).abs() < 1e-9);
     }
 
+    fn tolerance() -> Tolerance {
+        Tolerance {
+            pct: 5.0,
+            ms: 1.0,
+            max_client_ms: MAX_CLIENT_MS,
+            in_flight: 10,
+        }
+    }
+
     #[test]
-    fn tolerance_is_the_larger_margin() {
-        let t = Tolerance { pct: 5.0, ms: 1.0 };
+    fn tolerance_is_the_larger_margin_and_max_may_carry_the_clients_delay() {
+        let t = tolerance();
         assert_eq!(t.margin(10.0), 1.0);
         assert_eq!(t.margin(100.0), 5.0);
+        assert!(t.holds(0.99, 50.0, 2.5) && !t.holds(0.99, 50.0, 2.6));
+        // The maximum: up to 2.5 ms below (a tool cannot see less than the
+        // server's worst), up to 12.5 ms above.
+        assert!(t.holds(1.0, 50.0, 12.5) && !t.holds(1.0, 50.0, 12.6));
+        assert!(t.holds(1.0, 50.0, -2.5) && !t.holds(1.0, 50.0, -2.6));
+    }
+
+    fn report(requests: Option<u64>, errors: Option<u64>) -> ToolReport {
+        let mut r = ToolReport::new(Tool::Wrk, LoadModel::Closed);
+        r.requests = requests;
+        r.errors = errors;
+        r
+    }
+
+    fn truth(requests: u64, errors: u64) -> Truth {
+        Truth {
+            requests,
+            statuses: BTreeMap::from([(200, requests - errors), (503, errors)]),
+            no_response: BTreeMap::new(),
+            histogram: crate::histogram::new_histogram(),
+        }
+    }
+
+    #[test]
+    fn a_tool_that_loses_errors_fails_whatever_their_share() {
+        let t = tolerance();
+        // 650 of 13,000 errors lost (5%): within any percentage, not within
+        // what can be in flight at a deadline.
+        let c = counts(
+            &report(Some(260_000), Some(12_350)),
+            &truth(260_000, 13_000),
+            t,
+        );
+        assert_eq!(c[0].within, Some(true));
+        assert_eq!((c[1].allowance, c[1].within), (0, Some(false)));
+        // Cut at the deadline: 7 requests uncounted, 2 of them errors.
+        let c = counts(
+            &report(Some(259_993), Some(12_998)),
+            &truth(260_000, 13_000),
+            t,
+        );
+        assert_eq!(
+            (c[0].within, c[1].allowance, c[1].within),
+            (Some(true), 7, Some(true))
+        );
+        // More than one request per connection missing.
+        let c = counts(
+            &report(Some(259_989), Some(13_000)),
+            &truth(260_000, 13_000),
+            t,
+        );
+        assert_eq!(c[0].within, Some(false));
+        // A tool that does not count requests: errors within what can be in flight.
+        let c = counts(&report(None, Some(12_991)), &truth(260_000, 13_000), t);
+        assert_eq!(
+            (c[0].within, c[1].allowance, c[1].within),
+            (None, 10, Some(true))
+        );
     }
 }

@@ -37,7 +37,15 @@ pub struct ScoreOptions {
     pub behaviour: Option<PathBuf>,
     pub target: Option<String>,
     pub admin_token: Option<String>,
-    pub tolerance: Tolerance,
+    /// A percentile is within the larger of this share of the reference
+    /// and `tolerance_ms`; `max` may also be `client_allowance_ms` above.
+    pub tolerance_pct: f64,
+    pub tolerance_ms: f64,
+    pub client_allowance_ms: f64,
+    /// How far counts may be off [default: the connections].
+    pub count_allowance: Option<u64>,
+    /// How the tool loaded, when its output and command do not say.
+    pub model: Option<LoadModel>,
     /// The tool's executable folder (default: found on PATH).
     pub tools_dir: Option<PathBuf>,
     /// Overrides of the trial's duration, connections and rate.
@@ -159,8 +167,8 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
     let limit = values.duration * 2 + Duration::from_secs(60);
     let ran = command::run(&argv, work.path(), limit).await?;
     let end = target.snapshot().await?;
-    let report =
-        read_report(opts.tool, &argv, &ran, &values.out).map_err(|e| with_last_lines(e, &ran))?;
+    let report = read_report(opts.tool, &argv, &ran, &values.out, opts.model)
+        .map_err(|e| with_last_lines(e, &ran))?;
     let truth = target::truth(&start, &end)?;
     let run = Run {
         trial: opts.trial.clone(),
@@ -172,7 +180,14 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
         duration: values.duration,
         connections: values.connections,
         rate,
-        tolerance: opts.tolerance,
+        tolerance: Tolerance {
+            pct: opts.tolerance_pct,
+            ms: opts.tolerance_ms,
+            max_client_ms: opts.client_allowance_ms,
+            in_flight: opts
+                .count_allowance
+                .unwrap_or(u64::from(values.connections)),
+        },
         judge_latency: plan.judge_latency,
     };
     Ok(card::build(run, &report, &truth))
@@ -209,35 +224,62 @@ fn with_last_lines(e: Error, ran: &command::Ran) -> Error {
     }
 }
 
+/// How the tool loaded: `--model` when given, else what its command says
+/// for the tools whose output does not (oha with `-q` and
+/// `--latency-correction`, k6 given a `RATE` (its default script then runs
+/// an arrival-rate executor), vegeta at a rate above 0 are open); `None`:
+/// the adapter's own reading (the harness's record says; wrk, hey, Locust
+/// and JMeter thread groups are closed; Gatling is closed unless told).
+fn model_of(tool: Tool, argv: &[String], given: Option<LoadModel>) -> Option<LoadModel> {
+    let open = |yes: bool| {
+        Some(if yes {
+            LoadModel::Open
+        } else {
+            LoadModel::Closed
+        })
+    };
+    let has = |flag: &str| argv.iter().any(|a| a == flag);
+    given.or_else(|| match tool {
+        Tool::Oha => open((has("-q") || has("--query-per-second")) && has("--latency-correction")),
+        Tool::K6 => open(argv.iter().any(|a| {
+            a.strip_prefix("RATE=")
+                .and_then(|r| r.parse::<f64>().ok())
+                .is_some_and(|r| r > 0.0)
+        })),
+        Tool::Vegeta => open(!argv.iter().any(|a| a.contains("-rate=0 "))),
+        _ => None,
+    })
+}
+
 /// The tool's output through its adapter: stdout, or the file it wrote.
 fn read_report(
     tool: Tool,
     argv: &[String],
     ran: &command::Ran,
     out: &str,
+    model: Option<LoadModel>,
 ) -> Result<ToolReport, Error> {
     let stdout = format!("{} (stdout)", argv.first().map_or("tool", String::as_str));
-    match tool {
-        Tool::Harness => adapters::harness::read(Path::new(out)),
-        Tool::Wrk => adapters::wrk::parse(&stdout, &ran.stdout),
-        Tool::Hey => adapters::hey::parse(&stdout, &ran.stdout),
-        Tool::Oha => {
-            let corrected = argv.iter().any(|a| a == "--latency-correction");
-            let rated = argv.iter().any(|a| a == "-q" || a == "--query-per-second");
-            let model = if corrected && rated {
-                LoadModel::Open
-            } else {
-                LoadModel::Closed
-            };
-            adapters::oha::parse(&stdout, &ran.stdout, model)
-        }
+    let told = model_of(tool, argv, model);
+    let model = told.unwrap_or(LoadModel::Closed);
+    let mut report = match tool {
+        Tool::Harness => adapters::harness::read(Path::new(out))?,
+        Tool::Wrk => adapters::wrk::parse(&stdout, &ran.stdout)?,
+        Tool::Hey => adapters::hey::parse(&stdout, &ran.stdout)?,
+        Tool::Oha => adapters::oha::parse(&stdout, &ran.stdout, model)?,
         Tool::Locust => {
             let file = format!("{out}_stats.csv");
-            adapters::locust::parse_stats(&file, &read_file(Path::new(&file))?)
+            adapters::locust::parse_stats(&file, &read_file(Path::new(&file))?)?
         }
-        Tool::K6 => adapters::k6::parse(out, &read_file(Path::new(out))?),
-        Tool::Vegeta => adapters::vegeta::parse(out, &read_file(Path::new(out))?),
-        Tool::Jmeter => adapters::jmeter::parse(out, &read_file(Path::new(out))?),
-        Tool::Gatling => adapters::gatling::parse(out, &read_file(Path::new(out))?),
+        Tool::K6 => adapters::k6::parse(out, &read_file(Path::new(out))?, model)?,
+        Tool::Vegeta => adapters::vegeta::parse(out, &read_file(Path::new(out))?)?,
+        Tool::Jmeter => adapters::jmeter::parse(out, &read_file(Path::new(out))?)?,
+        Tool::Gatling => adapters::gatling::parse(out, &read_file(Path::new(out))?, model)?,
+    };
+    // A model given or read from the command stands for the tools whose
+    // output cannot say it (k6's dropped iterations already said open).
+    if let Some(m) = told.filter(|_| matches!(tool, Tool::Vegeta | Tool::Jmeter)) {
+        report.model = m;
     }
+    Ok(report)
 }

