@@ -26,7 +26,8 @@ fn terminate(server: &mut Binary) -> std::process::ExitStatus {
 async fn starts_prints_its_port_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bin.db");
-    let mut server = start_binary(&db, &[]);
+    // Mission reads take 2 s more: one is surely in flight when the signal comes.
+    let mut server = start_binary(&db, &["--latency", "get_mission=fixed(2000)"]);
 
     let client = reqwest::Client::new();
     let res = client
@@ -36,17 +37,20 @@ async fn starts_prints_its_port_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let res = client
-        .get(format!("{}/api/missions/MISSION-1000", server.base))
+        .get(format!("{}/api/missions?limit=500", server.base))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200, "seeded with 1000 missions by default");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["total"], 1000, "seeded with 1000 missions by default");
     // A request in flight when the signal arrives still completes.
+    let started = std::time::Instant::now();
     let slow = tokio::spawn({
-        let url = format!("{}/api/missions?limit=500", server.base);
+        let url = format!("{}/api/missions/MISSION-1000", server.base);
         async move { reqwest::get(url).await.map(|r| r.status()) }
     });
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Well inside its 2 s: received and waiting, not yet answered.
+    tokio::time::sleep(Duration::from_millis(500)).await;
 
     let status = tokio::task::spawn_blocking(move || {
         let s = terminate(&mut server);
@@ -57,9 +61,16 @@ async fn starts_prints_its_port_and_stops_cleanly_on_sigterm() {
     .unwrap();
 
     assert!(status.success(), "exit status {status:?}");
-    if let Ok(Ok(s)) = slow.await.map(|r| r.map_err(|e| e.is_connect())) {
-        assert_eq!(s, 200);
-    }
+    let answered = slow
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(answered, 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "answered after its 2 s, not cut short: {:?}",
+        started.elapsed()
+    );
     // The database was closed cleanly: the WAL was checkpointed into the
     // main file (and removed, or at least emptied).
     assert!(db.exists());
