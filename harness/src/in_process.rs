@@ -60,7 +60,7 @@ impl InProcess {
         self.store
             .load(seed_data::Generator::range(self.seed, first, last), |_| {})
             .await
-            .map_err(Error::Demo)
+            .map_err(|e| Error::Demo(e.into()))
     }
 
     /// Where it listens and on what data, in words.

@@ -1,6 +1,9 @@
 //! The crate's one error type and its mapping to `application/problem+json`
 //! (RFC 9457) responses. Each variant's doc names the status it becomes.
-//! Internal causes (SQL, I/O) are logged, never sent to the client.
+//! Internal causes (SQL, I/O) are logged, never sent to the client. The
+//! store has its own error (`StoreError`), which knows nothing of HTTP; it
+//! becomes one of these where the routes meet the store
+//! (`From<StoreError>` in `routes`), so neither module imports the other.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -49,22 +52,17 @@ pub enum Error {
     /// 502: the upstream service failed; the cause is logged.
     #[error("the upstream deconfliction service failed")]
     Upstream(#[source] reqwest::Error),
-    /// 503: the database did not answer in time (pool exhausted).
+    /// 503: the database did not answer in time.
     #[error("the database is busy; retry shortly")]
     Busy,
     /// 503: the database refused a write for a storage reason (full,
-    /// read-only, I/O); reads are still served.
+    /// read-only, I/O), said in words; reads are still served.
     #[error("the database is not accepting writes ({0}); reads are still served; retry later")]
-    Storage(crate::store::StorageFailure),
-    /// 500: a database failure; the cause is logged, not returned.
+    Storage(String),
+    /// 500: a failure of the database or its driver; the cause is
+    /// logged, not returned.
     #[error("database error")]
-    Database(#[from] sqlx::Error),
-    /// 500 (503 when the file stays locked): a failure of a direct SQLite read.
-    #[error("database error")]
-    Sqlite(#[from] rusqlite::Error),
-    /// 500: migrations could not be applied (start-up only).
-    #[error("migration error")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Start-up only: a bad flag or behaviour file (exit 2).
     #[error("{0}")]
     Config(String),
@@ -105,21 +103,9 @@ impl Error {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Busy | Error::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                StatusCode::SERVICE_UNAVAILABLE
+            Error::Database(_) | Error::Internal(_) | Error::Io { .. } | Error::Config(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
             }
-            Error::Database(_)
-            | Error::Sqlite(_)
-            | Error::Migrate(_)
-            | Error::Internal(_)
-            | Error::Io { .. }
-            | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

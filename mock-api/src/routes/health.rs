@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -40,7 +41,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, Error
         Error::Busy
     })?;
     state.store.probe_writes().await.map_err(|e| match e {
-        Error::Storage(_) => e,
+        StoreError::Storage(_) => Error::from(e),
         other => {
             tracing::warn!(error = ?other, "write probe failed");
             Error::Busy

@@ -2,7 +2,8 @@
 //! The API's routes come from the registry ([`crate::route::Route`]): each
 //! is served by its handler in [`missions`] behind its own behaviour and
 //! truth layer. The other routers ([`health`], [`openapi`], [`admin`])
-//! carry no behaviour and are not counted.
+//! carry no behaviour and are not counted. Here the routes meet the store:
+//! its errors become HTTP errors (`From<StoreError>`).
 
 pub mod admin;
 pub mod health;
@@ -13,9 +14,32 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
+use crate::error::Error;
 use crate::middleware::{behaviour_and_truth, RouteLayer};
 use crate::route::Route;
 use crate::state::AppState;
+use crate::store::StoreError;
+
+/// What the store's failures are over HTTP: 404, 412, 503 (busy, or not
+/// accepting writes), 500 for the rest (its cause kept for the log).
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Error::NotFound(what),
+            StoreError::PreconditionFailed { expected, current } => {
+                Error::PreconditionFailed { expected, current }
+            }
+            StoreError::Storage(failure) => Error::Storage(failure.to_string()),
+            e if e.is_busy() => {
+                tracing::debug!(error = ?e, "the database was busy");
+                Error::Busy
+            }
+            StoreError::Io { what, source } => Error::Io { what, source },
+            StoreError::Internal(why) => Error::Internal(why),
+            other => Error::Database(Box::new(other)),
+        }
+    }
+}
 
 /// Every API route of the registry, each behind its behaviour-and-truth layer.
 pub fn api_router(state: &AppState) -> Router<AppState> {

@@ -1,6 +1,6 @@
 //! The store. In: domain values (ids, changes, new missions, filters) and
 //! the [`QueryPlan`] the emulated causes chose. Out: domain values read
-//! back, or an [`Error`]. It owns the SQLite schema (embedded migrations),
+//! back, or a [`StoreError`]. It owns the SQLite schema (embedded migrations),
 //! the queries the routes need, and bulk loading of the generator's stream.
 //!
 //! - [`reader`]: mission reads on rusqlite connections on the request's
@@ -18,6 +18,7 @@
 //! --database`) writing to the same file. Mission reads and searches skip
 //! the driver's thread hand-offs ([`reader`]).
 
+mod error;
 mod reader;
 mod rows;
 mod search;
@@ -37,8 +38,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, SqliteConnection};
 
-use crate::error::Error;
 use crate::truth;
+pub use error::StoreError;
 use reader::Readers;
 pub use storage::{StorageFailure, StorageFault};
 use writer::Writer;
@@ -151,14 +152,14 @@ pub struct Store {
 }
 
 /// Parses `sqlite://PATH` (or `sqlite:PATH`, or a bare path) into a file path.
-pub fn database_path(url: &str) -> Result<PathBuf, Error> {
+pub fn database_path(url: &str) -> Result<PathBuf, StoreError> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path.starts_with(":memory:") {
-        return Err(Error::Internal(format!(
+        return Err(StoreError::Internal(format!(
             "database URL {url:?} must name a file, e.g. sqlite://mock-api.db"
         )));
     }
@@ -167,9 +168,9 @@ pub fn database_path(url: &str) -> Result<PathBuf, Error> {
 
 impl Store {
     /// Opens (creating if missing) the SQLite file at `path` and applies the migrations.
-    pub async fn open(path: &Path, read_connections: u32) -> Result<Self, Error> {
+    pub async fn open(path: &Path, read_connections: u32) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(Error::io(format!(
+            std::fs::create_dir_all(dir).map_err(StoreError::io(format!(
                 "cannot create directory {}",
                 dir.display()
             )))?;
@@ -249,13 +250,13 @@ impl Store {
     }
 
     /// Answers when the database answers a trivial query.
-    pub async fn ping(&self) -> Result<(), Error> {
+    pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }
 
     /// Emulates a storage condition on the write connection (or clears it).
-    pub async fn set_storage_fault(&self, fault: StorageFault) -> Result<(), Error> {
+    pub async fn set_storage_fault(&self, fault: StorageFault) -> Result<(), StoreError> {
         self.writer.set_fault(fault).await
     }
 
@@ -265,7 +266,7 @@ impl Store {
 
     /// Answers when the database would accept a write now: an insert that
     /// needs new pages, always rolled back.
-    pub async fn probe_writes(&self) -> Result<(), Error> {
+    pub async fn probe_writes(&self) -> Result<(), StoreError> {
         self.writer
             .try_and_undo(|conn| {
                 conn.execute("INSERT INTO write_probe (pad) VALUES (zeroblob(8192))", [])?;
@@ -274,7 +275,7 @@ impl Store {
             .await
     }
 
-    pub async fn mission_count(&self) -> Result<u64, Error> {
+    pub async fn mission_count(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM missions")
             .fetch_one(&self.read)
             .await?;
@@ -285,7 +286,11 @@ impl Store {
     /// waypoints in one read transaction (one snapshot), on the request's
     /// own thread; with `n_plus_one` (the mission row, then each waypoint
     /// with a query of its own) or `missing_index`, on the blocking pool.
-    pub async fn mission(&self, id: MissionId, plan: QueryPlan) -> Result<Option<Mission>, Error> {
+    pub async fn mission(
+        &self,
+        id: MissionId,
+        plan: QueryPlan,
+    ) -> Result<Option<Mission>, StoreError> {
         if plan == QueryPlan::default() {
             let (mission, elapsed) = self.readers.mission(id)?;
             truth::count_queries(2, elapsed);

@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 
 use super::rows::{self, mission_columns, waypoint_columns};
 use super::QueryPlan;
-use crate::error::Error;
+use super::StoreError;
 
 /// A mission row.
 const MISSION_SQL: &str = concat!(
@@ -70,7 +70,7 @@ impl Readers {
         }
     }
 
-    fn open(&self) -> Result<Connection, Error> {
+    fn open(&self) -> Result<Connection, StoreError> {
         // Read-write (not created) so that whichever connection closes last
         // can checkpoint the WAL; `query_only` keeps this one to reads.
         let conn = Connection::open_with_flags(
@@ -89,8 +89,8 @@ impl Readers {
     /// connection for the next read.
     pub(super) fn with<T>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let idle = self.lock().as_mut().and_then(Vec::pop);
         let conn = match idle {
             Some(conn) => conn,
@@ -117,7 +117,7 @@ impl Readers {
 
     /// A mission with its waypoints, read in one transaction (one
     /// snapshot). The returned duration is the time spent in SQLite.
-    pub(super) fn mission(&self, id: MissionId) -> Result<(Option<Mission>, Duration), Error> {
+    pub(super) fn mission(&self, id: MissionId) -> Result<(Option<Mission>, Duration), StoreError> {
         self.with(|conn| {
             let start = Instant::now();
             let mission = snapshot(conn, |conn| read_mission(conn, WAYPOINTS_SQL, id))?;
@@ -131,18 +131,18 @@ impl Readers {
     pub(super) async fn slow<T: Send + 'static>(
         self: Arc<Self>,
         wait: Duration,
-        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let permit = tokio::time::timeout(wait, Arc::clone(&self.slow).acquire_owned())
             .await
-            .map_err(|_| Error::Busy)?
-            .map_err(|_| Error::Busy)?;
+            .map_err(|_| StoreError::Busy)?
+            .map_err(|_| StoreError::Busy)?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             self.with(f)
         })
         .await
-        .map_err(|e| Error::Internal(format!("a slow read did not finish: {e}")))?
+        .map_err(|e| StoreError::Internal(format!("a slow read did not finish: {e}")))?
     }
 
     /// The emulated slow paths, in one transaction as well, on the blocking
@@ -156,7 +156,7 @@ impl Readers {
         id: MissionId,
         plan: QueryPlan,
         wait: Duration,
-    ) -> Result<(Option<Mission>, u64), Error> {
+    ) -> Result<(Option<Mission>, u64), StoreError> {
         self.slow(wait, move |conn| {
             let read = snapshot(conn, |conn| {
                 if plan.n_plus_one {
@@ -187,8 +187,8 @@ fn with_plan(sql: &str, plan: QueryPlan) -> String {
 /// the statement cache), so that its statements see one snapshot.
 pub(super) fn snapshot<T>(
     conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, Error>,
-) -> Result<T, Error> {
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     conn.prepare_cached("BEGIN")?.execute([])?;
     let out = f(conn);
     let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
@@ -199,7 +199,7 @@ pub(super) fn snapshot<T>(
 }
 
 /// The mission row alone.
-fn read_summary(conn: &Connection, id: MissionId) -> Result<Option<MissionSummary>, Error> {
+fn read_summary(conn: &Connection, id: MissionId) -> Result<Option<MissionSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(MISSION_SQL)?;
     let mut found = stmt.query([i64::from(id.number())])?;
     found.next()?.map(rows::summary).transpose()
@@ -210,7 +210,7 @@ fn read_mission(
     conn: &Connection,
     waypoints_sql: &str,
     id: MissionId,
-) -> Result<Option<Mission>, Error> {
+) -> Result<Option<Mission>, StoreError> {
     let Some(summary) = read_summary(conn, id)? else {
         return Ok(None);
     };
@@ -227,7 +227,7 @@ fn n_plus_one(
     conn: &Connection,
     id: MissionId,
     plan: QueryPlan,
-) -> Result<(Option<Mission>, u64), Error> {
+) -> Result<(Option<Mission>, u64), StoreError> {
     let Some(summary) = read_summary(conn, id)? else {
         return Ok((None, 1));
     };

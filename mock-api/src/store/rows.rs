@@ -12,7 +12,7 @@ use seed_data::{
 };
 use sqlx::Row as _;
 
-use crate::error::Error;
+use super::StoreError;
 
 /// The columns of a mission row, in the order [`summary`] reads them.
 macro_rules! mission_columns {
@@ -30,26 +30,26 @@ pub(crate) use {mission_columns, waypoint_columns};
 
 /// A row of either driver, read by column position.
 pub(super) trait Columns {
-    fn int(&self, i: usize) -> Result<i64, Error>;
-    fn real(&self, i: usize) -> Result<f64, Error>;
-    fn maybe_real(&self, i: usize) -> Result<Option<f64>, Error>;
-    fn text(&self, i: usize) -> Result<String, Error>;
+    fn int(&self, i: usize) -> Result<i64, StoreError>;
+    fn real(&self, i: usize) -> Result<f64, StoreError>;
+    fn maybe_real(&self, i: usize) -> Result<Option<f64>, StoreError>;
+    fn text(&self, i: usize) -> Result<String, StoreError>;
 }
 
 /// `Columns` for a driver's row type, through its getter by index.
 macro_rules! columns {
     ($row:ty, $get:ident) => {
         impl Columns for $row {
-            fn int(&self, i: usize) -> Result<i64, Error> {
+            fn int(&self, i: usize) -> Result<i64, StoreError> {
                 Ok(self.$get(i)?)
             }
-            fn real(&self, i: usize) -> Result<f64, Error> {
+            fn real(&self, i: usize) -> Result<f64, StoreError> {
                 Ok(self.$get(i)?)
             }
-            fn maybe_real(&self, i: usize) -> Result<Option<f64>, Error> {
+            fn maybe_real(&self, i: usize) -> Result<Option<f64>, StoreError> {
                 Ok(self.$get(i)?)
             }
-            fn text(&self, i: usize) -> Result<String, Error> {
+            fn text(&self, i: usize) -> Result<String, StoreError> {
                 Ok(self.$get(i)?)
             }
         }
@@ -60,16 +60,16 @@ columns!(rusqlite::Row<'_>, get);
 
 /// A stored value that does not parse back means the file was edited by
 /// hand or is corrupt: a server error, with the reason logged.
-fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("stored {what} does not parse: {e}"))
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("stored {what} does not parse: {e}"))
 }
 
-fn parsed<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, Error> {
+fn parsed<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| corrupt(what, e))
 }
 
 /// A stored number that must make an id (1 or more, within `u32`).
-fn id<T>(what: &str, n: i64, new: fn(u32) -> Option<T>) -> Result<T, Error> {
+fn id<T>(what: &str, n: i64, new: fn(u32) -> Option<T>) -> Result<T, StoreError> {
     u32::try_from(n)
         .ok()
         .and_then(new)
@@ -77,7 +77,7 @@ fn id<T>(what: &str, n: i64, new: fn(u32) -> Option<T>) -> Result<T, Error> {
 }
 
 /// A mission row ([`mission_columns!`]).
-pub(super) fn summary(r: &impl Columns) -> Result<MissionSummary, Error> {
+pub(super) fn summary(r: &impl Columns) -> Result<MissionSummary, StoreError> {
     let count = r.int(10)?;
     Ok(MissionSummary {
         id: id("mission id", r.int(0)?, MissionId::new)?,
@@ -95,7 +95,7 @@ pub(super) fn summary(r: &impl Columns) -> Result<MissionSummary, Error> {
 }
 
 /// A waypoint row ([`waypoint_columns!`]).
-pub(super) fn waypoint(r: &impl Columns) -> Result<Waypoint, Error> {
+pub(super) fn waypoint(r: &impl Columns) -> Result<Waypoint, StoreError> {
     Ok(Waypoint {
         id: id("waypoint seq", r.int(0)?, WaypointId::new)?,
         name: r.text(1)?,

@@ -19,8 +19,8 @@ use seed_data::MissionSummary;
 
 use super::reader::snapshot;
 use super::rows::{self, mission_columns};
+use super::StoreError;
 use super::{CountMode, QueryPlan, SearchPage, SearchQuery, Store, ACQUIRE_TIMEOUT, COUNT_BOUND};
-use crate::error::Error;
 use crate::truth;
 
 /// A search's two statements and their parameters.
@@ -84,7 +84,10 @@ impl SearchSql {
 
     /// Both statements in one snapshot: the page's rows and the total
     /// (and whether it is exact), as the count mode asks.
-    fn run(&self, conn: &Connection) -> Result<(Vec<MissionSummary>, Option<u64>, bool), Error> {
+    fn run(
+        &self,
+        conn: &Connection,
+    ) -> Result<(Vec<MissionSummary>, Option<u64>, bool), StoreError> {
         snapshot(conn, |conn| {
             let mut params: Vec<&dyn rusqlite::ToSql> = vec![&self.after];
             params.extend(self.filters.iter().map(|f| f as &dyn rusqlite::ToSql));
@@ -118,7 +121,11 @@ impl SearchSql {
 impl Store {
     /// Mission summaries matching the filters, in id order, one page, and
     /// how many match in all.
-    pub async fn search(&self, query: &SearchQuery, plan: QueryPlan) -> Result<SearchPage, Error> {
+    pub async fn search(
+        &self,
+        query: &SearchQuery,
+        plan: QueryPlan,
+    ) -> Result<SearchPage, StoreError> {
         let sql = SearchSql::new(query, plan);
         let statements = sql.statements();
         let start = Instant::now();

@@ -1,7 +1,7 @@
 //! Storage faults: a database that stops accepting writes (full, read-only,
 //! failing I/O) while reads go on. In: the emulated condition the behaviour
 //! sets ([`StorageFault`]), and every write's result. Out: the write's
-//! error as [`Error::Storage`] (503), and the state readiness reports.
+//! error as [`StoreError::Storage`] (503), and the state readiness reports.
 //!
 //! The emulation makes SQLite itself fail, on the one write connection:
 //! `full` caps the file at its current size (`PRAGMA max_page_count`), so
@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use super::StoreError;
 
 /// The storage condition to emulate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,10 +78,10 @@ pub enum StorageFailure {
 
 impl StorageFailure {
     /// The failure a SQLite error stands for, if it is a storage one.
-    pub fn of(error: &Error) -> Option<Self> {
+    pub fn of(error: &StoreError) -> Option<Self> {
         let primary = match error {
-            Error::Database(sqlx::Error::Database(e)) => e.code()?.parse::<i32>().ok()? & 0xff,
-            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => e.extended_code & 0xff,
+            StoreError::Database(sqlx::Error::Database(e)) => e.code()?.parse::<i32>().ok()? & 0xff,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => e.extended_code & 0xff,
             _ => return None,
         };
         match primary {
@@ -122,12 +122,12 @@ impl WriteHealth {
         self.fault.store(i as u8, Ordering::Relaxed);
     }
 
-    /// A storage failure as [`Error::Storage`] (and logged); other errors as they are.
-    pub(super) fn classify(&self, e: Error) -> Error {
+    /// A storage failure as [`StoreError::Storage`] (and logged); other errors as they are.
+    pub(super) fn classify(&self, e: StoreError) -> StoreError {
         match StorageFailure::of(&e) {
             Some(failure) => {
                 tracing::warn!(error = ?e, %failure, emulated = %self.fault(), "a write failed on storage");
-                Error::Storage(failure)
+                StoreError::Storage(failure)
             }
             None => e,
         }

@@ -1,5 +1,5 @@
 //! Writes: bulk loading, moving a waypoint, creating and deleting missions.
-//! In: domain values. Out: what was stored, or an [`Error`]. Each write is
+//! In: domain values. Out: what was stored, or an [`StoreError`]. Each write is
 //! one unit of work for the [`Writer`](super::writer::Writer) (its own
 //! savepoint in a transaction it may share with other writes, answered
 //! after the commit); its statements count as the request's database work.
@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use seed_data::{Altitude, Mission, MissionId, MissionSummary, Timestamp, Waypoint, WaypointId};
 
 use super::rows::{self, waypoint_columns};
+use super::StoreError;
 use super::{NewMission, QueryPlan, Store, WaypointChange, LOAD_BATCH};
-use crate::error::Error;
 
 /// The head of a mission insert; the rows follow as `VALUES (...), ...`.
 const INSERT_MISSIONS: &str = "INSERT INTO missions (id, name, status, region, priority, \
@@ -30,7 +30,7 @@ impl Store {
         &self,
         missions: impl Iterator<Item = Mission>,
         mut progress: impl FnMut(u64),
-    ) -> Result<u64, Error> {
+    ) -> Result<u64, StoreError> {
         let mut total = 0u64;
         let mut missions = missions.peekable();
         while missions.peek().is_some() {
@@ -48,7 +48,7 @@ impl Store {
     /// Moves a waypoint and bumps its mission's version and `updated_at`, in
     /// one unit of work. With `expected_version`, a mission at another
     /// version is left alone and the call fails with
-    /// [`Error::PreconditionFailed`]. Returns the waypoint as stored and the
+    /// [`StoreError::PreconditionFailed`]. Returns the waypoint as stored and the
     /// mission's new version.
     pub async fn update_waypoint(
         &self,
@@ -57,7 +57,7 @@ impl Store {
         change: WaypointChange,
         expected_version: Option<i64>,
         plan: QueryPlan,
-    ) -> Result<(Waypoint, i64), Error> {
+    ) -> Result<(Waypoint, i64), StoreError> {
         let now = Timestamp::now().to_string();
         self.writer
             .write(2, move |conn| {
@@ -75,7 +75,7 @@ impl Store {
     }
 
     /// Creates a mission (id assigned: one past the highest ever used).
-    pub async fn create(&self, new: NewMission) -> Result<Mission, Error> {
+    pub async fn create(&self, new: NewMission) -> Result<Mission, StoreError> {
         let queries = 1 + new.waypoints.len() as u64;
         self.writer
             .write(queries, move |conn| insert_mission(conn, new))
@@ -84,14 +84,18 @@ impl Store {
 
     /// Deletes a mission and its waypoints. With `expected_version`, only at
     /// that version.
-    pub async fn delete(&self, id: MissionId, expected_version: Option<i64>) -> Result<(), Error> {
+    pub async fn delete(
+        &self,
+        id: MissionId,
+        expected_version: Option<i64>,
+    ) -> Result<(), StoreError> {
         self.writer
             .write(2, move |conn| delete_mission(conn, id, expected_version))
             .await
     }
 }
 
-fn insert_missions(conn: &Connection, batch: &[Mission]) -> Result<(), Error> {
+fn insert_missions(conn: &Connection, batch: &[Mission]) -> Result<(), StoreError> {
     let texts: Vec<[String; 4]> = batch
         .iter()
         .map(|m| {
@@ -153,7 +157,7 @@ fn move_waypoint(
     expected_version: Option<i64>,
     plan: QueryPlan,
     now: &str,
-) -> Result<(Waypoint, i64), Error> {
+) -> Result<(Waypoint, i64), StoreError> {
     let id = i64::from(mission.number());
     let version: Option<i64> = conn
         .prepare_cached(
@@ -168,11 +172,11 @@ fn move_waypoint(
             .query_row([id], |r| r.get(0))
             .optional()?;
         return Err(match (current, expected_version) {
-            (Some(current), Some(expected)) => Error::PreconditionFailed {
+            (Some(current), Some(expected)) => StoreError::PreconditionFailed {
                 expected: expected.to_string(),
                 current,
             },
-            _ => Error::NotFound(format!("no mission {mission}")),
+            _ => StoreError::NotFound(format!("no mission {mission}")),
         });
     };
     let sql = format!(
@@ -191,7 +195,7 @@ fn move_waypoint(
     ])?;
     let Some(row) = found.next()? else {
         // The unit's savepoint is rolled back: so is the version bump.
-        return Err(Error::NotFound(format!(
+        return Err(StoreError::NotFound(format!(
             "mission {mission} has no waypoint {waypoint}"
         )));
     };
@@ -199,7 +203,7 @@ fn move_waypoint(
     Ok((wp, version))
 }
 
-fn insert_mission(conn: &Connection, new: NewMission) -> Result<Mission, Error> {
+fn insert_mission(conn: &Connection, new: NewMission) -> Result<Mission, StoreError> {
     let now = Timestamp::now();
     let id: i64 = conn
         .prepare_cached(
@@ -224,7 +228,7 @@ fn insert_mission(conn: &Connection, new: NewMission) -> Result<Mission, Error> 
     let mission_id = u32::try_from(id)
         .ok()
         .and_then(MissionId::new)
-        .ok_or_else(|| Error::Internal(format!("mission id {id} out of range")))?;
+        .ok_or_else(|| StoreError::Internal(format!("mission id {id} out of range")))?;
     let waypoints: Vec<Waypoint> = new
         .waypoints
         .into_iter()
@@ -258,15 +262,15 @@ fn delete_mission(
     conn: &Connection,
     id: MissionId,
     expected_version: Option<i64>,
-) -> Result<(), Error> {
+) -> Result<(), StoreError> {
     let current: Option<i64> = conn
         .prepare_cached("SELECT version FROM missions WHERE id = ?1")?
         .query_row([i64::from(id.number())], |r| r.get(0))
         .optional()?;
     match (current, expected_version) {
-        (None, _) => return Err(Error::NotFound(format!("no mission {id}"))),
+        (None, _) => return Err(StoreError::NotFound(format!("no mission {id}"))),
         (Some(current), Some(expected)) if current != expected => {
-            return Err(Error::PreconditionFailed {
+            return Err(StoreError::PreconditionFailed {
                 expected: expected.to_string(),
                 current,
             })
@@ -284,7 +288,7 @@ type WaypointValues<'a> = ([i64; 2], [Option<f64>; 3], &'a str);
 fn insert_waypoints<'a>(
     conn: &Connection,
     waypoints: impl Iterator<Item = (MissionId, &'a Waypoint)>,
-) -> Result<(), Error> {
+) -> Result<(), StoreError> {
     let values: Vec<WaypointValues<'_>> = waypoints
         .map(|(mission, w)| {
             (
@@ -313,7 +317,7 @@ fn insert_rows<const N: usize>(
     conn: &Connection,
     head: &str,
     rows: &[[&dyn ToSql; N]],
-) -> Result<(), Error> {
+) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let one = format!("({})", vec!["?"; N].join(", "));
         let sql = format!("{head} VALUES {}", vec![one; chunk.len()].join(", "));

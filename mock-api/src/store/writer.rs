@@ -29,14 +29,14 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use super::storage::{self, StorageFailure, StorageFault, WriteHealth};
-use crate::error::Error;
+use super::StoreError;
 
 /// The most units one transaction groups.
 pub(super) const MAX_BATCH: usize = 64;
 
 /// What a unit's closure did: its result, kept until the commit when it
 /// succeeded and asked to be kept.
-type Ack = Box<dyn FnOnce(Result<Duration, Error>) + Send>;
+type Ack = Box<dyn FnOnce(Result<Duration, StoreError>) + Send>;
 
 /// What running a unit came to.
 enum Ran {
@@ -56,11 +56,11 @@ trait Unit: Send {
     fn alone(&self) -> bool;
     /// Answers without running (the write thread could not start a
     /// transaction).
-    fn fail(self: Box<Self>, e: Error);
+    fn fail(self: Box<Self>, e: StoreError);
 }
 
 /// The answer a caller waits for: the result and the database time.
-type Reply<T> = (Result<T, Error>, Duration);
+type Reply<T> = (Result<T, StoreError>, Duration);
 
 struct Work<T, F> {
     work: F,
@@ -73,7 +73,7 @@ struct Work<T, F> {
 impl<T, F> Work<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
     /// A unit of `work` for the write thread, and the receiver of its
     /// answer.
@@ -92,7 +92,7 @@ where
 impl<T, F> Unit for Work<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, Error> + Send,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
 {
     fn run(self: Box<Self>, conn: &Connection) -> Ran {
         let Work {
@@ -113,7 +113,7 @@ where
             }
             Err(e) => {
                 let failure = match &e {
-                    Error::Storage(f) => Some(*f),
+                    StoreError::Storage(f) => Some(*f),
                     other => StorageFailure::of(other),
                 };
                 let _ = reply.send((Err(e), start.elapsed()));
@@ -126,7 +126,7 @@ where
         self.alone
     }
 
-    fn fail(self: Box<Self>, e: Error) {
+    fn fail(self: Box<Self>, e: StoreError) {
         let _ = self.reply.send((Err(e), Duration::ZERO));
     }
 }
@@ -136,7 +136,7 @@ enum Msg {
     Unit(Box<dyn Unit>),
     /// Put the connection in an emulated storage condition (outside any
     /// transaction: a read-only connection cannot begin one).
-    Fault(StorageFault, oneshot::Sender<Result<(), Error>>),
+    Fault(StorageFault, oneshot::Sender<Result<(), StoreError>>),
     /// Finish what is queued, close the connection, then answer.
     Close(oneshot::Sender<()>),
 }
@@ -157,7 +157,7 @@ impl std::fmt::Debug for Writer {
 
 impl Writer {
     /// Opens the write connection to `path` and starts its thread.
-    pub(super) fn start(path: &Path) -> Result<Writer, Error> {
+    pub(super) fn start(path: &Path) -> Result<Writer, StoreError> {
         let health = Arc::new(WriteHealth::default());
         let conn = Connection::open_with_flags(
             path,
@@ -176,7 +176,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(conn, rx, &thread_health))
-            .map_err(Error::io("cannot start the write thread"))?;
+            .map_err(StoreError::io("cannot start the write thread"))?;
         Ok(Writer { messages, health })
     }
 
@@ -187,7 +187,7 @@ impl Writer {
 
     /// Puts the write connection in `fault`'s condition (and out of any
     /// other).
-    pub(super) async fn set_fault(&self, fault: StorageFault) -> Result<(), Error> {
+    pub(super) async fn set_fault(&self, fault: StorageFault) -> Result<(), StoreError> {
         self.health.set_fault(fault);
         let (reply, answer) = oneshot::channel();
         self.messages
@@ -207,37 +207,43 @@ impl Writer {
     /// Runs `work` in the next transaction and answers once it is
     /// committed; counts `queries` statements and the time spent as the
     /// request's database work.
-    pub(super) async fn write<T, F>(&self, queries: u64, work: F) -> Result<T, Error>
+    pub(super) async fn write<T, F>(&self, queries: u64, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.send(queries, work, true, false).await
     }
 
     /// Runs `work` in a transaction of its own (a bulk load: many pages,
     /// nothing to share a commit with) and answers once it is committed.
-    pub(super) async fn write_alone<T, F>(&self, work: F) -> Result<T, Error>
+    pub(super) async fn write_alone<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.send(0, work, true, true).await
     }
 
     /// Runs `work` and rolls its changes back whatever it did (a probe).
-    pub(super) async fn try_and_undo<T, F>(&self, work: F) -> Result<T, Error>
+    pub(super) async fn try_and_undo<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.send(0, work, false, false).await
     }
 
-    async fn send<T, F>(&self, queries: u64, work: F, keep: bool, alone: bool) -> Result<T, Error>
+    async fn send<T, F>(
+        &self,
+        queries: u64,
+        work: F,
+        keep: bool,
+        alone: bool,
+    ) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (unit, answer) = Work::unit(work, keep, alone);
         self.messages.send(Msg::Unit(unit)).map_err(|_| stopped())?;
@@ -249,8 +255,8 @@ impl Writer {
     }
 }
 
-fn stopped() -> Error {
-    Error::Internal("the write thread has stopped".to_owned())
+fn stopped() -> StoreError {
+    StoreError::Internal("the write thread has stopped".to_owned())
 }
 
 /// The write thread: takes what is waiting, runs it in one transaction,
@@ -262,7 +268,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Msg>, health: &WriteHealth) {
         match msg {
             Msg::Unit(unit) => queue.push_back(unit),
             Msg::Fault(fault, reply) => {
-                let _ = reply.send(storage::apply(&conn, fault).map_err(Error::from));
+                let _ = reply.send(storage::apply(&conn, fault).map_err(StoreError::from));
             }
             Msg::Close(reply) => {
                 drop(conn);
@@ -315,7 +321,7 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
             match run_unit(unit, &tx) {
                 Ran::Kept(ack) => acks.push(ack),
                 // It has been answered: undo it whole.
-                Ran::Undone(_) => lost = Some(Error::Internal("rolled back".to_owned())),
+                Ran::Undone(_) => lost = Some(StoreError::Internal("rolled back".to_owned())),
             }
             break;
         }
@@ -341,8 +347,8 @@ fn batch(conn: &mut Connection, queue: &mut VecDeque<Box<dyn Unit>>, health: &Wr
             // SQLITE_FULL or an I/O error): what it held is gone, for the
             // same reason as the unit that failed.
             lost = Some(match failure {
-                Some(f) => Error::Storage(f),
-                None => Error::Internal(
+                Some(f) => StoreError::Storage(f),
+                None => StoreError::Internal(
                     "the write transaction was rolled back by the database".to_owned(),
                 ),
             });
@@ -384,10 +390,10 @@ fn run_unit(unit: Box<dyn Unit>, conn: &Connection) -> Ran {
 }
 
 /// The same failure for each unit it ended.
-fn copy(e: &Error) -> Error {
+fn copy(e: &StoreError) -> StoreError {
     match e {
-        Error::Storage(f) => Error::Storage(*f),
-        other => Error::Internal(format!("the write was not committed: {other}")),
+        StoreError::Storage(f) => StoreError::Storage(*f),
+        other => StoreError::Internal(format!("the write was not committed: {other}")),
     }
 }
 

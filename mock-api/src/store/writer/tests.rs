@@ -22,7 +22,7 @@ fn db(dir: &tempfile::TempDir) -> Connection {
 fn unit<T, F>(work: F, alone: bool) -> (Box<dyn Unit>, oneshot::Receiver<Reply<T>>)
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
     Work::unit(work, true, alone)
 }
@@ -33,7 +33,9 @@ fn insert(n: i64, fail: bool) -> (Box<dyn Unit>, oneshot::Receiver<Reply<i64>>) 
     let work = move |conn: &Connection| {
         conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
         if fail {
-            return Err(Error::NotFound(format!("unit {n} fails after its insert")));
+            return Err(StoreError::NotFound(format!(
+                "unit {n} fails after its insert"
+            )));
         }
         Ok(n)
     };
@@ -60,7 +62,10 @@ fn a_failed_unit_is_rolled_back_alone_and_the_others_commit_together() {
     batch(&mut conn, &mut queue, &health);
     assert!(queue.is_empty());
     assert!(matches!(ra.try_recv().unwrap().0, Ok(1)));
-    assert!(matches!(rb.try_recv().unwrap().0, Err(Error::NotFound(_))));
+    assert!(matches!(
+        rb.try_recv().unwrap().0,
+        Err(StoreError::NotFound(_))
+    ));
     assert!(matches!(rc.try_recv().unwrap().0, Ok(3)));
     assert_eq!(rows(&conn, "t"), [1, 3]);
     assert!(conn.is_autocommit(), "the batch's transaction is closed");
@@ -108,7 +113,7 @@ fn a_bulk_unit_has_a_transaction_of_its_own_and_fails_whole() {
                 conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
             }
             if fail {
-                return Err(Error::NotFound("bulk fails after its inserts".into()));
+                return Err(StoreError::NotFound("bulk fails after its inserts".into()));
             }
             Ok(())
         };
@@ -195,7 +200,7 @@ fn units_lost_with_the_transaction_get_the_failure_that_ended_it() {
     let (b, mut rb) = unit::<(), _>(
         |conn| {
             conn.execute_batch("ROLLBACK")?;
-            Err(Error::Storage(StorageFailure::Full))
+            Err(StoreError::Storage(StorageFailure::Full))
         },
         false,
     );
@@ -204,12 +209,12 @@ fn units_lost_with_the_transaction_get_the_failure_that_ended_it() {
     batch(&mut conn, &mut queue, &health);
     let lost = ra.try_recv().unwrap().0;
     assert!(
-        matches!(lost, Err(Error::Storage(StorageFailure::Full))),
+        matches!(lost, Err(StoreError::Storage(StorageFailure::Full))),
         "the unit that had succeeded is not acknowledged, for the same reason: {lost:?}"
     );
     assert!(matches!(
         rb.try_recv().unwrap().0,
-        Err(Error::Storage(StorageFailure::Full))
+        Err(StoreError::Storage(StorageFailure::Full))
     ));
     assert_eq!(queue.len(), 1, "the rest wait for a new transaction");
     batch(&mut conn, &mut queue, &health);
