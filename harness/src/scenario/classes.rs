@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
+use super::fields::{self, stats_name, think_time};
 use super::raw::{RawClass, RawScenario, RawStep, RawTask};
-use super::source::Source;
+use super::spans::Source;
 use super::steps::step;
 use super::template::KeySpec;
-use super::validate::think_time;
-use super::{Load, OnError, Share, Stage, Task, ThinkTime, UserClass, AGGREGATE};
+use super::{Load, OnError, Share, Stage, Task, ThinkTime, UserClass};
 use crate::error::ScenarioError;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -91,14 +91,7 @@ fn class(
 ) -> Result<UserClass> {
     let field = |f: &str| format!("users[{i}].{f}");
     let r = c.get_ref();
-    let name = r.name.get_ref().trim().to_owned();
-    if name.is_empty() || name == AGGREGATE || name.contains('/') {
-        return Err(src.error(
-            r.name.span(),
-            field("name"),
-            format!("must be non-empty, without '/', and not {AGGREGATE:?}"),
-        ));
-    }
+    let name = stats_name(&r.name, field("name"), true, src)?;
     let share = match (&r.weight, &r.count) {
         (Some(_), Some(count)) => {
             return Err(src.error(
@@ -127,7 +120,7 @@ fn class(
         (None, None) => Share::Weight(1),
     };
     let mut keys = shared_keys.clone();
-    for (k, v) in super::validate::keys(&r.keys, src)? {
+    for (k, v) in fields::keys(&r.keys, src)? {
         keys.insert(k, v);
     }
     let think_time = match &r.think_time {
@@ -233,14 +226,7 @@ fn task(
 ) -> Result<Task> {
     let field = |f: &str| format!("{at}.{f}");
     let r = t.get_ref();
-    let name = r.name.get_ref().trim().to_owned();
-    if name.is_empty() || name == AGGREGATE {
-        return Err(src.error(
-            r.name.span(),
-            field("name"),
-            format!("must be non-empty and not {AGGREGATE:?}"),
-        ));
-    }
+    let name = stats_name(&r.name, field("name"), false, src)?;
     let mut vars = Vec::new();
     let (steps, on_error) = match &r.steps {
         Some(steps) => {

@@ -2,10 +2,11 @@
 //! validated [`Scenario`], checked before any request is sent; every error
 //! names the file, the line and the field ([`ScenarioError`]).
 //!
-//! - [`source`]: byte spans to file, line, column and dotted field.
+//! - `spans`: byte spans to file, line, column and dotted field.
 //! - `ad_hoc`: the scenario of `harness run --path`, built directly.
 //! - [`raw`]: the TOML shapes as written.
-//! - [`validate`]: raw shapes to a [`Scenario`], one function per section.
+//! - [`validate`]: raw shapes to a [`Scenario`], one function per section;
+//!   `fields`: the readers every section shares (keys, think time, names).
 //! - [`template`]: keys (uniform, zipf), path, header and body templates.
 //! - [`flow`]: steps, what they extract into variables and what they check.
 //! - [`classes`]: user classes and their tasks validated; [`steps`]: each
@@ -15,11 +16,12 @@
 
 mod ad_hoc;
 mod classes;
+mod fields;
 pub mod flow;
 mod model;
 mod raw;
 mod slo;
-mod source;
+mod spans;
 mod steps;
 pub mod template;
 mod validate;
@@ -170,7 +172,7 @@ impl Scenario {
     }
 
     fn parse_with(file: &str, text: &str, untraced: bool) -> Result<Self, Error> {
-        let src = source::Source { file, text };
+        let src = spans::Source { file, text };
         let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             let field = src.field_at(span.start);

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use toml::Spanned;
 
+use super::fields::stats_name;
 use super::flow::{Check, Extract, ExtractFrom, JsonTest, Pattern, Pointer};
 use super::raw::{RawCheck, RawExtract, RawStatuses, RawStep};
-use super::source::Source;
+use super::spans::Source;
 use super::template::{BodyTemplate, KeySpec, PathTemplate};
-use super::{Step, AGGREGATE};
+use super::Step;
 use crate::error::ScenarioError;
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -25,14 +26,7 @@ pub(super) fn step(
     src: &Source<'_>,
 ) -> Result<Step> {
     let field = |f: &str| format!("{at}.{f}");
-    let name = r.name.get_ref().trim().to_owned();
-    if name.is_empty() || name == AGGREGATE {
-        return Err(src.error(
-            r.name.span(),
-            field("name"),
-            format!("must be non-empty and not {AGGREGATE:?}"),
-        ));
-    }
+    let name = stats_name(&r.name, field("name"), false, src)?;
     let in_step = |m: String| format!("step {name:?} {m}");
     let method_text = r.method.as_ref().map_or("GET", |m| m.get_ref().as_str());
     let method =

@@ -1,15 +1,14 @@
 //! Raw TOML shapes to a validated [`Scenario`], one function per section
-//! (keys, think time, stages, SLOs, limits; classes and tasks in
-//! [`super::classes`]). Each error names the field and points at its span.
-
-use std::collections::BTreeMap;
-use std::time::Duration;
+//! (stages, SLOs, limits; keys and think time read by [`super::fields`],
+//! classes and tasks by [`super::classes`]). Each error names the field and
+//! points at its span. SLOs given on the command line are checked here by
+//! the same rules.
 
 use toml::Spanned;
 
-use super::raw::{RawKey, RawScenario, RawSlo, RawStage, RawThink};
-use super::source::Source;
-use super::template::{IdFormat, KeyDistribution, KeySpec};
+use super::fields::{keys, think_time};
+use super::raw::{RawScenario, RawSlo, RawStage};
+use super::spans::Source;
 use super::{
     Load, Metric, Op, Scenario, Slo, SloExpr, Stage, ThinkTime, UserClass, DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_TIMEOUT,
@@ -78,93 +77,6 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
         slos,
         timeout,
         max_in_flight,
-    })
-}
-
-pub(super) fn keys(
-    raw: &BTreeMap<String, Spanned<RawKey>>,
-    src: &Source<'_>,
-) -> Result<BTreeMap<String, KeySpec>> {
-    raw.iter()
-        .map(|(name, key)| Ok((name.clone(), key_spec(name, key, src)?)))
-        .collect()
-}
-
-fn key_spec(name: &str, key: &Spanned<RawKey>, src: &Source<'_>) -> Result<KeySpec> {
-    let field = |f: &str| format!("keys.{name}.{f}");
-    let k = key.get_ref();
-    let n = *k.n.get_ref();
-    if n == 0 {
-        return Err(src.error(k.n.span(), field("n"), "must be at least 1"));
-    }
-    let distribution = match k.distribution.get_ref().as_str() {
-        "uniform" => KeyDistribution::Uniform,
-        "zipf" => {
-            let s = k.s.as_ref().map_or(1.0, |s| *s.get_ref());
-            if !(s.is_finite() && s > 0.0) {
-                let span = k.s.as_ref().map_or(key.span(), |s| s.span());
-                return Err(src.error(span, field("s"), "zipf exponent must be a number above 0"));
-            }
-            KeyDistribution::Zipf { s }
-        }
-        other => {
-            return Err(src.error(
-                k.distribution.span(),
-                field("distribution"),
-                format!("unknown distribution {other:?}; expected \"uniform\" or \"zipf\""),
-            ))
-        }
-    };
-    let format = match &k.format {
-        Some(f) => {
-            IdFormat::parse(f.get_ref()).map_err(|m| src.error(f.span(), field("format"), m))?
-        }
-        None => IdFormat::plain(),
-    };
-    Ok(KeySpec {
-        distribution,
-        n,
-        start: k.start.unwrap_or(1),
-        format,
-    })
-}
-
-pub(super) fn think_time(t: &Spanned<RawThink>, src: &Source<'_>) -> Result<ThinkTime> {
-    let r = t.get_ref();
-    let need = |v: &Option<Spanned<String>>, name: &str| -> Result<Duration> {
-        let field = format!("think_time.{name}");
-        match v {
-            Some(s) => src.duration(s, &field),
-            None => Err(src.error(
-                t.span(),
-                field,
-                format!("think_time of kind {:?} needs {name}", r.kind.get_ref()),
-            )),
-        }
-    };
-    Ok(match r.kind.get_ref().as_str() {
-        "none" => ThinkTime::None,
-        "constant" => ThinkTime::Constant(need(&r.value, "value")?),
-        "constant_pacing" => ThinkTime::ConstantPacing(need(&r.value, "value")?),
-        "between" => {
-            let (min, max) = (need(&r.min, "min")?, need(&r.max, "max")?);
-            if min > max {
-                let span = r.max.as_ref().map_or(t.span(), |m| m.span());
-                return Err(src.error(
-                    span,
-                    "think_time.max",
-                    "must not be below think_time.min",
-                ));
-            }
-            ThinkTime::Between(min, max)
-        }
-        other => {
-            return Err(src.error(
-                r.kind.span(),
-                "think_time.kind",
-                format!("unknown kind {other:?}; expected \"between\", \"constant\", \"constant_pacing\" or \"none\""),
-            ))
-        }
     })
 }
 
