@@ -28,7 +28,7 @@ use crate::record::capacity::{StepRule, StopReason};
 use crate::record::{Model, RunMeta, RunRecord};
 use crate::run::{default_record_path, report_path};
 use crate::scenario::{Load, Scenario};
-use crate::server::source::StatsSource;
+use crate::server::stats_source::StatsSource;
 
 /// What a search needs, from flags.
 #[derive(Debug, Clone)]
@@ -163,7 +163,7 @@ fn scenario_model(s: &Scenario) -> Model {
 }
 
 /// Runs the search and writes its record.
-pub async fn capacity(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
+pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
     let base = match &opts.scenario {
         Some(path) => Scenario::from_file(path)?,
         None => Scenario::builtin(),

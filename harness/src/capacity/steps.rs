@@ -11,7 +11,7 @@ use crate::output::progress::Mode;
 use crate::record::capacity::{CapacityStep, Saturation, StepRoute, StopReason};
 use crate::record::{Model, RunMeta, RunRecord};
 use crate::scenario::{Load, Metric, Scenario, Slo, Stage};
-use crate::server::source::StatsSource;
+use crate::server::stats_source::StatsSource;
 use crate::server::ServerRecord;
 
 /// Open model: the target keeps up while it completes at least this share

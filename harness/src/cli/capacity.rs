@@ -56,9 +56,9 @@ pub struct CapacityArgs {
     pub format: Format,
 }
 
-pub(super) async fn capacity(a: CapacityArgs) -> Result<u8, Error> {
+pub(super) async fn handle_capacity(a: CapacityArgs) -> Result<u8, Error> {
     let format = a.format;
-    let done = crate::capacity::capacity(&crate::capacity::CapacityOptions {
+    let done = crate::capacity::search(&crate::capacity::CapacityOptions {
         target: a.target,
         scenario: a.scenario,
         model: a.model,
@@ -77,7 +77,7 @@ pub(super) async fn capacity(a: CapacityArgs) -> Result<u8, Error> {
         report: a.report.map(Option::unwrap_or_default),
     })
     .await?;
-    let _ = output::capacity(
+    let _ = output::print_capacity(
         &mut std::io::stdout().lock(),
         &done.record,
         &done.path,

@@ -17,14 +17,14 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
-pub(super) fn merge(a: &MergeArgs) -> Result<u8, Error> {
+pub(super) fn handle_merge(a: &MergeArgs) -> Result<u8, Error> {
     let paired = expand(&a.records)?
         .into_iter()
         .map(|p| RunRecord::read(&p).map(|r| (p, r)))
         .collect::<Result<Vec<_>, Error>>()?;
     let merged = crate::record::merge::merge(&paired)?;
     merged.write(&a.out)?;
-    let _ = output::merged(&mut std::io::stdout().lock(), &merged, paired.len(), &a.out);
+    let _ = output::print_merged(&mut std::io::stdout().lock(), &merged, paired.len(), &a.out);
     Ok(0)
 }
 

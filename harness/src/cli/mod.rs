@@ -341,7 +341,9 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
     let result = match cli.command {
         Command::Run(a) => run::run(&run_options(a)?).await?,
         #[cfg(feature = "demo")]
-        Command::Demo(a) if a.regression.is_some() => return regression::regression(a).await,
+        Command::Demo(a) if a.regression.is_some() => {
+            return regression::handle_regression(a).await
+        }
         #[cfg(feature = "demo")]
         Command::Demo(a) => {
             run::demo::demo(&run::demo::DemoOptions {
@@ -354,17 +356,17 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
             })
             .await?
         }
-        Command::Judge(a) => return judge(&a),
-        Command::Score(a) => return score::score(&a).await,
-        Command::History(a) => return history(&a),
-        Command::Analyze(a) => return analyze(&a),
-        Command::Compare(a) => return compare(&a),
-        Command::Report(a) => return report(&a),
-        Command::Import(a) => return import(a),
-        Command::Capacity(a) => return capacity::capacity(a).await,
-        Command::Review(a) => return review::review(&a).await,
-        Command::Scenarios(a) => return review::scenarios(&a),
-        Command::Merge(a) => return merge::merge(&a),
+        Command::Judge(a) => return handle_judge(&a),
+        Command::Score(a) => return score::handle_score(&a).await,
+        Command::History(a) => return handle_history(&a),
+        Command::Analyze(a) => return handle_analyze(&a),
+        Command::Compare(a) => return handle_compare(&a),
+        Command::Report(a) => return handle_report(&a),
+        Command::Import(a) => return handle_import(a),
+        Command::Capacity(a) => return capacity::handle_capacity(a).await,
+        Command::Review(a) => return review::handle_review(&a).await,
+        Command::Scenarios(a) => return review::handle_scenarios(&a),
+        Command::Merge(a) => return merge::handle_merge(&a),
     };
     Ok(result.record.verdict.exit_code())
 }
@@ -420,10 +422,10 @@ impl From<RunArgs> for RunOptions {
     }
 }
 
-fn judge(a: &JudgeArgs) -> Result<u8, Error> {
+fn handle_judge(a: &JudgeArgs) -> Result<u8, Error> {
     let record = RunRecord::read(&a.record)?;
     let judged = verdict::judge(&record);
-    let _ = output::judgement(
+    let _ = output::print_judgement(
         &mut std::io::stdout().lock(),
         &a.record,
         &record,
@@ -433,7 +435,7 @@ fn judge(a: &JudgeArgs) -> Result<u8, Error> {
     Ok(judged.verdict.exit_code())
 }
 
-fn import(a: ImportArgs) -> Result<u8, Error> {
+fn handle_import(a: ImportArgs) -> Result<u8, Error> {
     let done = crate::import::import(&crate::import::ImportOptions {
         from: a.from,
         files: a.files,
@@ -442,17 +444,17 @@ fn import(a: ImportArgs) -> Result<u8, Error> {
         slos_from: a.slos_from,
         model: a.model,
     })?;
-    let _ = output::imported(&mut std::io::stdout().lock(), &done, a.format);
+    let _ = output::print_imported(&mut std::io::stdout().lock(), &done, a.format);
     Ok(0)
 }
 
-fn history(a: &HistoryArgs) -> Result<u8, Error> {
+fn handle_history(a: &HistoryArgs) -> Result<u8, Error> {
     let records = read_history(&a.dir)?;
-    let _ = output::history(&mut std::io::stdout().lock(), &records, &a.dir);
+    let _ = output::print_history(&mut std::io::stdout().lock(), &records, &a.dir);
     Ok(0)
 }
 
-fn analyze(a: &AnalyzeArgs) -> Result<u8, Error> {
+fn handle_analyze(a: &AnalyzeArgs) -> Result<u8, Error> {
     let runs: Vec<Run> = if let Some(text) = &a.text {
         parse_text_history(&text.display().to_string(), &read_file(text)?)?
     } else {
@@ -464,17 +466,17 @@ fn analyze(a: &AnalyzeArgs) -> Result<u8, Error> {
         read_records(&paths)?.iter().map(Run::from_record).collect()
     };
     let result = analysis::analyze(&runs, a.metric, a.threshold_ms)?;
-    let _ = output::analysis(&mut std::io::stdout().lock(), &result, a.format);
+    let _ = output::print_analysis(&mut std::io::stdout().lock(), &result, a.format);
     Ok(result.exit_code())
 }
 
-fn compare(a: &CompareArgs) -> Result<u8, Error> {
+fn handle_compare(a: &CompareArgs) -> Result<u8, Error> {
     let c = compare::compare(&a.base, &a.new)?;
-    let _ = output::comparison(&mut std::io::stdout().lock(), &c, a.format);
+    let _ = output::print_comparison(&mut std::io::stdout().lock(), &c, a.format);
     Ok(c.exit_code())
 }
 
-fn report(a: &ReportArgs) -> Result<u8, Error> {
+fn handle_report(a: &ReportArgs) -> Result<u8, Error> {
     let record = RunRecord::read(&a.record)?;
     let baseline = a
         .baseline
@@ -491,6 +493,6 @@ fn report(a: &ReportArgs) -> Result<u8, Error> {
     };
     let history = history.as_ref().map(|(r, a)| (r.as_slice(), a));
     write_file(&a.out, report::html(&record, baseline.as_ref(), history))?;
-    let _ = output::report_written(&mut std::io::stdout().lock(), &a.out);
+    let _ = output::print_report_written(&mut std::io::stdout().lock(), &a.out);
     Ok(0)
 }

@@ -11,7 +11,7 @@ use crate::output::{self, report, Format};
 use crate::run::regression::{self, Injected, RegressionOptions};
 use crate::run::stamp;
 
-pub(super) async fn regression(a: DemoArgs) -> Result<u8, Error> {
+pub(super) async fn handle_regression(a: DemoArgs) -> Result<u8, Error> {
     let cause = a.regression.unwrap_or(Injected::None);
     let out = a.record.out.clone().unwrap_or_else(|| {
         Path::new("results").join(format!("regression-{}-{}", cause.name(), stamp()))
@@ -26,7 +26,7 @@ pub(super) async fn regression(a: DemoArgs) -> Result<u8, Error> {
     })
     .await?;
     let mut stdout = std::io::stdout().lock();
-    let _ = output::analysis(&mut stdout, &outcome.analysis, Format::Text);
+    let _ = output::print_analysis(&mut stdout, &outcome.analysis, Format::Text);
     let first = outcome.analysis.likely_causes.first();
     let line = match (cause.expected(), first) {
         (Some(_), Some(named)) if outcome.named => format!(

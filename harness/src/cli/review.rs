@@ -26,15 +26,15 @@ pub struct ScenariosArgs {
     pub show: Option<String>,
 }
 
-pub(super) async fn review(a: &ReviewArgs) -> Result<u8, Error> {
+pub(super) async fn handle_review(a: &ReviewArgs) -> Result<u8, Error> {
     let r = crate::review::review(&a.scenario, a.target.as_deref()).await?;
-    let _ = output::review::review(&mut std::io::stdout().lock(), &r, a.format);
+    let _ = output::review::print_review(&mut std::io::stdout().lock(), &r, a.format);
     Ok(r.exit_code())
 }
 
-pub(super) fn scenarios(a: &ScenariosArgs) -> Result<u8, Error> {
+pub(super) fn handle_scenarios(a: &ScenariosArgs) -> Result<u8, Error> {
     let Some(name) = &a.show else {
-        let _ = output::review::scenarios(&mut std::io::stdout().lock());
+        let _ = output::review::print_scenarios(&mut std::io::stdout().lock());
         return Ok(0);
     };
     let names: Vec<&str> = crate::scenario::BUILTINS.iter().map(|b| b.0).collect();

@@ -62,7 +62,7 @@ fn write(
     Ok(page)
 }
 
-pub(super) async fn score(a: &ScoreArgs) -> Result<u8, Error> {
+pub(super) async fn handle_score(a: &ScoreArgs) -> Result<u8, Error> {
     if a.list_trials {
         print!("{}", text::trials());
         return Ok(0);

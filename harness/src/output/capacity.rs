@@ -26,7 +26,7 @@ struct CapacityJson<'a> {
 }
 
 /// The search's result, then where the files went.
-pub fn capacity(
+pub fn print_capacity(
     out: &mut dyn Write,
     record: &RunRecord,
     path: &Path,

@@ -37,7 +37,7 @@ pub(crate) fn decimals(v: f64, whole: f64, tenths: f64) -> String {
     }
 }
 
-pub use capacity::capacity;
+pub use capacity::print_capacity;
 pub use summary::fmt_opt_ms;
 
 /// How a command prints its result.
@@ -53,7 +53,7 @@ fn json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
 }
 
 /// `harness run` and `demo`: the summary, then where the files went.
-pub fn run(
+pub fn print_run(
     out: &mut dyn Write,
     record: &RunRecord,
     path: &Path,
@@ -83,7 +83,7 @@ struct ImportedJson<'a> {
 }
 
 /// `harness import`: one line per record written, oldest first.
-pub fn imported(
+pub fn print_imported(
     out: &mut dyn Write,
     done: &[crate::import::Imported],
     format: Format,
@@ -141,7 +141,12 @@ pub fn imported(
 }
 
 /// `harness merge`: what the merged record holds and its verdict.
-pub fn merged(out: &mut dyn Write, r: &RunRecord, shards: usize, path: &Path) -> io::Result<()> {
+pub fn print_merged(
+    out: &mut dyn Write,
+    r: &RunRecord,
+    shards: usize,
+    path: &Path,
+) -> io::Result<()> {
     writeln!(
         out,
         "merged {shards} shards of {} (seed {}): {} requests, {} errors, steady p50/p95/p99 {} / {} / {} ms, verdict {}",
@@ -158,17 +163,17 @@ pub fn merged(out: &mut dyn Write, r: &RunRecord, shards: usize, path: &Path) ->
 }
 
 /// `harness report`: where the page went.
-pub fn report_written(out: &mut dyn Write, path: &Path) -> io::Result<()> {
+pub fn print_report_written(out: &mut dyn Write, path: &Path) -> io::Result<()> {
     writeln!(out, "report: {}", path.display())
 }
 
 /// `harness history`.
-pub fn history(out: &mut dyn Write, records: &[RunRecord], dir: &Path) -> io::Result<()> {
+pub fn print_history(out: &mut dyn Write, records: &[RunRecord], dir: &Path) -> io::Result<()> {
     out.write_all(text::render_history(records, dir).as_bytes())
 }
 
 /// `harness analyze`.
-pub fn analysis(out: &mut dyn Write, a: &Analysis, format: Format) -> io::Result<()> {
+pub fn print_analysis(out: &mut dyn Write, a: &Analysis, format: Format) -> io::Result<()> {
     match format {
         Format::Json => json(out, a),
         Format::Text => out.write_all(text::render_analysis(a).as_bytes()),
@@ -176,7 +181,7 @@ pub fn analysis(out: &mut dyn Write, a: &Analysis, format: Format) -> io::Result
 }
 
 /// `harness compare`.
-pub fn comparison(out: &mut dyn Write, c: &Comparison, format: Format) -> io::Result<()> {
+pub fn print_comparison(out: &mut dyn Write, c: &Comparison, format: Format) -> io::Result<()> {
     match format {
         Format::Json => json(out, c),
         Format::Text => out.write_all(text::render_comparison(c).as_bytes()),
@@ -197,7 +202,7 @@ struct JudgeJson<'a> {
 
 /// `harness judge`: the SLO table and the verdict, and whether it agrees
 /// with the verdict the record was written with.
-pub fn judgement(
+pub fn print_judgement(
     out: &mut dyn Write,
     path: &Path,
     record: &RunRecord,

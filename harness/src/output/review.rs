@@ -27,7 +27,7 @@ fn section(out: &mut dyn Write, title: &str, findings: &[Finding]) -> io::Result
 }
 
 /// The review, then its verdict.
-pub fn review(out: &mut dyn Write, r: &Review, format: Format) -> io::Result<()> {
+pub fn print_review(out: &mut dyn Write, r: &Review, format: Format) -> io::Result<()> {
     if format == Format::Json {
         return json(out, r);
     }
@@ -57,7 +57,7 @@ pub fn review(out: &mut dyn Write, r: &Review, format: Format) -> io::Result<()>
 }
 
 /// `harness scenarios`: the built-in scenarios, one per line.
-pub fn scenarios(out: &mut dyn Write) -> io::Result<()> {
+pub fn print_scenarios(out: &mut dyn Write) -> io::Result<()> {
     for (name, about, _) in crate::scenario::BUILTINS {
         writeln!(out, "{name:<20} {about}")?;
     }

@@ -15,8 +15,8 @@
 
 pub mod build;
 pub mod capacity;
+pub mod latency;
 pub mod merge;
-pub mod source;
 pub mod verdict;
 
 use std::collections::BTreeMap;
@@ -31,7 +31,7 @@ use crate::load::client::ErrorClass;
 use crate::scenario::{Metric, Requirement, AGGREGATE};
 use crate::server::ServerRecord;
 pub use build::RunMeta;
-pub use source::{Latency, LatencyBasis, SourceRecord};
+pub use latency::{Latency, LatencyBasis, SourceRecord};
 
 pub const SCHEMA_VERSION: u32 = 5;
 /// Every version this harness reads (a v1 record is a v2 record measured
@@ -372,7 +372,7 @@ impl RunRecord {
             .iter()
             .filter(|t| t.name.is(Some(task)) && self.steady.stages.contains(&t.stage))
             .collect();
-        source::latency_of(&rows)
+        latency::latency_of(&rows)
     }
 
     /// Task names in scenario order (without the aggregate).

@@ -4,7 +4,7 @@
 //! record, pass when the capacity derived from them meets its requirement.
 
 use crate::record::capacity::CapacityRecord;
-use crate::record::source::latency_of;
+use crate::record::latency::latency_of;
 use crate::record::{RunRecord, SloRecord, SloSpec, StageRecord, TaskRecord, Verdict};
 use crate::scenario::Metric;
 

@@ -25,7 +25,7 @@ use crate::output::progress::{self, Mode};
 use crate::output::{self, report};
 use crate::record::{RunMeta, RunRecord};
 use crate::scenario::{AdHocLoad, Scenario, SloExpr};
-use crate::server::source::StatsSource;
+use crate::server::stats_source::StatsSource;
 use crate::server::{self, ServerRecord, StatsSnapshot};
 
 /// What to run.
@@ -219,7 +219,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
         write_file(junit, report::junit(&record))?;
     }
     if opts.summary {
-        let _ = output::run(
+        let _ = output::print_run(
             &mut std::io::stdout().lock(),
             &record,
             &path,

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::histogram::merged;
-use crate::server::source::StatsSource;
+use crate::server::stats_source::StatsSource;
 use crate::server::{subtract, StatsSnapshot};
 
 /// What the server saw over a window, all routes together.

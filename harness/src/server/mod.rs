@@ -3,10 +3,10 @@
 //! start and end of the steady window and of the whole run. Out: the
 //! record's `server` section ([`ServerRecord`]), the snapshots subtracted
 //! (histograms included) so the record holds exactly what the server saw
-//! in each window. The harness learns this over HTTP only ([`source`]), as
+//! in each window. The harness learns this over HTTP only ([`stats_source`]), as
 //! any tool would.
 
-pub mod source;
+pub mod stats_source;
 
 use std::collections::BTreeMap;
 
