@@ -9,7 +9,7 @@
 //!   stage, time series, error classes).
 //! - [`server`]: the target's own statistics (`/__admin/stats`) read over
 //!   HTTP and subtracted per window.
-//! - [`record`]: the run record (JSON, `schema_version` 3), built once with
+//! - [`record`]: the run record (JSON, `schema_version` 5), built once with
 //!   its verdict; [`record::verdict`] judges any record, fresh or from disk;
 //!   [`record::merge`] merges a sharded run's records exactly.
 //! - [`analysis`]: history → trend, change points, severity, causes;
@@ -34,10 +34,14 @@
 //! - [`histogram`]: the one histogram shape, merge and wire form;
 //!   [`error`]: the one error type.
 //!
-//! Each module imports only those above it in the pipeline (plus the two
-//! leaves, `histogram` and `error`). Only [`in_process`] (behind the
-//! `demo` feature) starts a mock-api, for `demo`, the regression story and
-//! `score`; everything else talks HTTP.
+//! No module imports one that imports it back. An order they build in:
+//! the leaves (`error`, `histogram`, `tools`), `scenario`, `load`,
+//! `server`, `record`, `analysis`; then what reads other tools' output,
+//! scenarios and targets (`adapters`, `import`, `review`, `score`); then
+//! `output`, which prints all of the above; then `run`, `capacity` and
+//! `cli`, which drive them. Only [`in_process`] (behind the `demo` feature)
+//! starts a mock-api, for `demo`, the regression story and `score`;
+//! everything else talks HTTP.
 
 pub mod adapters;
 pub mod analysis;

@@ -5,7 +5,10 @@
 //! - [`config`]: start-up flags ([`Config`]).
 //! - [`startup`]: [`app`] (the router, testable without a socket) and
 //!   [`Application`] (store + listener, graceful shutdown).
-//! - [`routes`]: one module per resource (`missions`, `health`, `openapi`).
+//! - [`route`]: the route registry: every API route's name, method and
+//!   path, declared once; the router, the behaviour's draws and the
+//!   truth's tables are built from it.
+//! - [`routes`]: one module per resource (`missions`, `health`, `openapi`, `admin`).
 //! - [`store`]: schema (embedded migrations), queries, bulk loading; the
 //!   emulated causes switch the query path ([`store::QueryPlan`]).
 //! - [`behaviour`]: added latency, faults and emulated causes (flags, file, admin API).
