@@ -60,8 +60,8 @@ pub enum Error {
     #[error("the database is not accepting writes ({0}); reads are still served; retry later")]
     Storage(String),
     /// 500: a failure of the database or its driver; the cause is
-    /// logged, not returned.
-    #[error("database error")]
+    /// logged (and printed at start-up), not returned.
+    #[error("database error: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Start-up only: a bad flag or behaviour file (exit 2).
     #[error("{0}")]

@@ -34,7 +34,14 @@ impl From<StoreError> for Error {
                 tracing::debug!(error = ?e, "the database was busy");
                 Error::Busy
             }
-            StoreError::Io { what, source } => Error::Io { what, source },
+            StoreError::Folder { folder, source } => Error::Io {
+                what: format!("cannot create the database's folder {}", folder.display()),
+                source,
+            },
+            StoreError::Thread(source) => Error::Io {
+                what: "cannot start the write thread".into(),
+                source,
+            },
             StoreError::Internal(why) => Error::Internal(why),
             other => Error::Database(Box::new(other)),
         }

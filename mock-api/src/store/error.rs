@@ -21,33 +21,30 @@ pub enum StoreError {
     #[error("the database is not accepting writes ({0}); reads are still served; retry later")]
     Storage(StorageFailure),
     /// A failure through sqlx (the pool and its driver).
-    #[error("database error")]
+    #[error("sqlx: {0}")]
     Database(#[from] sqlx::Error),
     /// A failure of a direct SQLite connection (reads, the write thread).
-    #[error("database error")]
+    #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// Migrations could not be applied (start-up only).
-    #[error("migration error")]
+    #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// An I/O step failed; `what` says which.
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
+    /// The database's folder could not be made.
+    #[error("cannot create the database's folder {}", folder.display())]
+    Folder {
+        folder: std::path::PathBuf,
         #[source]
         source: std::io::Error,
     },
+    /// The write thread could not be started.
+    #[error("cannot start the write thread")]
+    Thread(#[source] std::io::Error),
     /// What the store holds or was asked is not what it should be (a bug).
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl StoreError {
-    /// An I/O failure of the step `what`.
-    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
-        let what = what.into();
-        move |source| StoreError::Io { what, source }
-    }
-
     /// Whether it says the database was too busy to answer (pool timed
     /// out, file locked): worth a retry.
     pub fn is_busy(&self) -> bool {

@@ -170,10 +170,10 @@ impl Store {
     /// Opens (creating if missing) the SQLite file at `path` and applies the migrations.
     pub async fn open(path: &Path, read_connections: u32) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(StoreError::io(format!(
-                "cannot create directory {}",
-                dir.display()
-            )))?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                folder: dir.to_owned(),
+                source,
+            })?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)

@@ -176,7 +176,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(conn, rx, &thread_health))
-            .map_err(StoreError::io("cannot start the write thread"))?;
+            .map_err(StoreError::Thread)?;
         Ok(Writer { messages, health })
     }
 

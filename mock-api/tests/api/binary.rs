@@ -90,14 +90,7 @@ async fn missions_seed_and_reset_flags_shape_the_data() {
     let expected = seed_data::mission(7, 50);
 
     let server = start_binary(&db, &["--missions", "50", "--seed", "7"]);
-    let got: seed_data::Mission = client
-        .get(format!("{}/api/missions/MISSION-0050", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: seed_data::Mission = server.json("/api/missions/MISSION-0050").await;
     assert_eq!(got, expected);
     assert_eq!(
         client
@@ -122,27 +115,13 @@ async fn missions_seed_and_reset_flags_shape_the_data() {
 
     // Restarted without --reset: the change is kept.
     let server = start_binary(&db, &["--missions", "50", "--seed", "7"]);
-    let got: serde_json::Value = client
-        .get(format!("{}/api/missions/MISSION-0050", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: serde_json::Value = server.json("/api/missions/MISSION-0050").await;
     assert_eq!(got["waypoints"][0]["lat"], 1.5);
     drop(server);
 
     // With --reset: dropped and reseeded.
     let server = start_binary(&db, &["--missions", "50", "--seed", "7", "--reset"]);
-    let got: seed_data::Mission = client
-        .get(format!("{}/api/missions/MISSION-0050", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: seed_data::Mission = server.json("/api/missions/MISSION-0050").await;
     assert_eq!(got, expected);
 }
 
@@ -228,12 +207,7 @@ async fn a_behaviour_file_and_flags_combine() {
             "memory-leak",
         ],
     );
-    let b: serde_json::Value = reqwest::get(format!("{}/__admin/behaviour", server.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let b: serde_json::Value = server.json("/__admin/behaviour").await;
     assert_eq!(b["seed"], 7);
     assert_eq!(b["latency"]["all"], "uniform(1,2)");
     assert_eq!(b["latency"]["get_mission"], "fixed(5)");
@@ -264,16 +238,7 @@ async fn memory_leak_grows_rss_by_at_least_the_leaked_bytes_and_stops_at_the_cap
         ],
     );
     let client = reqwest::Client::new();
-    let stats = || async {
-        client
-            .get(format!("{}/__admin/stats", server.base))
-            .send()
-            .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap()
-    };
+    let stats = || async { server.json::<serde_json::Value>("/__admin/stats").await };
     let read = || {
         client
             .get(format!("{}/api/missions/MISSION-0001", server.base))

@@ -125,14 +125,7 @@ async fn acknowledged_writes_survive_sigkill_and_the_file_stays_sound() {
             assert_eq!(body["waypoints"].as_array().unwrap().len(), 2);
         }
         let mission = format!("MISSION-{:04}", w + 1);
-        let body: Value = client
-            .get(format!("{}/api/missions/{mission}", server.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = server.json(&format!("/api/missions/{mission}")).await;
         let lat = body["waypoints"][0]["lat"].as_f64().unwrap();
         let acceptable: Vec<f64> = s
             .moved
@@ -156,14 +149,7 @@ async fn acknowledged_writes_survive_sigkill_and_the_file_stays_sound() {
     // acknowledged creates, and at most one in flight per writer.
     let created: usize = seen.iter().map(|s| s.created.len()).sum();
     let in_flight = seen.iter().filter(|s| s.in_flight_create.is_some()).count();
-    let stats: Value = client
-        .get(format!("{}/__admin/stats", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: Value = server.json("/__admin/stats").await;
     let missions = stats["missions"].as_u64().unwrap() as usize;
     assert!(
         (20 + created..=20 + created + in_flight).contains(&missions),

@@ -123,6 +123,15 @@ pub(crate) struct Binary {
 }
 
 impl Binary {
+    /// `GET path`: the body, read as JSON.
+    pub(crate) async fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let url = format!("{}{path}", self.base);
+        let res = reqwest::get(&url)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        res.json().await.unwrap_or_else(|e| panic!("{url}: {e}"))
+    }
+
     /// The next line the server printed on stdout.
     pub(crate) fn next_line(&mut self) -> String {
         use std::io::BufRead;
