@@ -1,18 +1,17 @@
 //! One request. In: a method, path, headers and body for the target. Out:
-//! its [`Outcome`], the body read to its end frame by frame and dropped
-//! (never held whole: a 1 GiB answer costs no memory) unless a flow's step
-//! asks to keep it (up to [`KEPT_BODY_MAX`]) to extract from or check, and
-//! any failure classified ([`ErrorClass`]).
+//! its [`Outcome`], the body read to its end frame by frame and not kept,
+//! unless a flow's step asks to keep it (up to [`KEPT_BODY_MAX`]) to
+//! extract from or check, and any failure classified ([`ErrorClass`]).
 //!
 //! Each virtual user owns one [`Connection`]: a single HTTP/1.1 keep-alive
 //! connection (hyper's `client::conn::http1`, its I/O driven by the user's
 //! own task), opened on first use and opened again after the server closes
-//! it or a request fails, as one real user's browser does. There is no
-//! pool, no per-request pool-key hashing and no URL re-parsing: on
-//! `/healthz` those were most of the client's cost with reqwest's pooled
-//! client (BENCHMARKS.md). Open-model arrivals share a
-//! [`ConnectionPool`](crate::load::pool::ConnectionPool)
-//! of such connections.
+//! it or a request fails, as one real user's browser does. No pool sits in
+//! the way of a user's requests (a pooled client's key hashing and URL
+//! parsing cost more than the request on a fast route: BENCHMARKS.md).
+//! Open-model arrivals share a
+//! [`ConnectionPool`](crate::load::pool::ConnectionPool) of such
+//! connections.
 
 use std::borrow::Cow;
 use std::future::Future;

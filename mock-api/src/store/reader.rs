@@ -1,14 +1,13 @@
 //! Mission reads without a driver thread: a few rusqlite connections to the
 //! same file, used on the request's own thread.
 //!
-//! Why: sqlx's SQLite driver runs each connection on a thread of its own and
-//! hands every statement and row across to it and back. For a mission read
-//! (one small indexed statement) those hand-offs cost more than SQLite's own
-//! work: profiled at 19% of the server's time in context switches and about
-//! 20% in copying values, against 3% in SQLite (BENCHMARKS.md). Here the
-//! statement runs where the request is, from a prepared-statement cache, and
-//! rows are decoded straight into the domain types. The read is real: every
-//! request runs its SQL against the file; nothing is cached but statements.
+//! Why: a driver that runs each connection on a thread of its own hands
+//! every statement and row across and back, which for one small indexed
+//! read costs more than SQLite's own work (BENCHMARKS.md has the profile).
+//! Here the statement runs where the request is, from a prepared-statement
+//! cache, and rows are decoded straight into the domain types. The read is
+//! real: every request runs its SQL against the file; nothing is cached
+//! but statements.
 //!
 //! The paths that are slow on purpose (the `n-plus-one` and `missing-index`
 //! causes) run on tokio's blocking pool instead, so that they slow their

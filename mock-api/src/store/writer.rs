@@ -3,17 +3,14 @@
 //! each unit's result, sent back only once its changes are committed, with
 //! the time it spent in the database.
 //!
-//! Why: through sqlx's driver every statement of a write (BEGIN, two
-//! UPDATEs, COMMIT) was a hand-off to the driver's thread and back, one
-//! write at a time on the one connection: 13.8 context switches and about
-//! 258 µs of the server's CPU per waypoint update under wrk, against 0.3
-//! and 49 µs here (BENCHMARKS.md). Here the thread takes every unit waiting (up to
+//! Why: a write through a driver thread pays a hand-off per statement, one
+//! write at a time; here the thread takes every unit waiting (up to
 //! [`MAX_BATCH`]), runs each inside a savepoint of one transaction (a unit
 //! that fails is rolled back alone), commits once, and only then answers
-//! the units that succeeded: a write is acknowledged only after its commit
-//! (WAL, `synchronous = NORMAL`: the commit is in the log before the answer
-//! leaves, so it survives the process being killed), and several writes
-//! share one commit when they arrive together.
+//! the units that succeeded (BENCHMARKS.md has the measurements). A write
+//! is acknowledged only after its commit (WAL, `synchronous = NORMAL`: the
+//! commit is in the log before the answer leaves, so it survives the
+//! process being killed), and writes arriving together share one commit.
 //!
 //! If the transaction is lost under a unit (SQLite rolls the whole
 //! transaction back on `SQLITE_FULL`), the units that had succeeded in it
