@@ -206,11 +206,30 @@ fn analyze_metric(values: &[f64], labels: &[String], seed: u64) -> MetricAnalysi
     }
 }
 
+/// The change the fitted line (Sen's slope) makes over the history, in
+/// percent of where it starts: its sign is the slope's. The start is the
+/// line's own when positive, else the first run's: a line steeper than its
+/// start is high (a regression that accelerates) has a negative fitted
+/// start, which would flip the sign.
+fn fitted_change_pct(values: &[f64], slope: f64, intercept: f64) -> f64 {
+    let rise = slope * values.len().saturating_sub(1) as f64;
+    let start = if intercept > 0.0 {
+        intercept
+    } else {
+        values.first().copied().unwrap_or(0.0)
+    };
+    if start > 0.0 {
+        rise / start * 100.0
+    } else {
+        0.0
+    }
+}
+
 /// Which way a metric moved beyond its noise.
 fn direction(m: &MetricAnalysis, values: &[f64]) -> HistoryVerdict {
     let noise = m.noise_pct.unwrap_or(5.0);
     let (slope, intercept) = sen_slope_fast(values);
-    let fitted_change = pct(intercept, intercept + slope * (values.len() - 1) as f64);
+    let fitted_change = fitted_change_pct(values, slope, intercept);
     let by_sign = |x: f64| {
         if x > 0.0 {
             HistoryVerdict::Regression
@@ -302,7 +321,7 @@ pub fn analyze(
     } else {
         None
     };
-    let total_change = pct(intercept, fitted_latest)
+    let total_change = fitted_change_pct(&values, slope, intercept)
         .abs()
         .max(main.change_pct.abs());
     let severity = if latest >= threshold {

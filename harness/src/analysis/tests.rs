@@ -202,3 +202,16 @@ fn an_improvement_is_not_a_regression() {
     assert_eq!(a.verdict, HistoryVerdict::Improvement);
     assert_eq!(a.severity, Severity::None);
 }
+
+#[test]
+fn an_accelerating_regression_is_a_regression_not_an_improvement() {
+    // The p95 of a data-growth story (missions 1000 -> 29000, search
+    // unindexed): it grows faster than linearly, so Sen's line through it
+    // starts below zero. Read against that start, the rise looked negative.
+    let p95 = [15.1, 43.1, 154.0, 295.2, 487.2, 745.5, 882.7, 1163.0];
+    let a = analyze(&runs_of(&p95), Percentile::P95, Some(2000.0)).unwrap();
+    assert_eq!(a.verdict, HistoryVerdict::Regression);
+    assert_eq!(a.metrics[&Percentile::P95].trend, Trend::Increasing);
+    // 58% of the threshold, crossing it within 5 runs at the fitted rate.
+    assert_eq!(a.severity, Severity::High);
+}
