@@ -6,18 +6,26 @@
 use std::path::PathBuf;
 
 use harness::run::demo::{demo, DemoOptions};
+use harness::run::RecordOptions;
+use harness::scenario::ScenarioRef;
 
 /// Demo options as the tests use them: quiet, seed 42, server stats on,
-/// the scenario's own length and no record file unless a test says so.
-fn quiet(scenario: Option<PathBuf>) -> DemoOptions {
+/// the scenario's own length, the record at `out` (or the default path).
+fn quiet(scenario: Option<ScenarioRef>, out: Option<PathBuf>) -> DemoOptions {
     DemoOptions {
         scenario,
         duration_scale: None,
-        seed: 42,
-        out: None,
-        quiet: true,
-        no_server_stats: false,
+        record: RecordOptions {
+            out,
+            quiet: true,
+            ..RecordOptions::new(42)
+        },
     }
+}
+
+/// A built-in's name or a file, as `--scenario` reads it.
+fn named(s: &str) -> Option<ScenarioRef> {
+    Some(s.parse().expect("any text names a scenario"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,13 +35,15 @@ async fn the_demo_runs_the_seed_documents_scenario_and_writes_record_and_report(
 
     let result = demo(&DemoOptions {
         duration_scale: Some(0.002),
-        out: Some(out.clone()),
-        ..quiet(None)
+        ..quiet(None, Some(out.clone()))
     })
     .await
     .expect("the demo runs");
 
-    assert!(result.passed, "REQ-PERF-401 holds on the demo target");
+    assert!(
+        result.record.verdict.passed(),
+        "REQ-PERF-401 holds on the demo target"
+    );
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(r["requirement"]["id"], "REQ-PERF-401");
@@ -63,31 +73,20 @@ async fn the_demo_runs_a_named_or_given_scenario_shortened_to_about_90_s() {
     )
     .unwrap();
     let out = dir.path().join("short.json");
-    let result = demo(&DemoOptions {
-        out: Some(out.clone()),
-        ..quiet(Some(file))
-    })
-    .await
-    .expect("the demo runs the file");
+    let result = demo(&quiet(Some(ScenarioRef::File(file)), Some(out.clone())))
+        .await
+        .expect("the demo runs the file");
     assert_eq!(result.record.requirement.id, "REQ-SHORT");
     assert_eq!(result.record.duration_scale, 1.0);
     // A built-in by name, and an unknown name is an error naming it.
-    let named = demo(&DemoOptions {
-        duration_scale: Some(0.001),
-        out: Some(dir.path().join("named.json")),
-        no_server_stats: true,
-        ..quiet(Some("req-perf-401".into()))
-    })
-    .await
-    .expect("the built-in by name");
-    assert_eq!(named.record.requirement.id, "REQ-PERF-401");
-    let e = demo(&DemoOptions {
-        no_server_stats: true,
-        ..quiet(Some("req-perf-402".into()))
-    })
-    .await
-    .unwrap_err()
-    .to_string();
+    let mut by_name = quiet(named("req-perf-401"), Some(dir.path().join("named.json")));
+    by_name.duration_scale = Some(0.001);
+    by_name.record.no_server_stats = true;
+    let builtin = demo(&by_name).await.expect("the built-in by name");
+    assert_eq!(builtin.record.requirement.id, "REQ-PERF-401");
+    let mut unknown = quiet(named("req-perf-402"), None);
+    unknown.record.no_server_stats = true;
+    let e = demo(&unknown).await.unwrap_err().to_string();
     assert!(e.contains("req-perf-402"), "{e}");
 }
 
@@ -97,14 +96,11 @@ async fn the_operations_scenario_runs_as_the_demo_with_its_three_classes() {
     let out = dir.path().join("ops.json");
     // As `harness demo --scenario req-perf-401-ops` runs it: shortened to
     // about 90 s, 500 users at the steady stage, 750 at the spike.
-    let result = demo(&DemoOptions {
-        out: Some(out.clone()),
-        ..quiet(Some("req-perf-401-ops".into()))
-    })
-    .await
-    .expect("the operations scenario runs");
+    let result = demo(&quiet(named("req-perf-401-ops"), Some(out.clone())))
+        .await
+        .expect("the operations scenario runs");
     let r = &result.record;
-    assert!(result.passed, "{:?}", r.slos);
+    assert!(r.verdict.passed(), "{:?}", r.slos);
     let planned: f64 = r.stages.iter().map(|s| s.duration_s).sum();
     assert!(planned < 120.0, "{planned} s");
     assert_eq!(r.stages[1].users_max, 500);

@@ -17,25 +17,23 @@
 mod combine;
 pub mod steps;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::{write_file, Error};
+use crate::error::Error;
 use crate::load::endpoint::{check_reachable, parse_target};
 use crate::output::progress::{self, Mode};
-use crate::output::report;
 use crate::record::capacity::{StepRule, StopReason};
 use crate::record::{Model, RunMeta, RunRecord};
-use crate::run::{default_record_path, report_path};
-use crate::scenario::{Load, Scenario};
+use crate::run::{write_record, RecordOptions, Written};
+use crate::scenario::{Load, Scenario, ScenarioRef};
 use crate::server::stats_source::StatsSource;
 
 /// What a search needs, from flags.
 #[derive(Debug, Clone)]
 pub struct CapacityOptions {
     pub target: String,
-    /// A scenario file; the built-in REQ-PERF-401 when `None`.
-    pub scenario: Option<PathBuf>,
+    /// The built-in REQ-PERF-401 when `None`.
+    pub scenario: Option<ScenarioRef>,
     /// The scenario's own (its first steady stage's) when `None`.
     pub model: Option<Model>,
     pub start: Option<f64>,
@@ -46,21 +44,16 @@ pub struct CapacityOptions {
     pub max: Option<f64>,
     pub max_steps: u32,
     pub require: Option<f64>,
-    pub seed: u64,
-    pub out: Option<PathBuf>,
-    pub label: Option<String>,
-    pub quiet: bool,
-    pub no_server_stats: bool,
-    /// Write the HTML report here (empty: beside the record).
-    pub report: Option<PathBuf>,
+    /// The seed (step NN runs with seed + NN - 1), where the record goes,
+    /// what is shown.
+    pub record: RecordOptions,
 }
 
 /// How a search ended.
 #[derive(Debug)]
 pub struct CapacityResult {
     pub record: RunRecord,
-    pub path: PathBuf,
-    pub report: Option<PathBuf>,
+    pub written: Written,
 }
 
 /// The loads to try, in order: from `start`, by `rule`, up to `max`, at
@@ -164,14 +157,12 @@ fn scenario_model(s: &Scenario) -> Model {
 
 /// Runs the search and writes its record.
 pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
-    let base = match &opts.scenario {
-        Some(path) => Scenario::from_file(path)?,
-        None => Scenario::builtin(),
-    };
+    let base = opts.scenario.clone().unwrap_or_default().load()?;
+    let rec = &opts.record;
     let plan = Plan::new(opts, &base)?;
     let url = parse_target(&opts.target)?;
     check_reachable(&url).await?;
-    let mode = Mode::detect(opts.quiet);
+    let mode = Mode::detect(rec.quiet);
     let loads = plan.loads();
     progress::announce(
         mode,
@@ -186,17 +177,17 @@ pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
             rule_text(plan.step),
             plan.hold.as_secs_f64(),
             plan.ramp.as_secs_f64(),
-            opts.seed
+            rec.seed
         ),
     );
-    let stats = match opts.no_server_stats {
+    let stats = match rec.no_server_stats {
         true => None,
         false => StatsSource::probe(&opts.target).await,
     };
     let mut measured = Vec::new();
     let mut stopped = None;
     for (i, &load) in loads.iter().enumerate() {
-        let step = steps::run_step(&base, &plan, i, load, &url, opts.seed, mode, &stats).await;
+        let step = steps::run_step(&base, &plan, i, load, &url, rec.seed, mode, &stats).await;
         let prev = measured.last().map(|m: &steps::Measured| &m.step);
         let judged = step.judge(prev, plan.model);
         progress::announce(mode, format_args!("{}", judged.line(plan.model)));
@@ -210,26 +201,14 @@ pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
     let (reason, detail) = stopped.unwrap_or_else(|| ran_out(&plan, loads.len()));
     let meta = RunMeta {
         target: opts.target.clone(),
-        label: opts.label.clone(),
-        seed: opts.seed,
+        label: rec.label.clone(),
+        seed: rec.seed,
         duration_scale: 1.0,
         shard: None,
     };
     let record = combine::record(&base, &plan, opts.require, &meta, measured, reason, detail);
-    let path = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| default_record_path(&format!("capacity-{}", base.name)));
-    record.write(&path)?;
-    let report = report_path(opts.report.as_deref(), &path);
-    if let Some(report) = &report {
-        write_file(report, report::html(&record, None, None))?;
-    }
-    Ok(CapacityResult {
-        record,
-        path,
-        report,
-    })
+    let written = write_record(&record, rec, &format!("capacity-{}", base.name))?;
+    Ok(CapacityResult { record, written })
 }
 
 /// Why a search that never failed stopped.

@@ -2,21 +2,21 @@
 //! the exit code: 0 the capacity meets `--require` (without it: the first
 //! step passed), 1 not, 2 usage, scenario or target error.
 
-use std::path::PathBuf;
-
-use super::{Format, RecordArgs};
+use super::RecordArgs;
 use crate::error::Error;
 use crate::output;
+use crate::scenario::ScenarioRef;
 
 #[derive(Debug, clap::Args)]
 pub struct CapacityArgs {
     /// Base URL of the target.
     #[arg(long, env = "HARNESS_TARGET", default_value = "http://127.0.0.1:8080")]
     pub target: String,
-    /// Scenario file (TOML): its tasks, keys, think time and SLOs (its
-    /// stages are replaced by the steps) [default: the built-in REQ-PERF-401].
-    #[arg(long)]
-    pub scenario: Option<PathBuf>,
+    /// Scenario file (TOML) or a built-in's name: its tasks, keys, think
+    /// time and SLOs (its stages are replaced by the steps) [default: the
+    /// built-in REQ-PERF-401].
+    #[arg(long, value_name = "NAME|FILE")]
+    pub scenario: Option<ScenarioRef>,
     /// open: steps of arrivals per second; closed: steps of users
     /// [default: the model of the scenario's steady stage].
     #[arg(long, value_enum)]
@@ -46,18 +46,11 @@ pub struct CapacityArgs {
     pub require: Option<f64>,
     #[command(flatten)]
     pub record: RecordArgs,
-    /// A label stored in the record (build, commit, machine...).
-    #[arg(long)]
-    pub label: Option<String>,
-    /// Write the HTML report [default path: the record's, with .html].
-    #[arg(long, num_args = 0..=1)]
-    pub report: Option<Option<PathBuf>>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
 }
 
 pub(super) async fn handle_capacity(a: CapacityArgs) -> Result<u8, Error> {
-    let format = a.format;
+    let record: crate::run::RecordOptions = a.record.into();
+    let format = record.format;
     let done = crate::capacity::search(&crate::capacity::CapacityOptions {
         target: a.target,
         scenario: a.scenario,
@@ -69,19 +62,14 @@ pub(super) async fn handle_capacity(a: CapacityArgs) -> Result<u8, Error> {
         max: a.max,
         max_steps: a.max_steps,
         require: a.require,
-        seed: a.record.seed,
-        out: a.record.out,
-        label: a.label,
-        quiet: a.record.quiet,
-        no_server_stats: a.record.no_server_stats,
-        report: a.report.map(Option::unwrap_or_default),
+        record,
     })
     .await?;
     let _ = output::print_capacity(
         &mut std::io::stdout().lock(),
         &done.record,
-        &done.path,
-        done.report.as_deref(),
+        &done.written.path,
+        done.written.report.as_deref(),
         format,
     );
     Ok(done.record.verdict.exit_code())

@@ -14,11 +14,14 @@ use crate::error::{read_file, write_file, Error};
 pub use crate::output::Format;
 use crate::output::{self, report};
 use crate::record::{verdict, RunRecord};
-use crate::run::{self, RunOptions};
-use crate::scenario::{AdHocLoad, Percentile, SloExpr};
+use crate::run;
+use crate::scenario::Percentile;
 pub use capacity::CapacityArgs;
 pub use merge::MergeArgs;
 pub use review::{ReviewArgs, ScenariosArgs};
+#[cfg(feature = "demo")]
+pub use run_args::DemoArgs;
+pub use run_args::{RecordArgs, RunArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,10 +82,11 @@ pub struct ImportArgs {
     /// The folder the records go to.
     #[arg(long)]
     pub out: PathBuf,
-    /// A scenario file whose requirement and SLOs judge the runs
-    /// [default: the built-in REQ-PERF-401: p95 < 2000 ms, no errors].
-    #[arg(long)]
-    pub slos_from: Option<PathBuf>,
+    /// A scenario (a file or a built-in's name) whose requirement and SLOs
+    /// judge the runs [default: the built-in REQ-PERF-401: p95 < 2000 ms,
+    /// no errors].
+    #[arg(long, value_name = "NAME|FILE")]
+    pub slos_from: Option<crate::scenario::ScenarioRef>,
     /// How the tool loaded, when its files do not say: open (arrivals at a
     /// rate: oha -q with --latency-correction, k6's arrival-rate
     /// executors, Gatling's open injection) or closed [default: closed;
@@ -222,124 +226,18 @@ pub struct ReportArgs {
     pub out: PathBuf,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {
-    /// Base URL of the target; repeat it to spread users and arrivals over
-    /// several instances, round-robin.
-    #[arg(long, env = "HARNESS_TARGET", default_value = "http://127.0.0.1:8080")]
-    pub target: Vec<String>,
-    /// Where to read a target's own statistics (its base URL, serving
-    /// /__admin/stats; repeatable) [default: each target that serves them].
-    #[arg(long, value_name = "URL")]
-    pub server_stats: Vec<String>,
-    /// Scenario file (TOML), or a built-in scenario's name (see `harness
-    /// scenarios`) [default: req-perf-401].
-    #[arg(long)]
-    pub scenario: Option<PathBuf>,
-    /// Instead of a scenario, GET this path (e.g. /healthz) for --duration,
-    /// with --users (closed model, default 50) or at --rate (open model).
-    #[arg(long, conflicts_with = "scenario")]
-    pub path: Option<String>,
-    /// With --path: this many users, each sending its next request when
-    /// the last is answered.
-    #[arg(long, requires = "path", conflicts_with = "rate")]
-    pub users: Option<u32>,
-    /// With --path: this many arrivals per second, whatever the answers.
-    #[arg(long, requires = "path")]
-    pub rate: Option<f64>,
-    /// With --path: how long (e.g. 30s).
-    #[arg(long, requires = "path", default_value = "30s", value_parser = humantime::parse_duration)]
-    pub duration: std::time::Duration,
-    /// Multiply every stage's duration by this (think time and users unchanged).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    pub duration_scale: f64,
-    /// An SLO to judge the run on, as k6 writes thresholds: METRIC OP
-    /// BOUND (p50 p95 p99 max in us/ms/s, error_rate as a fraction or %,
-    /// errors, rps), optionally task=NAME and class=NAME, over the steady
-    /// stages; repeatable, added to the scenario's. Without any, the run
-    /// is not judged (verdict NOT JUDGED, exit 0). E.g. --slo 'p95<200ms'
-    /// --slo 'errors<=0' --slo 'rps>=100'.
-    #[arg(long = "slo", value_name = "SLO", value_parser = clap::value_parser!(SloExpr))]
-    pub slos: Vec<SloExpr>,
-    #[command(flatten)]
-    pub record: RecordArgs,
-    /// A label stored in the record (build, commit, machine...).
-    #[arg(long)]
-    pub label: Option<String>,
-    /// Write the HTML report [default path: the record's, with .html].
-    #[arg(long, num_args = 0..=1)]
-    pub report: Option<Option<PathBuf>>,
-    /// Write JUnit XML, one test case per SLO.
-    #[arg(long)]
-    pub junit: Option<PathBuf>,
-    /// Run shard I of N (1-based; `auto/N` reads the 0-based
-    /// JOB_COMPLETION_INDEX a Kubernetes Indexed Job sets): each stage's
-    /// users, rate and max_in_flight divided so the N shards apply exactly
-    /// the scenario; merge the records with `harness merge`.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
-    /// Start at this time (RFC 3339), so shards start together; more than
-    /// a second past is an error.
-    #[arg(long, value_name = "TIME", conflicts_with = "start_in")]
-    pub start_at: Option<String>,
-    /// Start this long from now (e.g. 30s).
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub start_in: Option<std::time::Duration>,
-}
-
-#[cfg(feature = "demo")]
-#[derive(Debug, clap::Args)]
-pub struct DemoArgs {
-    /// The scenario to demonstrate: a built-in's name (see `harness
-    /// scenarios`) or a file [default: req-perf-401].
-    #[arg(long, conflicts_with = "regression")]
-    pub scenario: Option<PathBuf>,
-    /// Multiply the scenario's stage durations by this (with
-    /// --regression: each build's 15 s) [default: about 90 s in all
-    /// (0.0375 for req-perf-401); 1 with --regression].
-    #[arg(long, allow_negative_numbers = true)]
-    pub duration_scale: Option<f64>,
-    /// Tell the seed's regression story instead: builds made a step worse
-    /// each by CAUSE, then analysed (none: the control, nothing changes).
-    /// --out is then a folder [default: results/regression-CAUSE-<stamp>].
-    #[arg(long, value_enum, value_name = "CAUSE")]
-    pub regression: Option<run::regression::Injected>,
-    /// Builds in the regression story.
-    #[arg(long, default_value_t = 6, requires = "regression")]
-    pub runs: u32,
-    #[command(flatten)]
-    pub record: RecordArgs,
-}
-
-/// What `run` and `demo` share: the seed, where the record goes, and what
-/// is shown and read along the way.
-#[derive(Debug, clap::Args)]
-pub struct RecordArgs {
-    /// Seed of every random choice (task, key, think time, body values).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Where to write the run record [default: results/<UTC timestamp>-<scenario>.json].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// No progress output.
-    #[arg(long)]
-    pub quiet: bool,
-    /// Do not read the target's /__admin/stats (read by default when it answers).
-    #[arg(long)]
-    pub no_server_stats: bool,
-}
-
 mod capacity;
 mod merge;
 #[cfg(feature = "demo")]
 mod regression;
 mod review;
+mod run_args;
 mod score;
 
 /// Runs a parsed command; returns the exit code.
 pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
     let result = match cli.command {
-        Command::Run(a) => run::run(&run_options(a)?).await?,
+        Command::Run(a) => run::run(&run_args::run_options(a)?).await?,
         #[cfg(feature = "demo")]
         Command::Demo(a) if a.regression.is_some() => {
             return regression::handle_regression(a).await
@@ -349,10 +247,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
             run::demo::demo(&run::demo::DemoOptions {
                 scenario: a.scenario,
                 duration_scale: a.duration_scale,
-                seed: a.record.seed,
-                out: a.record.out,
-                quiet: a.record.quiet,
-                no_server_stats: a.record.no_server_stats,
+                record: a.record.into(),
             })
             .await?
         }
@@ -369,57 +264,6 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Merge(a) => return merge::handle_merge(&a),
     };
     Ok(result.record.verdict.exit_code())
-}
-
-/// `run`'s flags as options; `--shard` read here (with the job index).
-fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
-    let job_index = std::env::var("JOB_COMPLETION_INDEX").ok();
-    let shard = a
-        .shard
-        .as_deref()
-        .map(|s| run::shard::parse_shard(s, job_index.as_deref()))
-        .transpose()?;
-    let mut opts = RunOptions::from(a);
-    opts.shard = shard;
-    Ok(opts)
-}
-
-impl From<RunArgs> for RunOptions {
-    fn from(a: RunArgs) -> Self {
-        let mut targets = a.target.into_iter();
-        RunOptions {
-            target: targets.next().unwrap_or_default(),
-            more_targets: targets.collect(),
-            server_stats: a.server_stats,
-            scenario: match a.path {
-                Some(path) => run::ScenarioSource::AdHoc {
-                    path,
-                    load: match a.rate {
-                        Some(rate) => AdHocLoad::Rate(rate),
-                        None => AdHocLoad::Users(a.users.unwrap_or(50)),
-                    },
-                    duration: a.duration,
-                },
-                None => match a.scenario {
-                    Some(file) => run::ScenarioSource::File(file),
-                    None => run::ScenarioSource::Builtin,
-                },
-            },
-            slos: a.slos,
-            duration_scale: a.duration_scale,
-            seed: a.record.seed,
-            out: a.record.out,
-            label: a.label,
-            quiet: a.record.quiet,
-            no_server_stats: a.record.no_server_stats,
-            report: a.report.map(Option::unwrap_or_default),
-            junit: a.junit,
-            summary: true,
-            shard: None,
-            start_at: a.start_at,
-            start_in: a.start_in,
-        }
-    }
 }
 
 fn handle_judge(a: &JudgeArgs) -> Result<u8, Error> {

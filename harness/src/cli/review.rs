@@ -2,16 +2,15 @@
 //! document's checklist (exit 0 no fail, 1 a fail, 2 bad input), and the
 //! built-in scenarios listed or shown.
 
-use std::path::PathBuf;
-
 use super::Format;
 use crate::error::Error;
 use crate::output;
+use crate::scenario::ScenarioRef;
 
 #[derive(Debug, clap::Args)]
 pub struct ReviewArgs {
     /// A scenario file, or a built-in scenario's name (see `harness scenarios`).
-    pub scenario: PathBuf,
+    pub scenario: ScenarioRef,
     /// Also read what the target says about itself (data volume, behaviour, API).
     #[arg(long)]
     pub target: Option<String>,
@@ -38,7 +37,7 @@ pub(super) fn handle_scenarios(a: &ScenariosArgs) -> Result<u8, Error> {
         return Ok(0);
     };
     let names: Vec<&str> = crate::scenario::BUILTINS.iter().map(|b| b.0).collect();
-    match crate::scenario::builtin_named(std::path::Path::new(name)) {
+    match crate::scenario::builtin(name) {
         Some((_, _, text)) => {
             use std::io::Write as _;
             let _ = std::io::stdout().lock().write_all(text.as_bytes());

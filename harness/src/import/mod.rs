@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use crate::adapters::{self, LoadModel, ToolReport};
 use crate::error::Error;
 use crate::record::RunRecord;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, ScenarioRef};
 use crate::tools::Tool;
 
 /// What `harness import` was asked.
@@ -34,8 +34,9 @@ pub struct ImportOptions {
     /// first, from 1) and `{file}` (its file name without extension).
     pub label: Option<String>,
     pub out: PathBuf,
-    /// The scenario whose requirement and SLOs judge the runs.
-    pub slos_from: Option<PathBuf>,
+    /// The scenario whose requirement and SLOs judge the runs (the
+    /// built-in REQ-PERF-401 when `None`).
+    pub slos_from: Option<ScenarioRef>,
     /// How the tool loaded, when its files do not say (oha, k6, Gatling,
     /// vegeta, JMeter); `None`: closed, except vegeta (open: it attacks at
     /// a rate) and k6 runs that dropped iterations (open).
@@ -71,10 +72,7 @@ pub fn import(opts: &ImportOptions) -> Result<Vec<Imported>, Error> {
             "import: give at least one results file".into(),
         ));
     }
-    let scenario = match &opts.slos_from {
-        Some(path) => Scenario::from_file(path)?,
-        None => Scenario::builtin(),
-    };
+    let scenario = opts.slos_from.clone().unwrap_or_default().load()?;
     let mut runs = match opts.from {
         Tool::Locust => locust_runs(&opts.files)?,
         tool => opts

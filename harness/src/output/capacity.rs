@@ -8,19 +8,16 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{decimals, json, Format};
+use super::{decimals, files, json, Format, WrittenJson};
 use crate::record::capacity::{CapacityRecord, StopReason};
 use crate::record::{Model, RunRecord};
 
-/// What `harness capacity --format json` prints.
+/// What `harness capacity --format json` prints: where the files went,
+/// the verdict, and the capacity section.
 #[derive(Debug, Serialize)]
 struct CapacityJson<'a> {
-    record: &'a Path,
-    report: Option<&'a Path>,
-    scenario: &'a str,
-    requirement: &'a str,
-    target: &'a str,
-    verdict: crate::record::Verdict,
+    #[serde(flatten)]
+    written: WrittenJson<'a>,
     #[serde(flatten)]
     capacity: &'a CapacityRecord,
 }
@@ -38,12 +35,7 @@ pub fn print_capacity(
     };
     if format == Format::Json {
         let shown = CapacityJson {
-            record: path,
-            report,
-            scenario: &record.scenario,
-            requirement: &record.requirement.id,
-            target: &record.target,
-            verdict: record.verdict,
+            written: WrittenJson::of(record, path, report),
             capacity: c,
         };
         return json(out, &shown);
@@ -61,11 +53,7 @@ pub fn print_capacity(
         num(c.hold_s)
     )?;
     out.write_all(render(c).as_bytes())?;
-    writeln!(out, "record: {}", path.display())?;
-    if let Some(report) = report {
-        writeln!(out, "report: {}", report.display())?;
-    }
-    out.flush()
+    files(out, path, report)
 }
 
 fn num(v: f64) -> String {

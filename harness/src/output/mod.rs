@@ -47,24 +47,94 @@ pub enum Format {
     Json,
 }
 
-fn json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+/// `value` as pretty JSON and a newline.
+pub fn json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
 }
 
-/// `harness run` and `demo`: the summary, then where the files went.
-pub fn print_run(
-    out: &mut dyn Write,
-    record: &RunRecord,
-    path: &Path,
-    report: Option<&Path>,
-) -> io::Result<()> {
-    summary::write_summary(out, record)?;
+/// What every command that wrote a record says first in JSON: where the
+/// record and its report went, what ran against what, and the verdict.
+#[derive(Debug, Serialize)]
+struct WrittenJson<'a> {
+    record: &'a Path,
+    report: Option<&'a Path>,
+    scenario: &'a str,
+    requirement: &'a str,
+    target: &'a str,
+    verdict: crate::record::Verdict,
+}
+
+impl<'a> WrittenJson<'a> {
+    fn of(r: &'a RunRecord, record: &'a Path, report: Option<&'a Path>) -> Self {
+        WrittenJson {
+            record,
+            report,
+            scenario: &r.scenario,
+            requirement: &r.requirement.id,
+            target: &r.target,
+            verdict: r.verdict,
+        }
+    }
+}
+
+/// What `harness run --format json` (and `demo`) prints: the above, each
+/// SLO, and the steady window's figures (its histogram left out).
+#[derive(Debug, Serialize)]
+struct RunJson<'a> {
+    #[serde(flatten)]
+    written: WrittenJson<'a>,
+    slos: &'a [crate::record::SloRecord],
+    steady: SteadyJson<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct SteadyJson<'a> {
+    stages: &'a [String],
+    requests: u64,
+    errors: u64,
+    error_rate: f64,
+    rps: f64,
+    #[serde(flatten)]
+    latency: crate::record::Latency,
+}
+
+/// Where the files went, as the text output ends.
+fn files(out: &mut dyn Write, path: &Path, report: Option<&Path>) -> io::Result<()> {
     writeln!(out, "record: {}", path.display())?;
     if let Some(report) = report {
         writeln!(out, "report: {}", report.display())?;
     }
     out.flush()
+}
+
+/// `harness run` and `demo`: the summary, then where the files went (or
+/// all of it as JSON).
+pub fn print_run(
+    out: &mut dyn Write,
+    record: &RunRecord,
+    path: &Path,
+    report: Option<&Path>,
+    format: Format,
+) -> io::Result<()> {
+    if format == Format::Json {
+        let s = &record.steady;
+        let shown = RunJson {
+            written: WrittenJson::of(record, path, report),
+            slos: &record.slos,
+            steady: SteadyJson {
+                stages: &s.stages,
+                requests: s.requests,
+                errors: s.errors,
+                error_rate: s.error_rate,
+                rps: s.rps,
+                latency: s.latency,
+            },
+        };
+        return json(out, &shown);
+    }
+    summary::write_summary(out, record)?;
+    files(out, path, report)
 }
 
 /// What `harness import --format json` prints per record.
@@ -152,7 +222,7 @@ pub fn print_merged(
         "merged {shards} shards of {} (seed {}): {} requests, {} errors, steady p50/p95/p99 {} / {} / {} ms, verdict {}",
         r.scenario,
         r.seed,
-        r.tasks.iter().filter(|t| t.name.task().is_none()).map(|t| t.requests).sum::<u64>(),
+        r.requests(),
         r.errors.values().sum::<u64>(),
         fmt_opt_ms(r.steady.latency.p50_ms),
         fmt_opt_ms(r.steady.latency.p95_ms),

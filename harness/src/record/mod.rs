@@ -359,6 +359,15 @@ impl RunRecord {
             .find(|t| t.stage == stage && t.name.is(task))
     }
 
+    /// Requests over the whole run, every stage's `ALL` row together.
+    pub fn requests(&self) -> u64 {
+        self.tasks
+            .iter()
+            .filter(|t| t.name == TaskName::All)
+            .map(|t| t.requests)
+            .sum()
+    }
+
     /// Whether the stage named `stage` is steady.
     pub fn is_steady(&self, stage: &str) -> bool {
         self.stages.iter().any(|s| s.name == stage && s.steady)

@@ -16,7 +16,7 @@ pub mod target;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, ScenarioRef};
 
 /// A finding's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -91,10 +91,10 @@ impl Review {
 /// Version of `harness review --format json`.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Reviews the scenario `arg` (a path or a built-in name), with the facts
-/// of `target` when given.
-pub async fn review(arg: &std::path::Path, target: Option<&str>) -> Result<Review, Error> {
-    let (file, text) = Scenario::source_of(arg)?;
+/// Reviews the scenario `arg` (a file or a built-in), with the facts of
+/// `target` when given.
+pub async fn review(arg: &ScenarioRef, target: Option<&str>) -> Result<Review, Error> {
+    let (file, text) = arg.source()?;
     let scenario = Scenario::parse_untraced(&file, &text)?;
     let facts = match target {
         Some(url) => Some(target::Facts::read(url).await?),

@@ -4,24 +4,22 @@
 //! ([`InProcess`]: 127.0.0.1, a free port, a fresh temporary SQLite
 //! database, 1000 missions, seed 42), stopped afterwards.
 
-use std::path::PathBuf;
-
-use super::{run, RunOptions, RunResult};
+use super::{run, RecordOptions, RunOptions, RunResult, ScenarioSource, Start};
 use crate::error::Error;
 pub use crate::in_process::InProcess;
 use crate::output::progress::{self, Mode};
+use crate::scenario::ScenarioRef;
 
 /// Options of `harness demo`.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    /// A built-in scenario's name or a file; the built-in REQ-PERF-401 when `None`.
-    pub scenario: Option<PathBuf>,
+    /// The built-in REQ-PERF-401 when `None`.
+    pub scenario: Option<ScenarioRef>,
     /// `None`: the scale that makes the scenario last about [`DEMO_SECONDS`].
     pub duration_scale: Option<f64>,
-    pub seed: u64,
-    pub out: Option<PathBuf>,
-    pub quiet: bool,
-    pub no_server_stats: bool,
+    /// Where the record goes; its report is always written; label `demo`
+    /// unless given.
+    pub record: RecordOptions,
 }
 
 /// How long a demo lasts unless scaled otherwise (REQ-PERF-401's 40 min
@@ -30,43 +28,29 @@ pub const DEMO_SECONDS: f64 = 90.0;
 
 /// Starts mock-api in-process, runs the scenario against it, and stops it.
 pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
-    let (source, total) = match &opts.scenario {
-        Some(path) => {
-            let s = crate::scenario::Scenario::from_file(path)?;
-            (
-                super::ScenarioSource::File(path.clone()),
-                s.total_duration(),
-            )
-        }
-        None => {
-            let s = crate::scenario::Scenario::builtin();
-            (super::ScenarioSource::Builtin, s.total_duration())
-        }
-    };
+    let named = opts.scenario.clone().unwrap_or_default();
+    let total = named.load()?.total_duration();
     // Shortened to about 90 s; a scenario already shorter runs as written.
     let scale = opts
         .duration_scale
         .unwrap_or_else(|| (DEMO_SECONDS / total.as_secs_f64().max(1e-3)).min(1.0));
     let target = InProcess::start(None).await?;
-    announce(&target, opts.quiet);
+    announce(&target, opts.record.quiet);
+    let mut record = opts.record.clone();
+    record.label = record.label.or_else(|| Some("demo".to_owned()));
+    record.report = record.report.always();
     let result = run(&RunOptions {
         target: target.url.clone(),
         more_targets: Vec::new(),
         server_stats: Vec::new(),
-        scenario: source,
+        scenario: ScenarioSource::Named(named),
         slos: Vec::new(),
         duration_scale: scale,
-        seed: opts.seed,
-        out: opts.out.clone(),
-        label: Some("demo".to_owned()),
-        quiet: opts.quiet,
-        no_server_stats: opts.no_server_stats,
-        report: Some(PathBuf::new()),
+        record,
         junit: None,
         summary: true,
         shard: None,
-        start_at: None,
-        start_in: None,
+        start: Start::Now,
     })
     .await;
     target.stop().await;

@@ -8,11 +8,16 @@
 
 #[cfg(feature = "demo")]
 pub mod demo;
+mod record_options;
 #[cfg(feature = "demo")]
 pub mod regression;
 pub mod shard;
 
-use std::path::{Path, PathBuf};
+pub use record_options::{
+    default_record_path, stamp, write_record, RecordOptions, ReportAt, Written,
+};
+
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, watch};
@@ -24,17 +29,15 @@ use crate::load::engine::{self, RunOutput, StageChange};
 use crate::output::progress::{self, Mode};
 use crate::output::{self, report};
 use crate::record::{RunMeta, RunRecord};
-use crate::scenario::{AdHocLoad, Scenario, SloExpr};
+use crate::scenario::{AdHocLoad, Scenario, ScenarioRef, SloExpr};
 use crate::server::stats_source::StatsSource;
 use crate::server::{self, ServerRecord, StatsSnapshot};
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScenarioSource {
-    /// The seed document's REQ-PERF-401.
-    Builtin,
-    /// A scenario file.
-    File(PathBuf),
+    /// A built-in scenario or a file (`--scenario`).
+    Named(ScenarioRef),
     /// A scenario built in code (`harness demo --regression`).
     Given(Box<Scenario>),
     /// One GET path, one steady stage (`harness run --path`).
@@ -43,6 +46,16 @@ pub enum ScenarioSource {
         load: AdHocLoad,
         duration: std::time::Duration,
     },
+}
+
+/// When the run starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Start {
+    Now,
+    /// At this time (`--start-at`), so shards start together.
+    At(chrono::DateTime<chrono::FixedOffset>),
+    /// This long from now (`--start-in`).
+    In(std::time::Duration),
 }
 
 /// What a run needs, from flags.
@@ -58,81 +71,32 @@ pub struct RunOptions {
     pub scenario: ScenarioSource,
     /// SLOs given on the command line (`--slo`), added to the scenario's.
     pub slos: Vec<SloExpr>,
+    /// Every stage's duration multiplied by this (above 0).
     pub duration_scale: f64,
-    pub seed: u64,
-    pub out: Option<PathBuf>,
-    pub label: Option<String>,
-    pub quiet: bool,
-    /// Skip the target's `/__admin/stats` even if it answers.
-    pub no_server_stats: bool,
-    /// Write the HTML report here (empty: beside the record).
-    pub report: Option<PathBuf>,
+    /// The seed, where the record goes, and what is shown along the way.
+    pub record: RecordOptions,
     /// Write JUnit XML (one test case per SLO) here.
     pub junit: Option<PathBuf>,
     /// Print the summary on stdout (the regression story prints its own).
     pub summary: bool,
     /// Run only this shard's part of the scenario.
     pub shard: Option<shard::Shard>,
-    /// Start at this RFC 3339 time (shards start together).
-    pub start_at: Option<String>,
-    /// Start this long from now.
-    pub start_in: Option<std::time::Duration>,
+    pub start: Start,
 }
 
 /// How a run ended.
 #[derive(Debug)]
 pub struct RunResult {
     pub record: RunRecord,
-    pub path: PathBuf,
-    /// Every SLO held.
-    pub passed: bool,
+    /// Where the record (and its report) went.
+    pub written: Written,
 }
 
-/// Now, as default file names carry it: `20261126T230512Z` (UTC).
-pub fn stamp() -> String {
-    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// `results/20261126T230512Z-req-perf-401.json`.
-pub fn default_record_path(scenario: &str) -> PathBuf {
-    let stamp = stamp();
-    let safe: String = scenario
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    Path::new("results").join(format!("{stamp}-{safe}.json"))
-}
-
-/// Where `--report` goes: its path, or beside the record (`.html`) when
-/// given without one (an empty path).
-pub(crate) fn report_path(report: Option<&Path>, record: &Path) -> Option<PathBuf> {
-    report.map(|r| match r.as_os_str().is_empty() {
-        true => record.with_extension("html"),
-        false => r.to_owned(),
-    })
-}
-
-/// `--duration-scale` must be a number above 0.
-pub(crate) fn check_scale(scale: f64) -> Result<(), Error> {
-    if scale.is_finite() && scale > 0.0 {
-        return Ok(());
-    }
-    Err(Error::Usage(format!(
-        "--duration-scale must be a number above 0, got {scale}"
-    )))
-}
-
-/// The scenario to run: the file's, or the built-in one; scaled.
+/// The scenario to run: named, given or ad hoc; with `--slo` added;
+/// scaled; this shard's part.
 fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
     let scenario = match &opts.scenario {
-        ScenarioSource::File(path) => Scenario::from_file(path)?,
-        ScenarioSource::Builtin => Scenario::builtin(),
+        ScenarioSource::Named(r) => r.load()?,
         ScenarioSource::Given(s) => (**s).clone(),
         ScenarioSource::AdHoc {
             path,
@@ -140,9 +104,7 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
             duration,
         } => Scenario::ad_hoc(path, *load, *duration)?,
     };
-    let scenario = scenario.with_slos(&opts.slos)?;
-    check_scale(opts.duration_scale)?;
-    let scenario = scenario.scaled(opts.duration_scale);
+    let scenario = scenario.with_slos(&opts.slos)?.scaled(opts.duration_scale);
     Ok(match opts.shard {
         Some(shard) => shard.apply(&scenario),
         None => scenario,
@@ -150,11 +112,11 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
 }
 
 /// Waits for `--start-at` or `--start-in`, announcing it.
-async fn wait_for_start(opts: &RunOptions, mode: Mode) -> Result<(), Error> {
-    let wait = match (&opts.start_at, opts.start_in) {
-        (Some(at), _) => shard::wait_until(at, chrono::Utc::now())?,
-        (None, Some(d)) => d,
-        (None, None) => return Ok(()),
+async fn wait_for_start(start: Start, mode: Mode) -> Result<(), Error> {
+    let wait = match start {
+        Start::At(at) => shard::wait_until(at, chrono::Utc::now())?,
+        Start::In(d) => d,
+        Start::Now => return Ok(()),
     };
     progress::announce(
         mode,
@@ -164,8 +126,8 @@ async fn wait_for_start(opts: &RunOptions, mode: Mode) -> Result<(), Error> {
     Ok(())
 }
 
-/// Runs a scenario and writes its record; an SLO failure is a verdict
-/// (`passed` false), not an error.
+/// Runs a scenario and writes its record; an SLO failure is a verdict,
+/// not an error.
 pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     let scenario = scenario(opts)?;
     let targets: Vec<&String> = std::iter::once(&opts.target)
@@ -177,7 +139,8 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
         check_reachable(&url).await?;
         urls.push(url);
     }
-    let mode = Mode::detect(opts.quiet);
+    let rec = &opts.record;
+    let mode = Mode::detect(rec.quiet);
     progress::announce(
         mode,
         format_args!(
@@ -187,12 +150,12 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
             opts.target,
             scenario.stages.len(),
             scenario.total_duration().as_secs_f64(),
-            opts.seed
+            rec.seed
         ),
     );
     let stats = stats_sources(opts, &targets).await?;
-    wait_for_start(opts, mode).await?;
-    let seed = opts.shard.map_or(opts.seed, |s| s.seed(opts.seed));
+    wait_for_start(opts.start, mode).await?;
+    let seed = opts.shard.map_or(rec.seed, |s| s.seed(rec.seed));
     let (output, server) = measure(&scenario, &urls, seed, mode, stats).await;
     let meta = RunMeta {
         target: targets
@@ -200,21 +163,13 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
             .map(|t| t.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        label: opts.label.clone(),
-        seed: opts.seed,
+        label: rec.label.clone(),
+        seed: rec.seed,
         duration_scale: opts.duration_scale,
         shard: opts.shard,
     };
     let record = RunRecord::build(&scenario, &meta, &output, server);
-    let path = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| default_record_path(&scenario.name));
-    record.write(&path)?;
-    let report = report_path(opts.report.as_deref(), &path);
-    if let Some(report) = &report {
-        write_file(report, report::html(&record, None, None))?;
-    }
+    let written = write_record(&record, rec, &scenario.name)?;
     if let Some(junit) = &opts.junit {
         write_file(junit, report::junit(&record))?;
     }
@@ -222,21 +177,18 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
         let _ = output::print_run(
             &mut std::io::stdout().lock(),
             &record,
-            &path,
-            report.as_deref(),
+            &written.path,
+            written.report.as_deref(),
+            rec.format,
         );
     }
-    Ok(RunResult {
-        passed: record.verdict.passed(),
-        record,
-        path,
-    })
+    Ok(RunResult { record, written })
 }
 
 /// Where the truth is read: `--server-stats` (each must answer), else
 /// every target that serves it; none with `--no-server-stats`.
 async fn stats_sources(opts: &RunOptions, targets: &[&String]) -> Result<Vec<StatsSource>, Error> {
-    if opts.no_server_stats {
+    if opts.record.no_server_stats {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::demo::InProcess;
-use super::{run, RunOptions, ScenarioSource};
+use super::{run, stamp, RecordOptions, ReportAt, RunOptions, ScenarioSource, Start};
 use crate::analysis::{self, Analysis, CauseKind, HistoryVerdict, Run};
 use crate::error::Error;
 use crate::output::progress::{self, Mode};
@@ -120,6 +120,30 @@ pub const LEAK_BYTES_MAX: u64 = 256 * 1024;
 pub const DEPENDENCY_MS_MAX: f64 = 24.0;
 /// Missions added before each build after the first (`data-growth`).
 pub const MISSIONS_PER_BUILD: u32 = 4000;
+/// The fewest builds the story runs: below it, the trend test cannot
+/// show a regression with confidence (see [`too_few_runs`]).
+pub const MIN_RUNS: u32 = 6;
+/// Builds unless `--runs` says otherwise.
+pub const DEFAULT_RUNS: u32 = 8;
+
+/// Why a story of `runs` builds is refused, if it is: Mann-Kendall's
+/// exact two-sided p-value over n builds is 2/n! at best (every build
+/// slower than the one before). Under 5 builds it never reaches 0.05;
+/// at 5 only that perfect order does (p = 0.017), so one pair of builds
+/// out of order, which machine noise makes likely, hides the regression;
+/// 6 tolerate one such pair (p = 0.017), 8 up to five (p = 0.031).
+pub fn too_few_runs(runs: u32) -> Option<String> {
+    (runs < MIN_RUNS).then(|| {
+        format!(
+            "--runs {runs}: the story needs at least {MIN_RUNS} builds. Its trend test (Mann-Kendall, p < 0.05) can call {runs} builds a regression {}; with {MIN_RUNS} it still can when one pair is out of order",
+            match runs {
+                0..=4 => "never: its smallest p-value over so few is above 0.05".to_owned(),
+                _ => format!("only when every build is slower than the one before (p = 2/{}!), so one pair out of order, which a noisy machine makes likely, hides it", runs),
+            }
+        )
+    })
+}
+
 /// Users of each build (no think time beyond the pacing below).
 pub const USERS: u32 = 20;
 /// Each user starts a request every this long (Locust's constant pacing).
@@ -127,7 +151,7 @@ pub const PACING: Duration = Duration::from_millis(100);
 /// The unrecorded warm-up before the first build.
 pub const WARM_UP: Duration = Duration::from_secs(2);
 /// A build's length at `--duration-scale 1`.
-pub const BUILD: Duration = Duration::from_secs(15);
+pub const BUILD: Duration = Duration::from_secs(8);
 
 /// Options of `harness demo --regression`.
 #[derive(Debug, Clone)]
@@ -135,9 +159,23 @@ pub struct RegressionOptions {
     pub cause: Injected,
     pub runs: u32,
     pub duration_scale: f64,
-    pub seed: u64,
-    pub out: PathBuf,
-    pub quiet: bool,
+    /// `out` is the folder of the builds' records [default:
+    /// `results/regression-CAUSE-<stamp>`]; builds are labelled `build-N`,
+    /// after `label` when given.
+    pub record: RecordOptions,
+}
+
+impl RegressionOptions {
+    /// The folder the builds' records go to.
+    pub fn folder(&self) -> PathBuf {
+        self.record.out.clone().unwrap_or_else(|| {
+            std::path::Path::new("results").join(format!(
+                "regression-{}-{}",
+                self.cause.name(),
+                stamp()
+            ))
+        })
+    }
 }
 
 /// What the story ended with.
@@ -151,6 +189,8 @@ pub struct Outcome {
     pub records: Vec<(PathBuf, RunRecord)>,
     /// The same builds as the analysis read them.
     pub runs: Vec<Run>,
+    /// The folder the records went to.
+    pub folder: PathBuf,
 }
 
 /// The seed's mix (60/20/20, its keys) at a steady, paced load.
@@ -176,17 +216,14 @@ pub fn scenario(cause: Injected, duration_scale: f64) -> Scenario {
 
 /// Runs the story: `runs` builds, each a step worse, then the analysis.
 pub async fn regression(opts: &RegressionOptions) -> Result<Outcome, Error> {
-    if opts.runs < 3 {
-        return Err(Error::Usage(format!(
-            "--runs must be 3 or more (a trend needs them), got {}",
-            opts.runs
-        )));
+    if let Some(why) = too_few_runs(opts.runs) {
+        return Err(Error::Usage(why));
     }
-    super::check_scale(opts.duration_scale)?;
+    let folder = opts.folder();
     let token = format!("regression-{}", std::process::id());
     let target = InProcess::start(Some(token.clone())).await?;
-    super::demo::announce(&target, opts.quiet);
-    let result = builds(opts, &target, &token).await;
+    super::demo::announce(&target, opts.record.quiet);
+    let result = builds(opts, &folder, &target, &token).await;
     target.stop().await;
     let records = result?;
     let runs: Vec<Run> = records.iter().map(|(_, r)| Run::from_record(r)).collect();
@@ -201,19 +238,14 @@ pub async fn regression(opts: &RegressionOptions) -> Result<Outcome, Error> {
         named,
         records,
         runs,
+        folder,
     })
 }
 
 /// A run of `scenario` against the in-process target, quiet and without
 /// its summary (the story prints a line per build), reading the server's
-/// statistics.
-fn options(
-    target: &InProcess,
-    scenario: Scenario,
-    seed: u64,
-    out: PathBuf,
-    label: &str,
-) -> RunOptions {
+/// statistics unless told not to.
+fn options(target: &InProcess, scenario: Scenario, record: RecordOptions) -> RunOptions {
     RunOptions {
         target: target.url.clone(),
         more_targets: Vec::new(),
@@ -221,17 +253,15 @@ fn options(
         scenario: ScenarioSource::Given(Box::new(scenario)),
         slos: Vec::new(),
         duration_scale: 1.0,
-        seed,
-        out: Some(out),
-        label: Some(label.to_owned()),
-        quiet: true,
-        no_server_stats: false,
-        report: None,
+        record: RecordOptions {
+            quiet: true,
+            report: ReportAt::Nowhere,
+            ..record
+        },
         junit: None,
         summary: false,
         shard: None,
-        start_at: None,
-        start_in: None,
+        start: Start::Now,
     }
 }
 
@@ -244,32 +274,31 @@ async fn warm_up(opts: &RegressionOptions, target: &InProcess) -> Result<(), Err
     })?;
     let mut s = scenario(Injected::None, 1.0);
     s.stages[0].duration = WARM_UP;
-    let mut o = options(
-        target,
-        s,
-        opts.seed,
-        dir.path().join("warm-up.json"),
-        "warm-up",
-    );
-    o.no_server_stats = true;
-    run(&o).await?;
+    let record = RecordOptions {
+        out: Some(dir.path().join("warm-up.json")),
+        label: Some("warm-up".into()),
+        no_server_stats: true,
+        ..opts.record.clone()
+    };
+    run(&options(target, s, record)).await?;
     Ok(())
 }
 
 /// Each build: the behaviour a step worse (and missions added), then a run.
 async fn builds(
     opts: &RegressionOptions,
+    folder: &std::path::Path,
     target: &InProcess,
     token: &str,
 ) -> Result<Vec<(PathBuf, RunRecord)>, Error> {
     let client = reqwest::Client::new();
-    let mode = Mode::detect(opts.quiet);
+    let mode = Mode::detect(opts.record.quiet);
     warm_up(opts, target).await?;
     let build = scenario(opts.cause, opts.duration_scale);
     let mut out = Vec::new();
     let mut added = 0u32;
     for i in 0..opts.runs {
-        let behaviour = opts.cause.behaviour(i, opts.runs, opts.seed);
+        let behaviour = opts.cause.behaviour(i, opts.runs, opts.record.seed);
         let grow = opts.cause.missions_added(i);
         if grow > 0 {
             let first = target.missions + added + 1;
@@ -290,7 +319,10 @@ async fn builds(
                 put.text().await.unwrap_or_default()
             )));
         }
-        let label = format!("build-{}", i + 1);
+        let label = match &opts.record.label {
+            Some(l) => format!("{l} build-{}", i + 1),
+            None => format!("build-{}", i + 1),
+        };
         progress::announce(
             mode,
             format_args!(
@@ -303,15 +335,13 @@ async fn builds(
                 }
             ),
         );
-        let path = opts.out.join(format!("{label}.json"));
-        let result = run(&options(
-            target,
-            build.clone(),
-            opts.seed,
-            path.clone(),
-            &label,
-        ))
-        .await?;
+        let path = folder.join(format!("build-{}.json", i + 1));
+        let record = RecordOptions {
+            out: Some(path.clone()),
+            label: Some(label),
+            ..opts.record.clone()
+        };
+        let result = run(&options(target, build.clone(), record)).await?;
         let l = &result.record.steady.latency;
         println!(
             "{:<8} {} requests, {} errors, p50 {} ms, p95 {} ms, p99 {} ms",

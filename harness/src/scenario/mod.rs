@@ -141,23 +141,9 @@ impl Scenario {
         Self::parse(BUILTIN_FILE, BUILTIN_SOURCE).expect("the built-in scenario is valid")
     }
 
-    /// Reads and validates a scenario file, or a built-in scenario by
-    /// name (a name with no `/` and no `.toml` that is a built-in's).
+    /// Reads and validates a scenario file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, Error> {
-        let (file, text) = Self::source_of(path)?;
-        Self::parse(&file, &text)
-    }
-
-    /// A scenario file's name and text, or a built-in's.
-    pub fn source_of(path: &std::path::Path) -> Result<(String, String), Error> {
-        if let Some((name, _, text)) = builtin_named(path) {
-            return Ok((format!("<built-in {name}.toml>"), text.to_owned()));
-        }
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ScenarioFile {
-            path: path.to_owned(),
-            source,
-        })?;
-        Ok((path.display().to_string(), text))
+        ScenarioRef::File(path.to_owned()).load()
     }
 
     /// Parses and validates scenario text; `file` names it in errors.
@@ -243,10 +229,61 @@ impl Scenario {
     }
 }
 
-/// The built-in scenario `path` names, if it is a bare built-in name.
-pub fn builtin_named(path: &std::path::Path) -> Option<(&'static str, &'static str, &'static str)> {
-    let name = path.to_str()?;
+/// The built-in scenario called `name`: its name, what it is, its TOML.
+pub fn builtin(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
     BUILTINS.iter().copied().find(|(n, _, _)| *n == name)
+}
+
+/// A scenario as the command line names it (`--scenario`, `review`,
+/// `--slos-from`): a built-in's name, or any other text as a file's path
+/// (a file called like a built-in is reached as `./req-perf-401`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScenarioRef {
+    Builtin(&'static str),
+    File(std::path::PathBuf),
+}
+
+impl Default for ScenarioRef {
+    /// The seed document's REQ-PERF-401.
+    fn default() -> Self {
+        ScenarioRef::Builtin(BUILTINS[0].0)
+    }
+}
+
+impl std::str::FromStr for ScenarioRef {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match builtin(s) {
+            Some((name, _, _)) => ScenarioRef::Builtin(name),
+            None => ScenarioRef::File(s.into()),
+        })
+    }
+}
+
+impl ScenarioRef {
+    /// Its name in errors (`<built-in NAME.toml>`, or the path) and its TOML.
+    pub fn source(&self) -> Result<(String, String), Error> {
+        match self {
+            ScenarioRef::Builtin(name) => {
+                let (_, _, text) = builtin(name).expect("a built-in's own name");
+                Ok((format!("<built-in {name}.toml>"), text.to_owned()))
+            }
+            ScenarioRef::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| Error::ScenarioFile {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Ok((path.display().to_string(), text))
+            }
+        }
+    }
+
+    /// The scenario, read and validated.
+    pub fn load(&self) -> Result<Scenario, Error> {
+        let (file, text) = self.source()?;
+        Scenario::parse(&file, &text)
+    }
 }
 
 /// An unknown key that is a top-level one, found inside a table: say that

@@ -3,7 +3,10 @@
 
 use crate::helpers::{args, harness, read_record, stderr, EXCLUSIVE};
 
-/// `harness demo --regression CAUSE --runs N` with 4.5 s builds; the exit
+/// Builds per story in the tests: the fewest the story accepts.
+const RUNS: u32 = harness::run::regression::MIN_RUNS;
+
+/// `harness demo --regression CAUSE --runs N` with 4 s builds; the exit
 /// code, stdout and the folder of records.
 async fn story(cause: &str, runs: u32) -> (Option<i32>, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -14,7 +17,7 @@ async fn story(cause: &str, runs: u32) -> (Option<i32>, String, tempfile::TempDi
         "--runs",
         &runs.to_string(),
         "--duration-scale",
-        "0.3",
+        "0.5",
         "--quiet",
         "--out",
         dir.path().to_str().unwrap(),
@@ -30,7 +33,7 @@ async fn story(cause: &str, runs: u32) -> (Option<i32>, String, tempfile::TempDi
 /// The story of `cause` names `named` first, with a regression verdict.
 async fn named_first(cause: &str, named: &str) -> (String, tempfile::TempDir) {
     let _x = EXCLUSIVE.lock().await;
-    let (code, text, dir) = story(cause, 3).await;
+    let (code, text, dir) = story(cause, RUNS).await;
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("REGRESSION"), "{text}");
     assert!(text.contains(&format!("1. {named} [high]")), "{text}");
@@ -60,7 +63,7 @@ fn rising(v: &[f64]) -> bool {
 #[tokio::test]
 async fn slow_dependency_is_named_first() {
     let (_, dir) = named_first("slow-dependency", "slow dependency").await;
-    let upstream = per_build(&dir, 3, |s| {
+    let upstream = per_build(&dir, RUNS, |s| {
         s["routes"]["get_mission"]["upstream_ms_per_request"]
             .as_f64()
             .unwrap()
@@ -71,7 +74,7 @@ async fn slow_dependency_is_named_first() {
 #[tokio::test]
 async fn n_plus_one_is_named_first() {
     let (_, dir) = named_first("n-plus-one", "N+1 queries").await;
-    let queries = per_build(&dir, 3, |s| {
+    let queries = per_build(&dir, RUNS, |s| {
         s["routes"]["get_mission"]["db_queries_per_request"]
             .as_f64()
             .unwrap()
@@ -87,22 +90,25 @@ async fn missing_index_is_named_first() {
 #[tokio::test]
 async fn data_growth_is_named_first_with_the_missions_growing() {
     let (text, dir) = named_first("data-growth", "missing index / data growth").await;
-    let missions = per_build(&dir, 3, |s| s["missions"].as_f64().unwrap());
-    assert_eq!(missions, [1000.0, 5000.0, 9000.0]);
-    assert!(text.contains("missions 1000 -> 9000"), "{text}");
+    let missions = per_build(&dir, RUNS, |s| s["missions"].as_f64().unwrap());
+    assert_eq!(
+        missions,
+        [1000.0, 5000.0, 9000.0, 13000.0, 17000.0, 21000.0]
+    );
+    assert!(text.contains("missions 1000 -> 21000"), "{text}");
 }
 
 #[tokio::test]
 async fn memory_leak_is_named_first() {
     let (_, dir) = named_first("memory-leak", "memory leak / GC pressure").await;
-    let rss = per_build(&dir, 3, |s| s["rss_bytes_end"].as_f64().unwrap());
+    let rss = per_build(&dir, RUNS, |s| s["rss_bytes_end"].as_f64().unwrap());
     assert!(rising(&rss), "{rss:?}");
 }
 
 #[tokio::test]
 async fn the_control_with_nothing_injected_is_stable() {
     let _x = EXCLUSIVE.lock().await;
-    let (code, text, _dir) = story("none", 5).await;
+    let (code, text, _dir) = story("none", RUNS).await;
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("NO SIGNIFICANT CHANGE"), "{text}");
     assert!(
@@ -112,10 +118,19 @@ async fn the_control_with_nothing_injected_is_stable() {
 }
 
 #[tokio::test]
-async fn a_story_needs_three_runs_and_a_known_cause() {
-    let o = harness(args(&["demo", "--regression", "n-plus-one", "--runs", "2"])).await;
+async fn a_story_needs_enough_builds_to_see_a_trend_and_a_known_cause() {
+    // Five builds can show a trend only when every one is slower than the
+    // last: refused, saying why; four never can.
+    let o = harness(args(&["demo", "--regression", "n-plus-one", "--runs", "5"])).await;
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--runs"), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--runs 5") && e.contains("at least 6 builds") && e.contains("2/5!"),
+        "{e}"
+    );
+    let o = harness(args(&["demo", "--regression", "none", "--runs", "4"])).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("never"), "{}", stderr(&o));
     let o = harness(args(&["demo", "--regression", "cosmic-rays"])).await;
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cosmic-rays"), "{}", stderr(&o));

@@ -106,14 +106,46 @@ async fn score(target: &Target, tool: &str, trial: &str, extra: &[&str]) -> (Out
     (harness(a).await, out.to_str().unwrap().to_owned())
 }
 
+/// A trial scored against a fresh target that passed (exit 0): its
+/// stdout, its scorecard (checked against the schema), where that went,
+/// and the target's own count of requests and non-2xx answers after it.
+struct Passed {
+    text: String,
+    card: serde_json::Value,
+    out: String,
+    requests: u64,
+    non_2xx: u64,
+    /// Kept alive so that `out` and the files beside it still exist.
+    _target: Target,
+}
+
+async fn scored_pass(tool: &str, trial: &str, extra: &[&str]) -> Passed {
+    let target = scored_target().await;
+    let (o, out) = score(&target, tool, trial, extra).await;
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
+    let card = read_card(Path::new(&out));
+    let (requests, non_2xx) = admin_stats(&target).await;
+    Passed {
+        text,
+        card,
+        out,
+        requests,
+        non_2xx,
+        _target: target,
+    }
+}
+
 #[tokio::test]
 async fn the_harness_counts_the_errors_trial_as_the_server_does() {
     let _x = EXCLUSIVE.lock().await;
-    let target = scored_target().await;
-    let (o, out) = score(&target, "harness", "errors", &["--duration", "3s"]).await;
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    let card = read_card(Path::new(&out));
-    let (requests, non_2xx) = admin_stats(&target).await;
+    let Passed {
+        text,
+        card,
+        requests,
+        non_2xx,
+        ..
+    } = scored_pass("harness", "errors", &["--duration", "3s"]).await;
     let r = line(&card, "counts", "requests");
     let e = line(&card, "counts", "errors");
     // The window is exact: the server's figures are the admin API's.
@@ -127,7 +159,6 @@ async fn the_harness_counts_the_errors_trial_as_the_server_does() {
     assert_eq!(card["model"], "closed");
     // This trial judges counts only: percentiles are shown, not judged.
     assert!(line(&card, "percentiles", "p99")["within"].is_null());
-    let text = stdout(&o);
     assert!(text.contains("verdict: PASS"), "{text}");
     assert!(text.contains("server's statuses: 200 "), "{text}");
 }
@@ -140,18 +171,15 @@ async fn the_harness_counts_the_errors_trial_as_the_server_does() {
 async fn wrk_on_the_fixed_trial_is_scored_against_the_servers_truth() {
     let dir = tool_dir("wrk");
     let _x = EXCLUSIVE.lock().await;
-    let target = scored_target().await;
-    let (o, out) = score(
-        &target,
-        "wrk",
-        "fixed",
-        &["--duration", "3s", "--report", "--tools-dir", dir],
-    )
-    .await;
-    let text = stdout(&o);
-    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
-    let card = read_card(Path::new(&out));
-    let (requests, non_2xx) = admin_stats(&target).await;
+    let extra = ["--duration", "3s", "--report", "--tools-dir", dir];
+    let Passed {
+        text,
+        card,
+        out,
+        requests,
+        non_2xx,
+        _target,
+    } = scored_pass("wrk", "fixed", &extra).await;
     let r = line(&card, "counts", "requests");
     assert_eq!(r["server"].as_u64().unwrap(), requests);
     assert_eq!(line(&card, "counts", "errors")["server"], non_2xx);
@@ -183,24 +211,20 @@ async fn wrk_on_the_fixed_trial_is_scored_against_the_servers_truth() {
 async fn hey_on_the_errors_trial_counts_every_503() {
     let dir = tool_dir("hey");
     let _x = EXCLUSIVE.lock().await;
-    let target = scored_target().await;
-    let (o, out) = score(
-        &target,
-        "hey",
-        "errors",
-        &[
-            "--duration",
-            "3s",
-            "--connections",
-            "10",
-            "--tools-dir",
-            dir,
-        ],
-    )
-    .await;
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    let card = read_card(Path::new(&out));
-    let (requests, non_2xx) = admin_stats(&target).await;
+    let extra = [
+        "--duration",
+        "3s",
+        "--connections",
+        "10",
+        "--tools-dir",
+        dir,
+    ];
+    let Passed {
+        card,
+        requests,
+        non_2xx,
+        ..
+    } = scored_pass("hey", "errors", &extra).await;
     let e = line(&card, "counts", "errors");
     assert_eq!(e["server"].as_u64().unwrap(), non_2xx);
     assert!(non_2xx > 0, "the 5% of 503s never came: {card}");
@@ -539,11 +563,15 @@ async fn a_users_command_writing_jmeter_results_is_read_by_its_adapter() {
 #[tokio::test]
 async fn a_reset_is_counted_as_an_error_with_no_response_never_as_a_500() {
     let _x = EXCLUSIVE.lock().await;
-    let target = scored_target().await;
-    let (o, out) = score(&target, "harness", "resets", &["--duration", "3s"]).await;
-    let text = stdout(&o);
-    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
-    let card = read_card(Path::new(&out));
+    let Passed {
+        text,
+        card,
+        requests,
+        non_2xx,
+        ..
+    } = scored_pass("harness", "resets", &["--duration", "3s"]).await;
+    // The truth counts a reset as a request with no answer, not a non-2xx.
+    assert!(requests > 0 && non_2xx == 0, "{requests} {non_2xx}");
     let resets = card["server_no_response"]["reset"].as_u64().unwrap();
     assert!(resets > 0, "the 1% of resets never came: {card}");
     let statuses = card["server_statuses"].as_object().unwrap();

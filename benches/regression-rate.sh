@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# How often the regression story tells its own story: N stories per cause
+# (default 20), each with its own seed (1001, 1002, ...), counting those that
+# exit 0: the injected cause named first with a regression verdict, or, for
+# the control (none), a stable verdict. Prints a markdown table (the one in
+# the README) with the seeds that did not.
+#
+#   bash benches/regression-rate.sh [N]
+#   EXTRA="--runs 6 --duration-scale 0.5" bash benches/regression-rate.sh 20   # the tests' stories
+#   CAUSES="none" bash benches/regression-rate.sh 40
+#
+# Defaults: every cause and the control, the story's default builds. Each
+# story takes what `harness demo --regression` takes (about 75 s at the
+# defaults): 20 stories of 6 causes is about 2.5 hours. Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-20}
+CAUSES=${CAUSES:-"n-plus-one missing-index memory-leak slow-dependency data-growth none"}
+EXTRA=${EXTRA:-}
+cargo build --release -q -p harness
+HARNESS=$PWD/target/release/harness
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "stories: $N per cause; settings: defaults ${EXTRA:+plus $EXTRA}; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ)" >&2
+echo "| cause | told its story | seeds that did not | seconds per story (median) |"
+echo "|---|---|---|---|"
+for cause in $CAUSES; do
+  ok=0
+  missed=()
+  times=()
+  for i in $(seq 1 "$N"); do
+    seed=$((1000 + i))
+    start=$(date +%s%N)
+    # shellcheck disable=SC2086
+    if "$HARNESS" demo --regression "$cause" --seed "$seed" --quiet --out "$work/$cause-$seed" $EXTRA \
+      >"$work/$cause-$seed.out" 2>&1; then
+      ok=$((ok + 1))
+    else
+      missed+=("$seed")
+      tail -3 "$work/$cause-$seed.out" | sed "s/^/  $cause $seed: /" >&2
+    fi
+    times+=("$((($(date +%s%N) - start) / 1000000000))")
+    rm -rf "$work/$cause-$seed"
+  done
+  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printf '| %s | %d of %d | %s | %d |\n' "$cause" "$ok" "$N" "${missed[*]:-none}" "$median"
+done
