@@ -99,7 +99,7 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
     });
     if let Some(n) = dropped.filter(|&n| n > 0) {
         report.notes.push(format!(
-            "k6 dropped {n} iterations (no free VU; raise maxVUs): arrivals it neither sent nor timed, so its tail leaves out what they would have waited"
+            "k6 dropped {n} iterations (no free VU at their start: VUs beyond preAllocatedVUs are made while the test runs, up to maxVUs): arrivals it neither sent nor timed, so its tail leaves out what they would have waited"
         ));
     }
     Ok(report)

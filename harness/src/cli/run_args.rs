@@ -126,7 +126,7 @@ pub struct DemoArgs {
     #[arg(long, value_name = "NAME|FILE", conflicts_with = "regression")]
     pub scenario: Option<ScenarioRef>,
     /// Multiply the scenario's stage durations by this (with
-    /// --regression: each build's 15 s) [default: about 90 s in all
+    /// --regression: each build's 8 s) [default: about 90 s in all
     /// (0.0375 for req-perf-401); 1 with --regression].
     #[arg(long, allow_negative_numbers = true, value_parser = parse_scale)]
     pub duration_scale: Option<f64>,

@@ -288,6 +288,10 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
     if !run.judge_latency {
         notes.push("this trial judges counts: its percentiles are shown, not judged".into());
     }
+    notes.extend(lost_failures_note(
+        &counts,
+        truth.no_response.values().sum(),
+    ));
     let all_within = counts
         .iter()
         .map(|c| c.within)
@@ -334,6 +338,17 @@ impl Scorecard {
     pub fn exit_code(&self) -> u8 {
         u8::from(self.verdict == ScoreVerdict::Fail)
     }
+}
+
+/// When errors the server answered with nothing (resets) are missing from
+/// the tool's, what usually does that: failures left out of the output,
+/// or a client that sends a GET again after its connection failed.
+fn lost_failures_note(counts: &[CountLine], no_response: u64) -> Option<String> {
+    let errors = counts.iter().find(|c| c.name == "errors")?;
+    let missing = u64::try_from(-errors.difference?).ok()?;
+    (errors.within == Some(false) && no_response > 0 && missing > 0).then(|| format!(
+        "{missing} errors are missing of the server's {no_response} requests that got no response: a tool that leaves failed requests out of its output loses them, and a client that sends a GET again on a new connection when a reused one fails before the answer (Go's net/http, which k6 uses; Locust's FastHttpUser) counts the failure and its retry as one success"
+    ))
 }
 
 #[cfg(test)]
@@ -426,5 +441,25 @@ mod tests {
             (c[0].within, c[1].allowance, c[1].within),
             (None, 10, Some(true))
         );
+    }
+
+    #[test]
+    fn resets_lost_by_a_tool_are_explained_and_others_are_not() {
+        let t = tolerance();
+        // k6 on the resets trial: a reset on a reused connection retried.
+        let mut k6 = truth(116_375, 0);
+        k6.no_response.insert("reset".into(), 1189);
+        let c = counts(&report(Some(115_195), Some(9)), &k6, t);
+        let note = lost_failures_note(&c, 1189).unwrap();
+        assert!(note.starts_with("1180 errors are missing"), "{note}");
+        // Errors within, or no answerless requests: nothing to explain.
+        let c = counts(&report(Some(116_375), Some(1189)), &k6, t);
+        assert_eq!(lost_failures_note(&c, 1189), None);
+        let c = counts(
+            &report(Some(260_000), Some(12_350)),
+            &truth(260_000, 13_000),
+            t,
+        );
+        assert_eq!(lost_failures_note(&c, 0), None);
     }
 }
