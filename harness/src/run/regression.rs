@@ -343,7 +343,7 @@ async fn builds(
         };
         let result = run(&options(target, build.clone(), record)).await?;
         let l = &result.record.steady.latency;
-        println!(
+        let line = format!(
             "{:<8} {} requests, {} errors, p50 {} ms, p95 {} ms, p99 {} ms",
             result.record.label.as_deref().unwrap_or(""),
             result.record.steady.requests,
@@ -352,6 +352,11 @@ async fn builds(
             crate::output::fmt_opt_ms(l.p95_ms),
             crate::output::fmt_opt_ms(l.p99_ms)
         );
+        // With --format json stdout is the analysis alone.
+        match opts.record.format {
+            crate::output::Format::Json => eprintln!("{line}"),
+            crate::output::Format::Text => println!("{line}"),
+        }
         out.push((path, result.record));
     }
     Ok(out)

@@ -118,6 +118,50 @@ async fn the_control_with_nothing_injected_is_stable() {
 }
 
 #[tokio::test]
+async fn the_story_as_json_is_its_analysis_alone_on_stdout() {
+    let _x = EXCLUSIVE.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = harness(args(&[
+        "demo",
+        "--regression",
+        "slow-dependency",
+        "--runs",
+        &RUNS.to_string(),
+        "--duration-scale",
+        "0.5",
+        "--quiet",
+        "--label",
+        "ci",
+        "--format",
+        "json",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]))
+    .await;
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", String::from_utf8_lossy(&o.stdout), stderr(&o)));
+    assert_eq!(o.status.code(), Some(0), "{j}");
+    assert_eq!(
+        (&j["injected"], &j["named"]),
+        (&"slow-dependency".into(), &true.into())
+    );
+    assert_eq!(j["analysis"]["verdict"], "regression", "{j}");
+    assert_eq!(j["analysis"]["runs"], RUNS, "{j}");
+    assert_eq!(j["records"], dir.path().to_str().unwrap());
+    assert!(std::path::Path::new(j["report"].as_str().unwrap()).exists());
+    // The builds' lines went to stderr, labelled after --label.
+    let builds = stderr(&o)
+        .lines()
+        .filter(|l| l.starts_with("ci build-"))
+        .count();
+    assert_eq!(builds, RUNS as usize, "{}", stderr(&o));
+    assert_eq!(
+        read_record(&dir.path().join("build-1.json"))["label"],
+        "ci build-1"
+    );
+}
+
+#[tokio::test]
 async fn a_story_needs_enough_builds_to_see_a_trend_and_a_known_cause() {
     // Five builds can show a trend only when every one is slower than the
     // last: refused, saying why; four never can.

@@ -106,11 +106,23 @@ async fn a_run_without_slos_is_not_judged_and_one_with_them_is() {
             "rps>=1/s",
             "--slo",
             "p99<5s",
+            "--format",
+            "json",
         ],
     )
     .await;
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("verdict: PASS"), "{}", stdout(&o));
+    // --format json: the verdict, each SLO and where the record went,
+    // the same as the record says.
+    let j: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&o)));
+    assert_eq!(j["verdict"], "pass", "{j}");
+    assert_eq!(j["record"], out.to_str().unwrap(), "{j}");
+    assert!(j["report"].is_null(), "{j}");
+    let r = read_record(&out);
+    assert_eq!(j["slos"], r["slos"], "{j}");
+    assert_eq!(j["steady"]["requests"], r["steady"]["requests"], "{j}");
+    assert!(j["steady"]["p99_ms"].as_f64().unwrap() < 5000.0, "{j}");
 }
 
 #[tokio::test]
