@@ -30,7 +30,9 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 say() { echo "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
-pin() { if have taskset; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# A command pinned to CPU $1 (taskset execs it: a background job's pid is
+# the command's own, so the exit trap stops it).
+pin() { if have taskset; then echo taskset -c "$1"; fi; }
 
 for t in wrk hey; do
   if ! have "$t" && [ "$(id -u)" = 0 ]; then
@@ -62,7 +64,7 @@ HARNESS=$PWD/target/release/harness
 
 # A release mock-api on CPU 0, port 0, fresh database (1000 missions, seed
 # 42), its address read from its first line.
-pin 0 target/release/mock-api --listen 127.0.0.1:0 --database "sqlite://$work/target.db" \
+$(pin 0) target/release/mock-api --listen 127.0.0.1:0 --database "sqlite://$work/target.db" \
   --reset --admin-token "$TOKEN" >"$work/mock.out" 2>"$work/mock.err" &
 for _ in $(seq 200); do grep -q "listening on" "$work/mock.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$work/mock.out")
@@ -89,7 +91,7 @@ for tool in $TOOLS; do
   # Exit 1 (some figures off the truth) is what this script is for; exit 2
   # (a trial the tool could not run) is said, and the other tools go on.
   rc=0
-  pin 1 "$HARNESS" score --suite --tool "$tool" --tools-dir "$work/bin" \
+  $(pin 1) "$HARNESS" score --suite --tool "$tool" --tools-dir "$work/bin" \
     --target "$URL" --admin-token "$TOKEN" --report --out "$OUT/$tool" >&2 || rc=$?
   [ "$rc" -le 1 ] || say "$tool: some trials could not be scored (exit $rc): see above"
 done
