@@ -16,5 +16,6 @@ mod regression;
 mod review;
 mod run;
 mod score;
+mod score_tools;
 mod shards;
 mod slos;

