@@ -145,8 +145,54 @@ pub(crate) async fn scored_pass(tool: &str, trial: &str, extra: &[&str]) -> Pass
     }
 }
 
-pub(crate) const STALL: &str =
-    "seed = 1\nstall = { every = \"2s\", for = \"200ms\", phase = \"0s\" }\n";
+/// `score --tool TOOL --trial fixed --duration 1s --out OUT -- sh -c
+/// SCRIPT`: a user's own command, run in place of the tool's default.
+pub(crate) fn users_command(tool: &str, out: &Path, script: &str) -> Vec<String> {
+    args(&[
+        "score",
+        "--tool",
+        tool,
+        "--trial",
+        "fixed",
+        "--duration",
+        "1s",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ])
+}
+
+const STALL: &str = "seed = 1\nstall = { every = \"2s\", for = \"200ms\", phase = \"0s\" }\n";
+
+/// `score --tool TOOL --behaviour B --rate 200 --duration 6s --out OUT`
+/// and `extra` (a `--` and a command last).
+pub(crate) fn stall_args(tool: &str, behaviour: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a = args(&[
+        "score",
+        "--tool",
+        tool,
+        "--behaviour",
+        behaviour.to_str().unwrap(),
+        "--rate",
+        "200",
+        "--duration",
+        "6s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    a.extend(args(extra));
+    a
+}
+
+/// The stall behaviour of these tests (200 ms every 2 s), written in `dir`.
+pub(crate) fn stall_behaviour(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("stall.toml");
+    std::fs::write(&path, STALL).unwrap();
+    path
+}
 
 #[tokio::test]
 async fn the_harness_counts_the_errors_trial_as_the_server_does() {
@@ -179,24 +225,9 @@ async fn the_harness_counts_the_errors_trial_as_the_server_does() {
 async fn the_harness_open_model_meets_the_stall_expectation_and_a_closed_run_is_flagged() {
     let _x = EXCLUSIVE.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let behaviour = dir.path().join("stall.toml");
-    std::fs::write(&behaviour, STALL).unwrap();
-    let b = behaviour.to_str().unwrap();
+    let behaviour = stall_behaviour(dir.path());
     let open = dir.path().join("open.json");
-    let o = harness(args(&[
-        "score",
-        "--tool",
-        "harness",
-        "--behaviour",
-        b,
-        "--rate",
-        "200",
-        "--duration",
-        "6s",
-        "--out",
-        open.to_str().unwrap(),
-    ]))
-    .await;
+    let o = harness(stall_args("harness", &behaviour, &open, &[])).await;
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
     let card = read_card(&open);
@@ -218,36 +249,30 @@ async fn the_harness_open_model_meets_the_stall_expectation_and_a_closed_run_is_
 
     // The same stall met by four users that wait for each answer.
     let closed = dir.path().join("closed.json");
-    let o = harness(args(&[
-        "score",
-        "--tool",
+    let o = harness(stall_args(
         "harness",
-        "--behaviour",
-        b,
-        "--rate",
-        "200",
-        "--duration",
-        "6s",
-        "--connections",
-        "4",
-        "--out",
-        closed.to_str().unwrap(),
-        "--",
-        env!("CARGO_BIN_EXE_harness"),
-        "run",
-        "--target",
-        "{url}",
-        "--path",
-        "{path}",
-        "--users",
-        "{connections}",
-        "--duration",
-        "{duration}",
-        "--quiet",
-        "--no-server-stats",
-        "--out",
-        "{out}",
-    ]))
+        &behaviour,
+        &closed,
+        &[
+            "--connections",
+            "4",
+            "--",
+            env!("CARGO_BIN_EXE_harness"),
+            "run",
+            "--target",
+            "{url}",
+            "--path",
+            "{path}",
+            "--users",
+            "{connections}",
+            "--duration",
+            "{duration}",
+            "--quiet",
+            "--no-server-stats",
+            "--out",
+            "{out}",
+        ],
+    ))
     .await;
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{text}{}", stderr(&o));
@@ -282,24 +307,7 @@ async fn list_trials_names_each_trial_and_each_tools_command() {
 async fn a_failing_or_unreadable_tool_is_exit_2_with_its_last_lines() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("card.json");
-    let run = |script: &str| {
-        let a = args(&[
-            "score",
-            "--tool",
-            "wrk",
-            "--trial",
-            "fixed",
-            "--duration",
-            "1s",
-            "--out",
-            out.to_str().unwrap(),
-            "--",
-            "sh",
-            "-c",
-            script,
-        ]);
-        harness(a)
-    };
+    let run = |script: &str| harness(users_command("wrk", &out, script));
     let o = run("echo starting; echo 'unable to connect' >&2; exit 1").await;
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);

@@ -4,8 +4,11 @@
 
 use std::path::Path;
 
-use super::score::{line, read_card, scored_pass, stdout, tool_dir, Passed, STALL};
-use crate::helpers::{args, harness, stderr, EXCLUSIVE};
+use super::score::{
+    line, read_card, scored_pass, stall_args, stall_behaviour, stdout, tool_dir, users_command,
+    Passed,
+};
+use crate::helpers::{harness, stderr, EXCLUSIVE};
 
 #[tokio::test]
 #[cfg_attr(
@@ -104,22 +107,7 @@ async fn a_users_command_writing_jmeter_results_is_read_by_its_adapter() {
           echo $(date +%s%3N),$ms,read,$2,true >> {{out}}; \
         done"
     );
-    let o = harness(args(&[
-        "score",
-        "--tool",
-        "jmeter",
-        "--trial",
-        "fixed",
-        "--duration",
-        "1s",
-        "--out",
-        out.to_str().unwrap(),
-        "--",
-        "sh",
-        "-c",
-        &script,
-    ]))
-    .await;
+    let o = harness(users_command("jmeter", &out, &script)).await;
     // Whether curl's whole milliseconds land within tolerance is not the
     // point: the adapter read the user's results (exit 2 would say not).
     assert!(
@@ -142,25 +130,9 @@ async fn k6_at_an_arrival_rate_is_scored_as_the_open_model_it_ran() {
     let dir = tool_dir("k6");
     let _x = EXCLUSIVE.lock().await;
     let work = tempfile::tempdir().unwrap();
-    let behaviour = work.path().join("stall.toml");
-    std::fs::write(&behaviour, STALL).unwrap();
+    let behaviour = stall_behaviour(work.path());
     let out = work.path().join("k6.json");
-    let o = harness(args(&[
-        "score",
-        "--tool",
-        "k6",
-        "--behaviour",
-        behaviour.to_str().unwrap(),
-        "--rate",
-        "200",
-        "--duration",
-        "6s",
-        "--tools-dir",
-        dir,
-        "--out",
-        out.to_str().unwrap(),
-    ]))
-    .await;
+    let o = harness(stall_args("k6", &behaviour, &out, &["--tools-dir", dir])).await;
     let text = stdout(&o);
     assert!(
         matches!(o.status.code(), Some(0 | 1)),
