@@ -10,8 +10,10 @@
 #   CAUSES="none" bash benches/regression-rate.sh 40
 #
 # Defaults: every cause and the control, the story's default builds. Each
-# story takes what `harness demo --regression` takes (about 75 s at the
-# defaults): 20 stories of 6 causes is about 2.5 hours. Not part of CI.
+# story takes what `harness demo --regression` takes (66-69 s at the
+# defaults on 2 cores): 20 stories of 6 causes is about 2.2 hours. Give it
+# the machine: a second story beside it is noise in every build. Not part
+# of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20}
