@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # How often the regression story tells its own story: N stories per cause
-# (default 20), each with its own seed (1001, 1002, ...), counting those that
-# exit 0: the injected cause named first with a regression verdict, or, for
-# the control (none), a stable verdict. Prints a markdown table (the one in
-# the README) with the seeds that did not.
+# (default 20), each with its own seed (FIRST, default 1001, then 1002,
+# ...), counting those that exit 0: the injected cause named first with a
+# regression verdict, or, for the control (none), a stable verdict. Prints
+# a markdown table (the figures of the README's) with the seeds that did
+# not.
 #
 #   bash benches/regression-rate.sh [N]
 #   EXTRA="--runs 6 --duration-scale 0.5" bash benches/regression-rate.sh 20   # the tests' stories
 #   CAUSES="none" bash benches/regression-rate.sh 40
+#   CAUSES="none" FIRST=1012 bash benches/regression-rate.sh 9   # seeds 1012-1020
 #
 # Defaults: every cause and the control, the story's default builds. Each
 # story takes what `harness demo --regression` takes (66-69 s at the
@@ -19,6 +21,7 @@ cd "$(dirname "$0")/.."
 N=${1:-20}
 CAUSES=${CAUSES:-"n-plus-one missing-index memory-leak slow-dependency data-growth none"}
 EXTRA=${EXTRA:-}
+FIRST=${FIRST:-1001}
 cargo build --release -q -p harness
 HARNESS=$PWD/target/release/harness
 work=$(mktemp -d)
@@ -32,7 +35,7 @@ for cause in $CAUSES; do
   missed=()
   times=()
   for i in $(seq 1 "$N"); do
-    seed=$((1000 + i))
+    seed=$((FIRST + i - 1))
     start=$(date +%s%N)
     # shellcheck disable=SC2086
     if "$HARNESS" demo --regression "$cause" --seed "$seed" --quiet --out "$work/$cause-$seed" $EXTRA \
