@@ -31,10 +31,12 @@ pub enum Tool {
     Vegeta,
     Jmeter,
     Gatling,
+    Artillery,
+    Autocannon,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 9] = [
+    pub const ALL: [Tool; 11] = [
         Tool::Harness,
         Tool::Wrk,
         Tool::Oha,
@@ -44,6 +46,8 @@ impl Tool {
         Tool::Vegeta,
         Tool::Jmeter,
         Tool::Gatling,
+        Tool::Artillery,
+        Tool::Autocannon,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +61,8 @@ impl Tool {
             Tool::Vegeta => "vegeta",
             Tool::Jmeter => "jmeter",
             Tool::Gatling => "gatling",
+            Tool::Artillery => "artillery",
+            Tool::Autocannon => "autocannon",
         }
     }
 }

@@ -1,4 +1,5 @@
-//! k6's end-of-test JSON. In: the file `k6 run --summary-export FILE`
+//! k6's end-of-test JSON (its per-request output is read by
+//! [`super::k6_samples`]). In: the file `k6 run --summary-export FILE`
 //! writes (metrics flattened: `"http_req_duration": {"avg": .., "p(95)": ..}`)
 //! or the data object `handleSummary(data)` receives, written with
 //! `JSON.stringify(data)` (`"http_req_duration": {"type": "trend",
@@ -29,9 +30,13 @@ use serde_json::{Map, Value};
 use super::{At, LoadModel, NamedReport, Reported, Tool, ToolReport};
 use crate::error::Error;
 
-/// Reads either JSON form; `file` names it in errors; `model` is how k6
-/// ran (its executor), unless the JSON shows dropped iterations.
+/// Reads either JSON summary, or the per-request CSV or JSON lines
+/// ([`super::k6_samples`]); `file` names it in errors; `model` is how k6
+/// ran (its executor), unless the output shows dropped iterations.
 pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Error> {
+    if super::k6_samples::is_per_request(text) {
+        return super::k6_samples::parse(file, text, model);
+    }
     let whole = At { file, line: 0 };
     let root = super::json_document(file, text)?;
     let metrics = root
@@ -179,36 +184,39 @@ mod tests {
     const HANDLE: &str = include_str!("../../tests/fixtures/k6-handle-summary.json");
 
     #[test]
-    fn summary_export_gives_counts_and_the_default_trend_stats() {
+    fn summary_export_gives_counts_and_the_trend_stats_asked_for() {
         let r = parse("k6.json", EXPORT, LoadModel::Closed).unwrap();
-        assert_eq!(r.requests, Some(2_913));
-        assert_eq!(r.errors, Some(17));
-        assert_eq!(r.quantile(0.5), Some(3.712));
-        assert_eq!(r.quantile(0.9), Some(8.953));
-        assert_eq!(r.quantile(0.95), Some(12.4085));
+        assert_eq!(r.requests, Some(150));
+        assert_eq!(r.errors, Some(20));
+        assert_eq!(r.quantile(0.5), Some(2.3724005));
+        assert_eq!(r.quantile(0.9), Some(8.2735053));
+        assert_eq!(r.quantile(0.95), Some(9.74316805));
+        assert_eq!(r.quantile(0.99), Some(15.667949259999968));
+        assert_eq!(r.quantile(1.0), Some(21.949653));
+        assert_eq!(r.mean_ms, Some(3.545266446666666));
+        assert_eq!(r.duration_s, None, "--summary-export drops state");
+        let without = EXPORT.replace("\"p(99)\": 15.667949259999968,", "");
+        let r = parse("k6.json", &without, LoadModel::Closed).unwrap();
         assert_eq!(
             r.quantile(0.99),
             None,
-            "not in the default summaryTrendStats"
+            "only what summaryTrendStats asked for"
         );
-        assert_eq!(r.quantile(1.0), Some(96.124));
-        assert_eq!(r.mean_ms, Some(4.871));
-        assert_eq!(r.duration_s, None, "--summary-export drops state");
     }
 
     #[test]
     fn handle_summary_gives_asked_percentiles_duration_and_names() {
         let r = parse("k6.json", HANDLE, LoadModel::Closed).unwrap();
-        assert_eq!(r.requests, Some(6_000));
-        assert_eq!(r.errors, Some(0));
-        assert_eq!(r.quantile(0.99), Some(21.6));
-        assert_eq!(r.quantile(0.999), Some(48.25));
-        assert_eq!(r.duration_s, Some(30.0412));
+        assert_eq!(r.requests, Some(150));
+        assert_eq!(r.errors, Some(20));
+        assert_eq!(r.quantile(0.99), Some(15.667949259999968));
+        assert_eq!(r.quantile(0.999), Some(21.263389843000127));
+        assert_eq!(r.duration_s, Some(0.27248768));
         let names: Vec<&str> = r.names.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["read_mission"]);
         assert_eq!(
             super::super::reported_at(&r.names[0].percentiles, 0.95),
-            Some(9.1)
+            Some(9.74316805)
         );
     }
 
@@ -256,10 +264,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("k.json") && e.contains("metrics"), "{e}");
-        let bad = EXPORT.replace("\"p(95)\": 12.4085", "\"p(95)\": \"fast\"");
+        let bad = EXPORT.replace("\"p(95)\": 9.74316805", "\"p(95)\": \"fast\"");
         let e = parse_closed("k.json", &bad).unwrap_err().to_string();
         assert!(e.contains("p(95)") && e.contains("fast"), "{e}");
-        let bad = EXPORT.replace("\"count\": 2913", "\"count\": -3");
+        let bad = EXPORT.replace("\"count\": 150", "\"count\": -3");
         let e = parse_closed("k.json", &bad).unwrap_err().to_string();
         assert!(e.contains("http_reqs.count"), "{e}");
         let e = parse_closed("k.json", "{\"metrics\": {\"vus\": {}}}")

@@ -1,7 +1,8 @@
 //! Other tools' results, in one shape. In: what a load tool printed or
 //! wrote (wrk's `--latency` text, oha's JSON, hey's CSV, Locust's CSV
-//! files, k6's summary JSON, vegeta's report or results, JMeter's CSV
-//! results, Gatling's simulation.log, the harness's own run record). Out:
+//! files, k6's summary JSON or per-request CSV/JSON, vegeta's report or
+//! results, JMeter's CSV results, Gatling's simulation.log, Artillery's
+//! JSON report, autocannon's JSON, the harness's own run record). Out:
 //! a [`ToolReport`]: requests, errors, statuses, the percentiles the tool
 //! reports (and only those), every request when the tool writes one line
 //! per request, per-name figures, its time series, when the run started and
@@ -10,11 +11,14 @@
 //! One module per tool. Malformed or truncated output is an error naming
 //! the file and line ([`Error::ToolOutput`]), never a panic.
 
+pub mod artillery;
+pub mod autocannon;
 pub mod gatling;
 pub mod harness;
 pub mod hey;
 pub mod jmeter;
 pub mod k6;
+pub mod k6_samples;
 pub mod locust;
 pub mod oha;
 pub mod vegeta;

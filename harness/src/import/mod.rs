@@ -38,8 +38,9 @@ pub struct ImportOptions {
     /// built-in REQ-PERF-401 when `None`).
     pub slos_from: Option<ScenarioRef>,
     /// How the tool loaded, when its files do not say (oha, k6, Gatling,
-    /// vegeta, JMeter); `None`: closed, except vegeta (open: it attacks at
-    /// a rate) and k6 runs that dropped iterations (open).
+    /// vegeta, JMeter, Artillery); `None`: closed, except vegeta (open: it
+    /// attacks at a rate), Artillery (open: it launches users at its
+    /// phases' rate) and k6 runs that dropped iterations (open).
     pub model: Option<LoadModel>,
 }
 
@@ -220,6 +221,10 @@ fn one_file_run(tool: Tool, path: &Path, model: Option<LoadModel>) -> Result<Run
         Tool::Vegeta => adapters::vegeta::parse(&file, &text)?,
         Tool::Jmeter => adapters::jmeter::parse(&file, &text)?,
         Tool::Gatling => adapters::gatling::parse(&file, &text, closed)?,
+        Tool::Artillery => {
+            adapters::artillery::parse(&file, &text, model.unwrap_or(LoadModel::Open))?
+        }
+        Tool::Autocannon => adapters::autocannon::parse(&file, &text, None)?,
         Tool::Harness | Tool::Locust => unreachable!("handled by the caller"),
     };
     if let Some(m) = model.filter(|_| matches!(tool, Tool::Vegeta | Tool::Jmeter)) {

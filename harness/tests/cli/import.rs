@@ -173,7 +173,17 @@ fn nearest_rank(values: &mut [f64], q: f64) -> f64 {
 #[tokio::test]
 async fn per_request_imports_give_the_percentiles_of_their_samples() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, LatencyOf); 4] = [
+    let cases: [(&str, &str, LatencyOf); 6] = [
+        // Real k6 1.1.0 output (fixtures/README.md): its CSV and JSON lines.
+        ("k6", "k6-requests.csv", |l| {
+            let mut f = l.split(',');
+            (f.next()? == "http_req_duration").then(|| f.nth(1)?.parse().ok())?
+        }),
+        ("k6", "k6-requests-fresh.jsonl", |l| {
+            let v: Value = serde_json::from_str(l).ok()?;
+            (v["type"] == "Point" && v["metric"] == "http_req_duration")
+                .then(|| v["data"]["value"].as_f64())?
+        }),
         ("hey", "hey-faults.csv", |l| {
             Some(l.split(',').next()?.parse::<f64>().ok()? * 1000.0)
         }),
@@ -189,7 +199,7 @@ async fn per_request_imports_give_the_percentiles_of_their_samples() {
         }),
     ];
     for (tool, file, latency) in cases {
-        let out = dir.path().join(tool);
+        let out = dir.path().join(file);
         let o = import(tool, &fixture(file), out.to_str().unwrap(), &[]).await;
         assert_eq!(o.status.code(), Some(0), "{tool}: {}", stderr(&o));
         let paths = json_files(&out);
@@ -227,7 +237,7 @@ async fn per_request_imports_give_the_percentiles_of_their_samples() {
         assert_eq!(p95, h.value_at_quantile(0.95) as f64 / 1000.0, "{tool}");
     }
     // Per request name, from the names the tool wrote.
-    let jtl = RunRecord::read(&json_files(&dir.path().join("jmeter"))[0]).unwrap();
+    let jtl = RunRecord::read(&json_files(&dir.path().join("jmeter-results.jtl"))[0]).unwrap();
     let search = jtl
         .tasks
         .iter()

@@ -8,6 +8,7 @@ mod helpers;
 mod hostile;
 mod import;
 mod import_input;
+mod import_real;
 mod judge;
 mod known_target;
 mod locations;
