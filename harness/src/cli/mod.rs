@@ -127,7 +127,7 @@ pub struct AnalyzeArgs {
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
     /// The tool under score (its adapter reads its output).
-    #[arg(long, value_enum, required_unless_present = "list_trials")]
+    #[arg(long, value_enum, required_unless_present_any = ["list_trials", "matrix"])]
     pub tool: Option<Tool>,
     /// A built-in trial (see --list-trials).
     #[arg(long, conflicts_with = "behaviour")]
@@ -171,9 +171,10 @@ pub struct ScoreArgs {
     /// Override (or give) the arrival rate, per second.
     #[arg(long)]
     pub rate: Option<f64>,
-    /// Where to write the JSON scorecard (with --suite: a folder)
+    /// Where to write the JSON scorecard (with --suite: a folder; with
+    /// --matrix: the HTML page, default truth.html)
     /// [default: results/score-<tool>-<trial>-<UTC timestamp>.json].
-    #[arg(long)]
+    #[arg(short = 'o', long)]
     pub out: Option<PathBuf>,
     /// Write an HTML page [default path: the scorecard's, with .html].
     #[arg(long, num_args = 0..=1)]
@@ -187,8 +188,14 @@ pub struct ScoreArgs {
     /// List the built-in trials and each tool's default command.
     #[arg(long)]
     pub list_trials: bool,
+    /// Draw the tools × trials matrix of these scorecards (files, or
+    /// folders searched for them, as --suite writes them) as one HTML page
+    /// (-o, default truth.html), each cell linking to its card's page.
+    #[arg(long, value_name = "CARDS", num_args = 1.., conflicts_with_all = ["tool", "trial", "behaviour", "suite", "list_trials"])]
+    pub matrix: Vec<PathBuf>,
     /// The tool's command, after `--`, with placeholders {url} {path} {rate}
-    /// {duration} {connections} {out} [default: the tool's own for the trial].
+    /// {duration} {connections} {out} {locustfile} {k6script}
+    /// {artilleryscript} [default: the tool's own for the trial].
     #[arg(last = true)]
     pub command: Vec<String>,
 }

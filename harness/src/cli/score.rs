@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::ScoreArgs;
 use crate::error::{write_file, Error};
+use crate::output::report::matrix as matrix_page;
 use crate::output::report::scorecard as html;
 use crate::output::scorecard as text;
 use crate::run::stamp;
@@ -67,6 +68,12 @@ pub(super) async fn handle_score(a: &ScoreArgs) -> Result<u8, Error> {
         print!("{}", text::trials());
         return Ok(0);
     }
+    if !a.matrix.is_empty() {
+        return matrix(
+            &a.matrix,
+            a.out.as_deref().unwrap_or(Path::new("truth.html")),
+        );
+    }
     let opts = options(a)?;
     if a.suite {
         return suite(a, opts).await;
@@ -119,4 +126,88 @@ async fn suite(a: &ScoreArgs, opts: ScoreOptions) -> Result<u8, Error> {
     }
     println!("scorecards: {}", dir.display());
     Ok(worst)
+}
+
+/// The scorecards in `paths` (files, or folders searched for `*.json`),
+/// each with its own page's path when it has one.
+fn cards(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Scorecard)>, Error> {
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            let entries = std::fs::read_dir(&p).map_err(|source| Error::Read {
+                path: p.clone(),
+                source,
+            })?;
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() || path.extension().is_some_and(|x| x == "json") {
+                    stack.push(path);
+                }
+            }
+        } else {
+            files.push(p);
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let text = crate::error::read_file(&f)?;
+            let card: Scorecard = serde_json::from_str(&text).map_err(|e| Error::ToolOutput {
+                file: f.display().to_string(),
+                line: e.line(),
+                message: format!("not a scorecard: {e}"),
+            })?;
+            Ok((f, card))
+        })
+        .collect()
+}
+
+/// `--matrix`: the tools × trials page of the scorecards.
+fn matrix(paths: &[PathBuf], page: &Path) -> Result<u8, Error> {
+    let cards = cards(paths)?;
+    if cards.is_empty() {
+        return Err(Error::Usage(format!(
+            "--matrix: no scorecard (*.json) in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let base = page.parent().unwrap_or(Path::new(""));
+    let cells: Vec<matrix_page::Cell> = cards
+        .iter()
+        .map(|(file, card)| {
+            let own = file.with_extension("html");
+            let link = own.exists().then(|| relative(&own, base));
+            matrix_page::Cell { card, link }
+        })
+        .collect();
+    write_file(page, matrix_page::html(&cells))?;
+    let tools: std::collections::BTreeSet<_> = cards.iter().map(|(_, c)| c.tool).collect();
+    println!(
+        "matrix: {} scorecards, {} tools: {}",
+        cards.len(),
+        tools.len(),
+        page.display()
+    );
+    Ok(0)
+}
+
+/// `path` relative to `base` when it lies under it, else as it is.
+fn relative(path: &Path, base: &Path) -> String {
+    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let (p, b) = (
+        abs(path),
+        abs(if base.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            base
+        }),
+    );
+    p.strip_prefix(&b)
+        .map_or_else(|_| p.display().to_string(), |r| r.display().to_string())
 }

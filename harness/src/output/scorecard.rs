@@ -190,10 +190,10 @@ pub fn trials() -> String {
                 },
                 |c| c.join(" "),
             );
-            let _ = writeln!(out, "  {:<8} {cmd}", tool.name());
+            let _ = writeln!(out, "  {:<10} {cmd}", tool.name());
         }
         let _ = writeln!(out);
     }
-    out.push_str("Placeholders: {url} {path} {rate} {duration} {connections} {out} {locustfile} {k6script}\n");
+    out.push_str("Placeholders: {url} {path} {rate} {duration} {connections} {out} {locustfile} {k6script} {artilleryscript}\n");
     out
 }

@@ -35,12 +35,14 @@ pub struct Tolerance {
     pub ms: f64,
     /// `max` may also exceed the reference by this much: one sample
     /// carries the client machine's own worst scheduling delay, which no
-    /// trial can promise below (v2).
+    /// trial can promise below (v2; 0 when a v1 card is read).
+    #[serde(default)]
     pub max_client_ms: f64,
     /// Requests a tool may leave uncounted (or count that the server did
     /// not see) at its deadline: one per connection. Counts are within when
     /// they differ by at most this, errors by at most as many requests as
-    /// the tool missed (v2).
+    /// the tool missed (v2; 0 when a v1 card is read).
+    #[serde(default)]
     pub in_flight: u64,
 }
 
@@ -106,6 +108,7 @@ pub struct CountLine {
     pub server: u64,
     pub difference: Option<i64>,
     /// How far the count may be off and be within (v2).
+    #[serde(default)]
     pub allowance: u64,
     pub within: Option<bool>,
 }
@@ -163,6 +166,7 @@ pub struct Scorecard {
     pub server_statuses: BTreeMap<u16, u64>,
     /// The requests the server sent no answer to, by why (`reset`): no
     /// status exists for them (v2).
+    #[serde(default)]
     pub server_no_response: BTreeMap<String, u64>,
     pub percentiles: Vec<PercentileLine>,
     /// The server's curve, for charts: (quantile, ms).
@@ -347,7 +351,7 @@ fn lost_failures_note(counts: &[CountLine], no_response: u64) -> Option<String> 
     let errors = counts.iter().find(|c| c.name == "errors")?;
     let missing = u64::try_from(-errors.difference?).ok()?;
     (errors.within == Some(false) && no_response > 0 && missing > 0).then(|| format!(
-        "{missing} errors are missing of the server's {no_response} requests that got no response: a tool that leaves failed requests out of its output loses them, and a client that sends a GET again on a new connection when a reused one fails before the answer (Go's net/http, which k6 uses; Locust's FastHttpUser) counts the failure and its retry as one success"
+        "{missing} errors are missing of the server's {no_response} requests that got no response: a tool that leaves failed requests out of its output loses them, and a client that sends a GET again on a new connection when a reused one fails before the answer (Go's net/http, which k6 uses; Locust's FastHttpUser) counts the failure and its retry as one success, and one that opens its connection again without counting the request it carried (autocannon) counts neither"
     ))
 }
 

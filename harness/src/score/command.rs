@@ -30,6 +30,8 @@ pub struct Values {
     pub locustfile: String,
     /// `{k6script}`: the k6 script written for the default command.
     pub k6script: String,
+    /// `{artilleryscript}`: the Artillery script written for the default command.
+    pub artilleryscript: String,
 }
 
 /// `arg` with every placeholder filled in.
@@ -47,6 +49,7 @@ pub fn fill(arg: &str, v: &Values) -> String {
         .replace("{out}", &v.out)
         .replace("{locustfile}", &v.locustfile)
         .replace("{k6script}", &v.k6script)
+        .replace("{artilleryscript}", &v.artilleryscript)
 }
 
 /// What a finished command printed.
@@ -132,6 +135,7 @@ mod tests {
             out: "/tmp/o".into(),
             locustfile: "/tmp/l.py".into(),
             k6script: "/tmp/k.js".into(),
+            artilleryscript: "/tmp/a.yml".into(),
         };
         assert_eq!(fill("-c{connections}", &v), "-c50");
         assert_eq!(fill("{url}{path}", &v), "http://127.0.0.1:9/x");

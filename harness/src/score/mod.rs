@@ -11,10 +11,12 @@
 //! - [`trial`]: the built-in trials and each tool's default command.
 //! - [`target`]: the target, its admin API and its truth.
 //! - [`command`]: placeholders, running the tool.
+//! - [`scripts`]: the k6, Locust and Artillery scripts default commands run.
 //! - [`card`]: the scorecard and its arithmetic.
 
 pub mod card;
 pub mod command;
+pub mod scripts;
 pub mod target;
 pub mod trial;
 
@@ -133,16 +135,34 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
         rate: rate.unwrap_or(0.0),
         duration: opts.duration.unwrap_or(plan.duration),
         connections: opts.connections.unwrap_or(plan.connections),
-        out: work.path().join("out").display().to_string(),
+        // Artillery takes an --output without an extension for a folder.
+        out: work
+            .path()
+            .join(match opts.tool {
+                Tool::Artillery => "out.json",
+                _ => "out",
+            })
+            .display()
+            .to_string(),
         locustfile: work.path().join("locustfile.py").display().to_string(),
         k6script: work.path().join("trial.js").display().to_string(),
+        artilleryscript: work.path().join("trial.yml").display().to_string(),
     };
     match opts.tool {
         Tool::Locust => crate::error::write_file(
             Path::new(&values.locustfile),
-            trial::locustfile(trial::PATH),
+            scripts::locustfile(trial::PATH),
         )?,
-        Tool::K6 => crate::error::write_file(Path::new(&values.k6script), trial::K6_SCRIPT)?,
+        Tool::K6 => crate::error::write_file(Path::new(&values.k6script), scripts::K6_SCRIPT)?,
+        Tool::Artillery => crate::error::write_file(
+            Path::new(&values.artilleryscript),
+            scripts::artillery(
+                &values.url,
+                trial::PATH,
+                scripts::artillery_rate(rate, values.connections),
+                values.duration,
+            ),
+        )?,
         _ => {}
     }
     let template = if opts.command.is_empty() {
@@ -227,9 +247,10 @@ fn with_last_lines(e: Error, ran: &command::Ran) -> Error {
 /// How the tool loaded: `--model` when given, else what its command says
 /// for the tools whose output does not (oha with `-q` and
 /// `--latency-correction`, k6 given a `RATE` (its default script then runs
-/// an arrival-rate executor), vegeta at a rate above 0 are open); `None`:
-/// the adapter's own reading (the harness's record says; wrk, hey, Locust
-/// and JMeter thread groups are closed; Gatling is closed unless told).
+/// an arrival-rate executor), vegeta at a rate above 0 and Artillery (its
+/// arrival phases) are open); `None`: the adapter's own reading (the
+/// harness's record says; wrk, hey, Locust, autocannon and JMeter thread
+/// groups are closed; Gatling is closed unless told).
 fn model_of(tool: Tool, argv: &[String], given: Option<LoadModel>) -> Option<LoadModel> {
     let open = |yes: bool| {
         Some(if yes {
@@ -247,6 +268,8 @@ fn model_of(tool: Tool, argv: &[String], given: Option<LoadModel>) -> Option<Loa
                 .is_some_and(|r| r > 0.0)
         })),
         Tool::Vegeta => open(!argv.iter().any(|a| a.contains("-rate=0 "))),
+        // Artillery launches users at its phases' arrival rate.
+        Tool::Artillery => open(true),
         _ => None,
     })
 }
@@ -275,6 +298,15 @@ fn read_report(
         Tool::Vegeta => adapters::vegeta::parse(out, &read_file(Path::new(out))?)?,
         Tool::Jmeter => adapters::jmeter::parse(out, &read_file(Path::new(out))?)?,
         Tool::Gatling => adapters::gatling::parse(out, &read_file(Path::new(out))?, model)?,
+        Tool::Artillery => adapters::artillery::parse(out, &read_file(Path::new(out))?, model)?,
+        Tool::Autocannon => {
+            let rated = argv.iter().any(|a| {
+                ["-R", "--overallRate", "-r", "--connectionRate"].contains(&a.as_str())
+                    || a.starts_with("--overallRate=")
+                    || a.starts_with("--connectionRate=")
+            });
+            adapters::autocannon::parse(&stdout, &ran.stdout, Some(rated))?
+        }
     };
     // A model given or read from the command stands for the tools whose
     // output cannot say it (k6's dropped iterations already said open).

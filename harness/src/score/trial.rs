@@ -157,8 +157,10 @@ const LOCUST_ARGS: [&str; 16] = [
 const K6_ARGS: [&str; 11] = [
     "run",
     "--quiet",
-    "--summary-export",
-    "{out}",
+    // Every request's samples, timed to the microsecond (the summary has
+    // only the few percentiles summaryTrendStats asks for).
+    "--out",
+    "csv=fileName={out},timeFormat=unix_micro",
     "-e",
     "URL={url}{path}",
     "-e",
@@ -168,9 +170,19 @@ const K6_ARGS: [&str; 11] = [
     "{k6script}",
 ];
 
+const ARTILLERY_ARGS: [&str; 5] = ["run", "--quiet", "--output", "{out}", "{artilleryscript}"];
+const AUTOCANNON_ARGS: [&str; 6] = [
+    "-c",
+    "{connections}",
+    "-d",
+    "{duration}",
+    "--json",
+    "{url}{path}",
+];
+
 /// `tool`'s default command, with its placeholders (`{url}`, `{path}`,
 /// `{rate}`, `{duration}`, `{connections}`, `{out}`, `{locustfile}`,
-/// `{k6script}`). `program` is the tool's executable; `rate` says whether
+/// `{k6script}`, `{artilleryscript}`). `program` is the tool's executable; `rate` says whether
 /// the trial has an arrival rate (tools that can keep one are then run
 /// open). `None` for JMeter and Gatling, whose runs need a test plan or a
 /// simulation of the user's own: give their command after `--`.
@@ -193,6 +205,8 @@ pub fn default_command(tool: Tool, program: &str, rate: bool) -> Option<Vec<Stri
         Tool::Vegeta => {
             return Some(vec!["sh".to_owned(), "-c".to_owned(), vegeta]);
         }
+        Tool::Artillery => &ARTILLERY_ARGS,
+        Tool::Autocannon => &AUTOCANNON_ARGS,
         Tool::Jmeter | Tool::Gatling => return None,
     };
     let mut c: Vec<&str> = std::iter::once(program)
@@ -205,49 +219,12 @@ pub fn default_command(tool: Tool, program: &str, rate: bool) -> Option<Vec<Stri
             .splice(1..1, ["-q", "{rate}", "--latency-correction"])
             .for_each(drop),
         (Tool::K6, true) => c.splice(11..11, ["-e", "RATE={rate}"]).for_each(drop),
+        (Tool::Autocannon, true) => c.splice(6..6, ["--overallRate", "{rate}"]).for_each(drop),
+        // No telemetry sent from a lab's runs.
+        (Tool::Artillery, _) => c
+            .splice(0..0, ["env", "ARTILLERY_DISABLE_TELEMETRY=true"])
+            .for_each(drop),
         _ => {}
     }
     Some(c.into_iter().map(str::to_owned).collect())
-}
-
-/// The k6 script the default command runs: `vus` users for `duration`, or
-/// a constant arrival rate when `RATE` is set, each iteration one GET.
-pub const K6_SCRIPT: &str = r#"import http from 'k6/http';
-
-const rate = __ENV.RATE ? Number(__ENV.RATE) : 0;
-const vus = Number(__ENV.VUS || 10);
-
-export const options = rate > 0
-  ? {
-      scenarios: {
-        trial: {
-          executor: 'constant-arrival-rate',
-          rate: rate,
-          timeUnit: '1s',
-          duration: __ENV.DURATION,
-          preAllocatedVUs: vus,
-          // Enough VUs for two seconds of arrivals in flight: an iteration
-          // that finds none free is dropped, neither sent nor timed.
-          maxVUs: Math.max(vus * 4, Math.ceil(rate * 2)),
-        },
-      },
-      summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
-    }
-  : {
-      vus: vus,
-      duration: __ENV.DURATION,
-      summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
-    };
-
-export default function () {
-  http.get(__ENV.URL);
-}
-"#;
-
-/// The Locust file the default command runs: one user class reading the
-/// trial's path, with Locust's fast HTTP client.
-pub fn locustfile(path: &str) -> String {
-    format!(
-        "from locust import task\nfrom locust.contrib.fasthttp import FastHttpUser\n\n\nclass Reader(FastHttpUser):\n    @task\n    def read(self):\n        self.client.get({path:?})\n"
-    )
 }

