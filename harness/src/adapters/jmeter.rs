@@ -296,4 +296,14 @@ mod tests {
             .to_string()
             .contains("maybe"));
     }
+
+    #[test]
+    fn real_jmeter_2_13_output_counts_503s_and_no_response_as_failures() {
+        let text = include_str!("../../tests/fixtures/jmeter-2.13-faults.jtl");
+        let r = parse("j.jtl", text).unwrap();
+        assert_eq!(r.requests, Some(244));
+        assert_eq!(r.errors, Some(26));
+        assert_eq!(r.statuses.as_ref().unwrap()[&503], 18);
+        assert_eq!(r.samples.len(), 244);
+    }
 }

@@ -195,7 +195,7 @@ pub struct ScoreArgs {
     pub matrix: Vec<PathBuf>,
     /// The tool's command, after `--`, with placeholders {url} {path} {rate}
     /// {duration} {connections} {out} {locustfile} {k6script}
-    /// {artilleryscript} [default: the tool's own for the trial].
+    /// {artilleryscript} {jmeterplan} [default: the tool's own for the trial].
     #[arg(last = true)]
     pub command: Vec<String>,
 }

@@ -194,6 +194,6 @@ pub fn trials() -> String {
         }
         let _ = writeln!(out);
     }
-    out.push_str("Placeholders: {url} {path} {rate} {duration} {connections} {out} {locustfile} {k6script} {artilleryscript}\n");
+    out.push_str("Placeholders: {url} {path} {rate} {duration} {connections} {out} {locustfile} {k6script} {artilleryscript} {jmeterplan}\n");
     out
 }

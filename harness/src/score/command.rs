@@ -32,6 +32,8 @@ pub struct Values {
     pub k6script: String,
     /// `{artilleryscript}`: the Artillery script written for the default command.
     pub artilleryscript: String,
+    /// `{jmeterplan}`: the JMeter test plan written for the default command.
+    pub jmeterplan: String,
 }
 
 /// `arg` with every placeholder filled in.
@@ -50,6 +52,7 @@ pub fn fill(arg: &str, v: &Values) -> String {
         .replace("{locustfile}", &v.locustfile)
         .replace("{k6script}", &v.k6script)
         .replace("{artilleryscript}", &v.artilleryscript)
+        .replace("{jmeterplan}", &v.jmeterplan)
 }
 
 /// What a finished command printed.
@@ -136,6 +139,7 @@ mod tests {
             locustfile: "/tmp/l.py".into(),
             k6script: "/tmp/k.js".into(),
             artilleryscript: "/tmp/a.yml".into(),
+            jmeterplan: "/tmp/t.jmx".into(),
         };
         assert_eq!(fill("-c{connections}", &v), "-c50");
         assert_eq!(fill("{url}{path}", &v), "http://127.0.0.1:9/x");

@@ -147,6 +147,7 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
         locustfile: work.path().join("locustfile.py").display().to_string(),
         k6script: work.path().join("trial.js").display().to_string(),
         artilleryscript: work.path().join("trial.yml").display().to_string(),
+        jmeterplan: work.path().join("trial.jmx").display().to_string(),
     };
     match opts.tool {
         Tool::Locust => crate::error::write_file(
@@ -163,18 +164,23 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
                 values.duration,
             ),
         )?,
+        Tool::Jmeter => crate::error::write_file(
+            Path::new(&values.jmeterplan),
+            scripts::jmeter_plan(
+                &values.url,
+                trial::PATH,
+                values.connections,
+                values.duration,
+            ),
+        )?,
         _ => {}
     }
     let template = if opts.command.is_empty() {
         let program = program(opts.tool, opts.tools_dir.as_deref());
         trial::default_command(opts.tool, &program, rate.is_some()).ok_or_else(|| {
             Error::Usage(format!(
-                "{} has no default command here (its runs need your test plan or simulation): give yours after --, writing {} to {{out}}",
-                opts.tool,
-                match opts.tool {
-                    Tool::Jmeter => "its CSV results (-l {out})",
-                    _ => "a copy of its simulation.log",
-                }
+                "{} has no default command here (its runs need your simulation): give yours after --, writing a copy of its simulation.log to {{out}}",
+                opts.tool
             ))
         })?
     } else {

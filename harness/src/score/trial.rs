@@ -170,6 +170,17 @@ const K6_ARGS: [&str; 11] = [
     "{k6script}",
 ];
 
+const JMETER_ARGS: [&str; 8] = [
+    "-n",
+    "-t",
+    "{jmeterplan}",
+    "-l",
+    "{out}",
+    // No shutdown listener on a fixed port; a header naming the columns.
+    "-Jjmeterengine.nongui.port=0",
+    "-Jjmeter.save.saveservice.output_format=csv",
+    "-Jjmeter.save.saveservice.print_field_names=true",
+];
 const ARTILLERY_ARGS: [&str; 5] = ["run", "--quiet", "--output", "{out}", "{artilleryscript}"];
 const AUTOCANNON_ARGS: [&str; 6] = [
     "-c",
@@ -182,10 +193,10 @@ const AUTOCANNON_ARGS: [&str; 6] = [
 
 /// `tool`'s default command, with its placeholders (`{url}`, `{path}`,
 /// `{rate}`, `{duration}`, `{connections}`, `{out}`, `{locustfile}`,
-/// `{k6script}`, `{artilleryscript}`). `program` is the tool's executable; `rate` says whether
+/// `{k6script}`, `{artilleryscript}`, `{jmeterplan}`). `program` is the tool's executable; `rate` says whether
 /// the trial has an arrival rate (tools that can keep one are then run
-/// open). `None` for JMeter and Gatling, whose runs need a test plan or a
-/// simulation of the user's own: give their command after `--`.
+/// open). `None` for Gatling, whose runs need a simulation of the user's
+/// own: give its command after `--`.
 pub fn default_command(tool: Tool, program: &str, rate: bool) -> Option<Vec<String>> {
     let vegeta_load = if rate {
         "-rate={rate}"
@@ -207,7 +218,8 @@ pub fn default_command(tool: Tool, program: &str, rate: bool) -> Option<Vec<Stri
         }
         Tool::Artillery => &ARTILLERY_ARGS,
         Tool::Autocannon => &AUTOCANNON_ARGS,
-        Tool::Jmeter | Tool::Gatling => return None,
+        Tool::Jmeter => &JMETER_ARGS,
+        Tool::Gatling => return None,
     };
     let mut c: Vec<&str> = std::iter::once(program)
         .chain(args.iter().copied())

@@ -173,7 +173,11 @@ fn nearest_rank(values: &mut [f64], q: f64) -> f64 {
 #[tokio::test]
 async fn per_request_imports_give_the_percentiles_of_their_samples() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, LatencyOf); 6] = [
+    let cases: [(&str, &str, LatencyOf); 7] = [
+        // Real JMeter 2.13 output (fixtures/README.md), with its header.
+        ("jmeter", "jmeter-2.13-faults.jtl", |l| {
+            l.split(',').nth(1)?.parse().ok()
+        }),
         // Real k6 1.1.0 output (fixtures/README.md): its CSV and JSON lines.
         ("k6", "k6-requests.csv", |l| {
             let mut f = l.split(',');

@@ -17,6 +17,7 @@ mod regression;
 mod review;
 mod run;
 mod score;
+mod score_pages;
 mod score_tools;
 mod shards;
 mod slos;
