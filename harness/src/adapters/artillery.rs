@@ -1,7 +1,7 @@
 //! Artillery's JSON report (`artillery run --output FILE`, 2.x). In: its
 //! `aggregate` (counters, rates, `summaries` of its histograms, first and
-//! last metric times in epoch ms) and `intermediate` (the same per period,
-//! 10 s by default). Out: requests (`http.requests`), statuses
+//! last metric times in epoch ms) and `intermediate` (the same per period:
+//! 10 s of wall clock, fixed in its `normalizeTs`; no per-second report). Out: requests (`http.requests`), statuses
 //! (`http.codes.N`), errors (its `errors.CODE` counters, and answers that
 //! are neither 2xx nor 3xx, which Artillery counts as codes, not errors),
 //! `http.response_time`'s percentiles (p50, p75, p90, p95, p99, p999, max,
@@ -40,8 +40,10 @@ const KEYS: [(&str, f64); 7] = [
 
 const ENDPOINT: &str = "plugins.metrics-by-endpoint.";
 
-/// Reads Artillery's JSON report; `file` names it in errors.
-pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Error> {
+/// Reads Artillery's JSON report; `file` names it in errors; `told` is how
+/// it ran, when known (else open, Artillery's way, noted as a guess).
+pub fn parse(file: &str, text: &str, told: Option<LoadModel>) -> Result<ToolReport, Error> {
+    let model = told.unwrap_or(LoadModel::Open);
     let at = At { file, line: 0 };
     let root = super::json_document(file, text)?;
     let aggregate = root
@@ -113,6 +115,7 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
     }
     report.notes.push("Artillery's http.response_time runs from the request written to the first byte of the answer (got's firstByte phase: connecting and reading the body are left out), in whole milliseconds, summarised from a DDSketch of 1% relative accuracy; requests that got no answer have none".into());
     report.notes.push(match model {
+        _ if told.is_none() => "Artillery's report does not say how it ran: read as open, Artillery's way (it launches virtual users at its phases' arrival rate, each on a connection of its own unless http.pool is set), a guess; --model closed says otherwise".into(),
         LoadModel::Open => "Artillery launched virtual users at its phases' arrival rate (open model), each on a connection of its own unless http.pool is set".into(),
         LoadModel::Closed => "Artillery was said to run a closed model (--model closed): its report cannot say".into(),
     });
@@ -240,7 +243,7 @@ mod tests {
 
     #[test]
     fn real_report_gives_counts_errors_percentiles_and_periods() {
-        let r = parse("a.json", FAULTS, LoadModel::Open).unwrap();
+        let r = parse("a.json", FAULTS, Some(LoadModel::Open)).unwrap();
         assert_eq!(r.requests, Some(1_200));
         let statuses = r.statuses.clone().unwrap();
         assert_eq!((statuses[&200], statuses[&503]), (1_121, 69));
@@ -270,25 +273,21 @@ mod tests {
 
     #[test]
     fn malformed_reports_name_the_file_and_the_figure() {
-        let e = parse("a.json", "{\n\"aggregate\": {", LoadModel::Open)
+        let e = parse("a.json", "{\n\"aggregate\": {", None)
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("a.json:2:"), "{e}");
-        let e = parse("a.json", "{\"intermediate\": []}", LoadModel::Open)
+        let e = parse("a.json", "{\"intermediate\": []}", None)
             .unwrap_err()
             .to_string();
         assert!(e.contains("aggregate"), "{e}");
         let bad = FAULTS.replacen("\"http.requests\": 1200", "\"http.requests\": -1", 1);
         assert_ne!(bad, FAULTS);
-        let e = parse("a.json", &bad, LoadModel::Open)
-            .unwrap_err()
-            .to_string();
+        let e = parse("a.json", &bad, None).unwrap_err().to_string();
         assert!(e.contains("aggregate.counters.http.requests"), "{e}");
         let bad = FAULTS.replacen("\"p99\": 4,", "\"p99\": \"slow\",", 1);
         assert_ne!(bad, FAULTS);
-        let e = parse("a.json", &bad, LoadModel::Open)
-            .unwrap_err()
-            .to_string();
+        let e = parse("a.json", &bad, None).unwrap_err().to_string();
         assert!(e.contains("p99") && e.contains("slow"), "{e}");
     }
 }

@@ -31,11 +31,12 @@ use super::{At, LoadModel, NamedReport, Reported, Tool, ToolReport};
 use crate::error::Error;
 
 /// Reads either JSON summary, or the per-request CSV or JSON lines
-/// ([`super::k6_samples`]); `file` names it in errors; `model` is how k6
-/// ran (its executor), unless the output shows dropped iterations.
-pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Error> {
+/// ([`super::k6_samples`]); `file` names it in errors; `told` is how k6
+/// ran (its executor), when known; dropped iterations say open, and
+/// otherwise closed is a guess, noted as one.
+pub fn parse(file: &str, text: &str, told: Option<LoadModel>) -> Result<ToolReport, Error> {
     if super::k6_samples::is_per_request(text) {
-        return super::k6_samples::parse(file, text, model);
+        return super::k6_samples::parse(file, text, told);
     }
     let whole = At { file, line: 0 };
     let root = super::json_document(file, text)?;
@@ -53,9 +54,10 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
     let dropped = values(metrics, "dropped_iterations")
         .map(|d| count(&whole, "dropped_iterations", d, "count"))
         .transpose()?;
+    let guessed = dropped.is_none() && told.is_none();
     let model = match dropped {
         Some(_) => LoadModel::Open,
-        None => model,
+        None => told.unwrap_or(LoadModel::Closed),
     };
     let mut report = ToolReport::new(Tool::K6, model);
     let (percentiles, mean) = trend(&whole, "http_req_duration", duration)?;
@@ -99,6 +101,7 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
         });
     }
     report.notes.push(match model {
+        _ if guessed => "k6's output does not name its executor, and no --model was given: read as closed (VUs that each wait for their answer), a guess; --model open if it ran an arrival-rate executor".into(),
         LoadModel::Open => "k6 ran an arrival-rate executor (open model): each iteration started on schedule and its request was timed from when it was sent, its intended time; failed requests are in its percentiles; its JSON has only the statistics summaryTrendStats asked for".into(),
         LoadModel::Closed => "k6 ran VUs that each wait for their answer (closed model): requests timed from when they were sent, failed ones included; its JSON has only the statistics summaryTrendStats asked for".into(),
     });
@@ -185,7 +188,7 @@ mod tests {
 
     #[test]
     fn summary_export_gives_counts_and_the_trend_stats_asked_for() {
-        let r = parse("k6.json", EXPORT, LoadModel::Closed).unwrap();
+        let r = parse("k6.json", EXPORT, Some(LoadModel::Closed)).unwrap();
         assert_eq!(r.requests, Some(150));
         assert_eq!(r.errors, Some(20));
         assert_eq!(r.quantile(0.5), Some(2.3724005));
@@ -196,7 +199,7 @@ mod tests {
         assert_eq!(r.mean_ms, Some(3.545266446666666));
         assert_eq!(r.duration_s, None, "--summary-export drops state");
         let without = EXPORT.replace("\"p(99)\": 15.667949259999968,", "");
-        let r = parse("k6.json", &without, LoadModel::Closed).unwrap();
+        let r = parse("k6.json", &without, Some(LoadModel::Closed)).unwrap();
         assert_eq!(
             r.quantile(0.99),
             None,
@@ -206,7 +209,7 @@ mod tests {
 
     #[test]
     fn handle_summary_gives_asked_percentiles_duration_and_names() {
-        let r = parse("k6.json", HANDLE, LoadModel::Closed).unwrap();
+        let r = parse("k6.json", HANDLE, Some(LoadModel::Closed)).unwrap();
         assert_eq!(r.requests, Some(150));
         assert_eq!(r.errors, Some(20));
         assert_eq!(r.quantile(0.99), Some(15.667949259999968));
@@ -221,12 +224,12 @@ mod tests {
     }
 
     fn parse_closed(file: &str, text: &str) -> Result<ToolReport, Error> {
-        parse(file, text, LoadModel::Closed)
+        parse(file, text, Some(LoadModel::Closed))
     }
 
     #[test]
     fn the_model_is_the_executors_and_dropped_iterations_say_open() {
-        let open = parse("k6.json", EXPORT, LoadModel::Open).unwrap();
+        let open = parse("k6.json", EXPORT, Some(LoadModel::Open)).unwrap();
         assert_eq!(open.model, LoadModel::Open);
         assert!(
             open.notes[0].contains("arrival-rate executor"),

@@ -55,9 +55,10 @@ struct Seen {
     whole_seconds: bool,
 }
 
-/// Reads k6's CSV or JSON lines; `file` names it in errors; `model` is how
-/// k6 ran, unless dropped iterations say open.
-pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Error> {
+/// Reads k6's CSV or JSON lines; `file` names it in errors; `told` is how
+/// k6 ran, when known; dropped iterations say open, and otherwise closed
+/// is a guess, noted as one.
+pub fn parse(file: &str, text: &str, told: Option<LoadModel>) -> Result<ToolReport, Error> {
     let seen = if text.starts_with("metric_name,") || text.starts_with("\u{feff}metric_name,") {
         csv_lines(file, text)?
     } else {
@@ -68,10 +69,11 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
             "no http_req_duration sample: the test made no HTTP requests, or this is not k6's --out csv/json output",
         ));
     }
+    let guessed = seen.dropped == 0 && told.is_none();
     let model = if seen.dropped > 0 {
         LoadModel::Open
     } else {
-        model
+        told.unwrap_or(LoadModel::Closed)
     };
     let mut report = ToolReport::new(Tool::K6, model);
     let first = seen
@@ -113,6 +115,7 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
         seen.requests.len()
     ));
     report.notes.push(match model {
+        _ if guessed => "k6's output does not name its executor, and no --model was given: read as closed (VUs that each wait for their answer), a guess; --model open if it ran an arrival-rate executor".into(),
         LoadModel::Open => "k6 ran an arrival-rate executor (open model): each iteration started on schedule and its request was timed from when it was sent, its intended time".into(),
         LoadModel::Closed => "k6 ran VUs that each wait for their answer (closed model): requests timed from when they were sent".into(),
     });
@@ -286,7 +289,7 @@ mod tests {
     #[test]
     fn every_request_of_the_csv_with_its_outcome() {
         assert!(is_per_request(CSV));
-        let r = parse("k6.csv", CSV, LoadModel::Closed).unwrap();
+        let r = parse("k6.csv", CSV, None).unwrap();
         // The same run's --summary-export: 150 requests, 20 failed.
         assert_eq!(r.requests, Some(150));
         assert_eq!(r.errors, Some(20));
@@ -308,7 +311,7 @@ mod tests {
     #[test]
     fn json_lines_count_a_request_with_no_answer() {
         assert!(is_per_request(JSONL));
-        let r = parse("k6.jsonl", JSONL, LoadModel::Closed).unwrap();
+        let r = parse("k6.jsonl", JSONL, None).unwrap();
         assert_eq!(r.requests, Some(40));
         assert_eq!(r.error_kinds["status_503"], 7);
         assert_eq!(r.error_kinds["k6_error_1000"], 1, "a reset: status 0");
@@ -322,7 +325,7 @@ mod tests {
         text.push_str("http_req_duration,1796653040,12.5,true,200\n");
         text.push_str("dropped_iterations,1796653041,1.000000,,\n");
         text.push_str("dropped_iterations,1796653041,1.000000,,\n");
-        let r = parse("k.csv", &text, LoadModel::Closed).unwrap();
+        let r = parse("k.csv", &text, None).unwrap();
         assert_eq!(r.model, LoadModel::Open);
         assert!(
             r.notes.iter().any(|n| n.contains("dropped 2 iterations")),
@@ -340,20 +343,16 @@ mod tests {
     fn malformed_lines_name_the_file_and_line() {
         let bad = CSV.replacen(",1.000000,", ",fast,", 1);
         let bad = bad.replacen("http_reqs,", "http_req_duration,", 1);
-        let e = parse("k.csv", &bad, LoadModel::Closed)
-            .unwrap_err()
-            .to_string();
+        let e = parse("k.csv", &bad, None).unwrap_err().to_string();
         assert!(e.starts_with("k.csv:2:") && e.contains("fast"), "{e}");
         let cut: String =
             CSV.lines().take(3).collect::<Vec<_>>().join("\n") + "\nhttp_req_duration,17";
-        let e = parse("k.csv", &cut, LoadModel::Closed)
-            .unwrap_err()
-            .to_string();
+        let e = parse("k.csv", &cut, None).unwrap_err().to_string();
         assert!(e.starts_with("k.csv:4:"), "{e}");
         let e = parse(
             "k.jsonl",
             "{\"type\":\"Point\",\"metric\":\"http_req_duration\"}\n{\"type\":",
-            LoadModel::Closed,
+            None,
         )
         .unwrap_err()
         .to_string();
@@ -361,7 +360,7 @@ mod tests {
         let e = parse(
             "k.csv",
             "metric_name,timestamp,metric_value\nvus,1,1\n",
-            LoadModel::Closed,
+            None,
         )
         .unwrap_err()
         .to_string();

@@ -217,13 +217,11 @@ fn one_file_run(tool: Tool, path: &Path, model: Option<LoadModel>) -> Result<Run
         Tool::Wrk => adapters::wrk::parse(&file, &text)?,
         Tool::Oha => adapters::oha::parse(&file, &text, closed)?,
         Tool::Hey => adapters::hey::parse(&file, &text)?,
-        Tool::K6 => adapters::k6::parse(&file, &text, closed)?,
+        Tool::K6 => adapters::k6::parse(&file, &text, model)?,
         Tool::Vegeta => adapters::vegeta::parse(&file, &text)?,
         Tool::Jmeter => adapters::jmeter::parse(&file, &text)?,
         Tool::Gatling => adapters::gatling::parse(&file, &text, closed)?,
-        Tool::Artillery => {
-            adapters::artillery::parse(&file, &text, model.unwrap_or(LoadModel::Open))?
-        }
+        Tool::Artillery => adapters::artillery::parse(&file, &text, model)?,
         Tool::Autocannon => adapters::autocannon::parse(&file, &text, None)?,
         Tool::Harness | Tool::Locust => unreachable!("handled by the caller"),
     };

@@ -193,7 +193,11 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
     let limit = values.duration * 2 + Duration::from_secs(60);
     let ran = command::run(&argv, work.path(), limit).await?;
     let end = target.snapshot().await?;
-    let report = read_report(opts.tool, &argv, &ran, &values.out, opts.model)
+    // The default Artillery script launches users at a rate: open, known.
+    let model = opts
+        .model
+        .or((opts.tool == Tool::Artillery && opts.command.is_empty()).then_some(LoadModel::Open));
+    let report = read_report(opts.tool, &argv, &ran, &values.out, model)
         .map_err(|e| with_last_lines(e, &ran))?;
     let truth = target::truth(&start, &end)?;
     let run = Run {
@@ -253,10 +257,11 @@ fn with_last_lines(e: Error, ran: &command::Ran) -> Error {
 /// How the tool loaded: `--model` when given, else what its command says
 /// for the tools whose output does not (oha with `-q` and
 /// `--latency-correction`, k6 given a `RATE` (its default script then runs
-/// an arrival-rate executor), vegeta at a rate above 0 and Artillery (its
-/// arrival phases) are open); `None`: the adapter's own reading (the
-/// harness's record says; wrk, hey, Locust, autocannon and JMeter thread
-/// groups are closed; Gatling is closed unless told).
+/// an arrival-rate executor), vegeta at a rate above 0 are open); `None`:
+/// the adapter's own reading (the harness's record says; wrk, hey, Locust,
+/// autocannon and JMeter thread groups are closed; Gatling is closed unless
+/// told; Artillery is open, its way, noted as a guess unless the default
+/// command, whose script launches users at a rate, ran).
 fn model_of(tool: Tool, argv: &[String], given: Option<LoadModel>) -> Option<LoadModel> {
     let open = |yes: bool| {
         Some(if yes {
@@ -274,8 +279,6 @@ fn model_of(tool: Tool, argv: &[String], given: Option<LoadModel>) -> Option<Loa
                 .is_some_and(|r| r > 0.0)
         })),
         Tool::Vegeta => open(!argv.iter().any(|a| a.contains("-rate=0 "))),
-        // Artillery launches users at its phases' arrival rate.
-        Tool::Artillery => open(true),
         _ => None,
     })
 }
@@ -300,11 +303,11 @@ fn read_report(
             let file = format!("{out}_stats.csv");
             adapters::locust::parse_stats(&file, &read_file(Path::new(&file))?)?
         }
-        Tool::K6 => adapters::k6::parse(out, &read_file(Path::new(out))?, model)?,
+        Tool::K6 => adapters::k6::parse(out, &read_file(Path::new(out))?, told)?,
         Tool::Vegeta => adapters::vegeta::parse(out, &read_file(Path::new(out))?)?,
         Tool::Jmeter => adapters::jmeter::parse(out, &read_file(Path::new(out))?)?,
         Tool::Gatling => adapters::gatling::parse(out, &read_file(Path::new(out))?, model)?,
-        Tool::Artillery => adapters::artillery::parse(out, &read_file(Path::new(out))?, model)?,
+        Tool::Artillery => adapters::artillery::parse(out, &read_file(Path::new(out))?, told)?,
         Tool::Autocannon => {
             let rated = argv.iter().any(|a| {
                 ["-R", "--overallRate", "-r", "--connectionRate"].contains(&a.as_str())

@@ -124,4 +124,4 @@ pub fn html(cells: &[Cell]) -> String {
     )
 }
 
-const MATRIX: &str = "table.matrix td{text-align:center;min-width:120px}table.matrix td:first-child{text-align:left;font-weight:bold}table.matrix a{color:inherit;text-decoration:none;display:block}.offtext{color:#b00}";
+const MATRIX: &str = "table.matrix th,table.matrix td{text-align:center;min-width:120px}table.matrix td:first-child{text-align:left;font-weight:bold}table.matrix a{color:inherit;text-decoration:none;display:block}.offtext{color:#b00}";

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::svg::{percentile_chart, Series};
 use super::{esc, fmt_num, STYLE};
+use crate::adapters::LoadModel;
 use crate::score::card::{ScoreVerdict, Scorecard};
 
 /// `yes`, `no` (marked) or `-` (shown, not judged).
@@ -110,14 +111,17 @@ pub fn html(c: &Scorecard) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
-        "<h1>{tool} on trial {trial}: {}</h1><p class=\"meta\">against {} &middot; {} &middot; {} s, {} connections{} &middot; model: {:?}</p><p class=\"meta\"><code>{}</code></p>",
+        "<h1>{tool} on trial {trial}: {}</h1><p class=\"meta\">against {} &middot; {} &middot; {} s, {} connections{} &middot; model: {}</p><p class=\"meta\"><code>{}</code></p>",
         badge(c.verdict),
         esc(&c.target),
         esc(&c.started_at),
         fmt_num(c.duration_s),
         c.connections,
         c.rate.map_or(String::new(), |r| format!(", {}/s", fmt_num(r))),
-        c.model,
+        match c.model {
+            LoadModel::Open => "open",
+            LoadModel::Closed => "closed",
+        },
         esc(&c.command.join(" ")),
         tool = esc(c.tool.name()),
         trial = esc(trial),
