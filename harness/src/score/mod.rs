@@ -11,7 +11,8 @@
 //! - [`trial`]: the built-in trials and each tool's default command.
 //! - [`target`]: the target, its admin API and its truth.
 //! - [`command`]: placeholders, running the tool.
-//! - [`scripts`]: the k6, Locust and Artillery scripts default commands run.
+//! - [`scripts`]: the k6, Locust and Artillery scripts and the JMeter plan
+//!   default commands run.
 //! - [`card`]: the scorecard and its arithmetic.
 
 pub mod card;
