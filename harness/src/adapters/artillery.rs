@@ -84,11 +84,7 @@ pub fn parse(file: &str, text: &str, told: Option<LoadModel>) -> Result<ToolRepo
         let (percentiles, mean_ms) = summary_of(&at, key, summary)?;
         let (s, k) = outcomes(&counters, &format!("{ENDPOINT}{name}."));
         let errors: u64 = k.values().sum();
-        let transport: u64 = k
-            .iter()
-            .filter(|(k, _)| !k.starts_with("status_"))
-            .map(|(_, n)| n)
-            .sum();
+        let transport = transport(&k);
         report.names.push(NamedReport {
             name: name.to_owned(),
             requests: Some(s.values().sum::<u64>() + transport),
@@ -177,6 +173,15 @@ fn outcomes(
     (statuses, kinds)
 }
 
+/// The failures that got no answer (`errors.CODE`), of failures by kind.
+fn transport(kinds: &BTreeMap<String, u64>) -> u64 {
+    kinds
+        .iter()
+        .filter(|(k, _)| !k.starts_with("status_"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// A summary's percentiles (lowest first) and mean.
 fn summary_of(at: &At, name: &str, summary: &Value) -> Result<(Vec<Reported>, Option<f64>), Error> {
     let obj = summary
@@ -209,11 +214,7 @@ fn interval(
 ) -> Result<Interval, Error> {
     let counters = counters(at, name, period)?;
     let (statuses, kinds) = outcomes(&counters, "");
-    let transport: u64 = kinds
-        .iter()
-        .filter(|(k, _)| !k.starts_with("status_"))
-        .map(|(_, n)| n)
-        .sum();
+    let transport = transport(&kinds);
     let end = period
         .get("lastMetricAt")
         .and_then(Value::as_i64)

@@ -70,13 +70,9 @@ pub fn parse(file: &str, text: &str, rated: Option<bool>) -> Result<ToolReport, 
     let mut kinds = BTreeMap::new();
     if let Some(stats) = root.get("statusCodeStats").and_then(Value::as_object) {
         for (code, v) in stats {
-            let status: u16 = code
-                .parse()
-                .ok()
-                .filter(|s| (100..=599).contains(s))
-                .ok_or_else(|| {
-                    whole.error(format!("statusCodeStats: {code:?} is not an HTTP status"))
-                })?;
+            let status = super::http_status(code).ok_or_else(|| {
+                whole.error(format!("statusCodeStats: {code:?} is not an HTTP status"))
+            })?;
             let n = v
                 .get("count")
                 .and_then(Value::as_u64)

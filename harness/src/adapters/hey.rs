@@ -50,11 +50,7 @@ pub fn parse(file: &str, text: &str) -> Result<ToolReport, Error> {
                     cols[0]
                 ))
             })?;
-        let status: u16 = cols[6]
-            .trim()
-            .parse()
-            .ok()
-            .filter(|s| (100..=599).contains(s))
+        let status = super::http_status(cols[6].trim())
             .ok_or_else(|| at.error(format!("status-code {:?} is not an HTTP status", cols[6])))?;
         let offset: f64 = cols[7]
             .trim()

@@ -100,17 +100,32 @@ pub fn parse(file: &str, text: &str, told: Option<LoadModel>) -> Result<ToolRepo
             mean_ms,
         });
     }
-    report.notes.push(match model {
-        _ if guessed => "k6's output does not name its executor, and no --model was given: read as closed (VUs that each wait for their answer), a guess; --model open if it ran an arrival-rate executor".into(),
-        LoadModel::Open => "k6 ran an arrival-rate executor (open model): each iteration started on schedule and its request was timed from when it was sent, its intended time; failed requests are in its percentiles; its JSON has only the statistics summaryTrendStats asked for".into(),
-        LoadModel::Closed => "k6 ran VUs that each wait for their answer (closed model): requests timed from when they were sent, failed ones included; its JSON has only the statistics summaryTrendStats asked for".into(),
-    });
+    let mut note = model_note(model, guessed);
+    if !guessed {
+        note.push_str("; failed requests are in its percentiles; its JSON has only the statistics summaryTrendStats asked for");
+    }
+    report.notes.push(note);
     if let Some(n) = dropped.filter(|&n| n > 0) {
-        report.notes.push(format!(
-            "k6 dropped {n} iterations (no free VU at their start: VUs beyond preAllocatedVUs are made while the test runs, up to maxVUs): arrivals it neither sent nor timed, so its tail leaves out what they would have waited"
-        ));
+        report.notes.push(dropped_note(n));
     }
     Ok(report)
+}
+
+/// How k6 ran, as a note: said when told or shown, called a guess when not.
+pub(super) fn model_note(model: LoadModel, guessed: bool) -> String {
+    match model {
+        _ if guessed => "k6's output does not name its executor, and no --model was given: read as closed (VUs that each wait for their answer), a guess; --model open if it ran an arrival-rate executor",
+        LoadModel::Open => "k6 ran an arrival-rate executor (open model): each iteration started on schedule and its request was timed from when it was sent, its intended time",
+        LoadModel::Closed => "k6 ran VUs that each wait for their answer (closed model): requests timed from when they were sent",
+    }
+    .to_owned()
+}
+
+/// The iterations an arrival-rate executor dropped, as a note.
+pub(super) fn dropped_note(n: u64) -> String {
+    format!(
+        "k6 dropped {n} iterations (no free VU at their start: VUs beyond preAllocatedVUs are made while the test runs, up to maxVUs): arrivals it neither sent nor timed, so its tail leaves out what they would have waited"
+    )
 }
 
 /// The handleSummary form nests a metric's figures under `values`.

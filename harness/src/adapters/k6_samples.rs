@@ -114,19 +114,12 @@ pub fn parse(file: &str, text: &str, told: Option<LoadModel>) -> Result<ToolRepo
         "k6's per-request output: percentiles computed from its {} http_req_duration samples (failed requests included, as k6 counts them)",
         seen.requests.len()
     ));
-    report.notes.push(match model {
-        _ if guessed => "k6's output does not name its executor, and no --model was given: read as closed (VUs that each wait for their answer), a guess; --model open if it ran an arrival-rate executor".into(),
-        LoadModel::Open => "k6 ran an arrival-rate executor (open model): each iteration started on schedule and its request was timed from when it was sent, its intended time".into(),
-        LoadModel::Closed => "k6 ran VUs that each wait for their answer (closed model): requests timed from when they were sent".into(),
-    });
+    report.notes.push(super::k6::model_note(model, guessed));
     if seen.whole_seconds {
         report.notes.push("k6's CSV timestamps are whole seconds (its default timeFormat=unix): request start times are known to the second only; --out csv=fileName=F,timeFormat=unix_micro keeps them".into());
     }
     if seen.dropped > 0 {
-        report.notes.push(format!(
-            "k6 dropped {} iterations (no free VU at their start): arrivals it neither sent nor timed, so its tail leaves out what they would have waited",
-            seen.dropped
-        ));
+        report.notes.push(super::k6::dropped_note(seen.dropped));
     }
     Ok(report)
 }
@@ -153,9 +146,8 @@ fn timestamp(at: &At, text: &str) -> Result<(DateTime<Utc>, bool), Error> {
 }
 
 fn status_of(at: &At, text: &str) -> Result<u16, Error> {
-    text.parse::<u16>()
-        .ok()
-        .filter(|s| *s == 0 || (100..=599).contains(s))
+    let none = (text == "0").then_some(0);
+    none.or_else(|| super::http_status(text))
         .ok_or_else(|| at.error(format!("status {text:?} is not an HTTP status (or 0)")))
 }
 

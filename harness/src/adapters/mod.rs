@@ -247,6 +247,11 @@ pub fn reported_at(list: &[Reported], q: f64) -> Option<f64> {
     list.iter().find(|p| (p.q - q).abs() < 1e-9).map(|p| p.ms)
 }
 
+/// An HTTP status code (100 to 599) written as text, or `None`.
+pub fn http_status(text: &str) -> Option<u16> {
+    text.parse().ok().filter(|s| (100..=599).contains(s))
+}
+
 /// A finite, non-negative number, or `None`.
 pub fn non_negative(v: f64) -> Option<f64> {
     (v.is_finite() && v >= 0.0).then_some(v)

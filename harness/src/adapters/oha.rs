@@ -62,13 +62,9 @@ pub fn parse(file: &str, text: &str, model: LoadModel) -> Result<ToolReport, Err
     let mut report = ToolReport::new(Tool::Oha, model);
     let mut statuses = BTreeMap::new();
     for (code, n) in &raw.status_code_distribution {
-        let status: u16 = code
-            .parse()
-            .ok()
-            .filter(|s| (100..=599).contains(s))
-            .ok_or_else(|| {
-                At { file, line: 0 }.error(format!("status {code:?} is not an HTTP status"))
-            })?;
+        let status = super::http_status(code).ok_or_else(|| {
+            At { file, line: 0 }.error(format!("status {code:?} is not an HTTP status"))
+        })?;
         statuses.insert(status, *n);
         if !(200..300).contains(&status) {
             report.error_kinds.insert(format!("status_{status}"), *n);

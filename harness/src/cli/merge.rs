@@ -18,7 +18,7 @@ pub struct MergeArgs {
 }
 
 pub(super) fn handle_merge(a: &MergeArgs) -> Result<u8, Error> {
-    let paired = expand(&a.records)?
+    let paired = super::json_files(&a.records, false)?
         .into_iter()
         .map(|p| RunRecord::read(&p).map(|r| (p, r)))
         .collect::<Result<Vec<_>, Error>>()?;
@@ -26,26 +26,4 @@ pub(super) fn handle_merge(a: &MergeArgs) -> Result<u8, Error> {
     merged.write(&a.out)?;
     let _ = output::print_merged(&mut std::io::stdout().lock(), &merged, paired.len(), &a.out);
     Ok(0)
-}
-
-/// The record files named by `paths` (folders: their `.json` files, sorted).
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|source| Error::Read {
-                    path: p.clone(),
-                    source,
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "json"))
-                .collect();
-            files.sort();
-            out.extend(files);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
 }

@@ -347,3 +347,35 @@ fn handle_report(a: &ReportArgs) -> Result<u8, Error> {
     let _ = output::print_report_written(&mut std::io::stdout().lock(), &a.out);
     Ok(0)
 }
+
+/// The JSON files named by `paths`: files as given, folders' `.json` files
+/// sorted (with `recurse`, their subfolders' too, as `score --suite`
+/// leaves them, one folder per tool).
+fn json_files(paths: &[PathBuf], recurse: bool) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(|source| Error::Read {
+                path: p.clone(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
+            entries.into_iter().partition(|e| e.is_dir());
+        out.extend(
+            files
+                .into_iter()
+                .filter(|f| f.extension().is_some_and(|x| x == "json")),
+        );
+        if recurse {
+            out.extend(json_files(&dirs, true)?);
+        }
+    }
+    Ok(out)
+}

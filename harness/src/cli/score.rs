@@ -131,26 +131,7 @@ async fn suite(a: &ScoreArgs, opts: ScoreOptions) -> Result<u8, Error> {
 /// The scorecards in `paths` (files, or folders searched for `*.json`),
 /// each with its own page's path when it has one.
 fn cards(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Scorecard)>, Error> {
-    let mut files = Vec::new();
-    let mut stack: Vec<PathBuf> = paths.to_vec();
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            let entries = std::fs::read_dir(&p).map_err(|source| Error::Read {
-                path: p.clone(),
-                source,
-            })?;
-            for e in entries.flatten() {
-                let path = e.path();
-                if path.is_dir() || path.extension().is_some_and(|x| x == "json") {
-                    stack.push(path);
-                }
-            }
-        } else {
-            files.push(p);
-        }
-    }
-    files.sort();
-    files
+    super::json_files(paths, true)?
         .into_iter()
         .map(|f| {
             let text = crate::error::read_file(&f)?;

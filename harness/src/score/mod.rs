@@ -194,11 +194,8 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
     let limit = values.duration * 2 + Duration::from_secs(60);
     let ran = command::run(&argv, work.path(), limit).await?;
     let end = target.snapshot().await?;
-    // The default Artillery script launches users at a rate: open, known.
-    let model = opts
-        .model
-        .or((opts.tool == Tool::Artillery && opts.command.is_empty()).then_some(LoadModel::Open));
-    let report = read_report(opts.tool, &argv, &ran, &values.out, model)
+    let default = opts.command.is_empty();
+    let report = read_report(opts.tool, &argv, default, &ran, &values.out, opts.model)
         .map_err(|e| with_last_lines(e, &ran))?;
     let truth = target::truth(&start, &end)?;
     let run = Run {
@@ -261,9 +258,14 @@ fn with_last_lines(e: Error, ran: &command::Ran) -> Error {
 /// an arrival-rate executor), vegeta at a rate above 0 are open); `None`:
 /// the adapter's own reading (the harness's record says; wrk, hey, Locust,
 /// autocannon and JMeter thread groups are closed; Gatling is closed unless
-/// told; Artillery is open, its way, noted as a guess unless the default
-/// command, whose script launches users at a rate, ran).
-fn model_of(tool: Tool, argv: &[String], given: Option<LoadModel>) -> Option<LoadModel> {
+/// told; Artillery is open, its way, noted as a guess, unless `default`:
+/// the default command ran, whose script launches users at a rate).
+fn model_of(
+    tool: Tool,
+    argv: &[String],
+    default: bool,
+    given: Option<LoadModel>,
+) -> Option<LoadModel> {
     let open = |yes: bool| {
         Some(if yes {
             LoadModel::Open
@@ -280,6 +282,7 @@ fn model_of(tool: Tool, argv: &[String], given: Option<LoadModel>) -> Option<Loa
                 .is_some_and(|r| r > 0.0)
         })),
         Tool::Vegeta => open(!argv.iter().any(|a| a.contains("-rate=0 "))),
+        Tool::Artillery if default => open(true),
         _ => None,
     })
 }
@@ -288,12 +291,13 @@ fn model_of(tool: Tool, argv: &[String], given: Option<LoadModel>) -> Option<Loa
 fn read_report(
     tool: Tool,
     argv: &[String],
+    default: bool,
     ran: &command::Ran,
     out: &str,
     model: Option<LoadModel>,
 ) -> Result<ToolReport, Error> {
     let stdout = format!("{} (stdout)", argv.first().map_or("tool", String::as_str));
-    let told = model_of(tool, argv, model);
+    let told = model_of(tool, argv, default, model);
     let model = told.unwrap_or(LoadModel::Closed);
     let mut report = match tool {
         Tool::Harness => adapters::harness::read(Path::new(out))?,

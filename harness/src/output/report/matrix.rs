@@ -105,18 +105,18 @@ pub fn html(cells: &[Cell]) -> String {
         body.push_str("</tr>");
     }
     body.push_str("</table>");
-    let mut versions: Vec<&str> = Vec::new();
+    let mut days: Vec<&str> = Vec::new();
     for c in cells {
         let v = c.card.started_at.get(..10).unwrap_or("");
-        if !versions.contains(&v) {
-            versions.push(v);
+        if !days.contains(&v) {
+            days.push(v);
         }
     }
     let _ = write!(
         body,
         "<p class=\"meta\">{} scorecards, run on {}.</p>",
         cells.len(),
-        esc(&versions.join(", "))
+        esc(&days.join(", "))
     );
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Load tools against the known target</title><style>{STYLE}{EXTRA}{MATRIX}</style></head><body>{body}<footer>harness {}</footer></body></html>\n",
