@@ -18,12 +18,9 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 K6=$(command -v k6 || echo "$HOME/.cache/mission-lab-tools/bin/k6")
 [ -x "$K6" ] || { echo "k6 not found: run benches/score-tools.sh first (it installs k6)" >&2; exit 1; }
 mkdir -p "$work/bin" && ln -s "$K6" "$work/bin/k6"
-pin() { if command -v taskset >/dev/null; then echo taskset -c "$1"; fi; }
+. benches/lib.sh
 cargo build --release -q -p mock-api -p harness
-$(pin 0) target/release/mock-api --listen 127.0.0.1:0 --database "sqlite://$work/t.db" \
-  --reset --admin-token "$TOKEN" >"$work/mock.out" 2>/dev/null &
-for _ in $(seq 200); do grep -q "listening on" "$work/mock.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$work/mock.out")
+start_target "$work" "$TOKEN"
 summary=(-- "$work/bin/k6" run --quiet --summary-export '{out}' -e 'URL={url}{path}'
   -e 'VUS={connections}' -e 'DURATION={duration}' '{k6script}')
 for r in $(seq "$ROUNDS"); do

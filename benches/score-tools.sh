@@ -43,9 +43,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 say() { echo "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
-# A command pinned to CPU $1 (taskset execs it: a background job's pid is
-# the command's own, so the exit trap stops it).
-pin() { if have taskset; then echo taskset -c "$1"; fi; }
+. benches/lib.sh
 
 for t in wrk hey; do
   if ! have "$t" && [ "$(id -u)" = 0 ]; then
@@ -111,11 +109,7 @@ HARNESS=$PWD/target/release/harness
 
 # A release mock-api on CPU 0, port 0, fresh database (1000 missions, seed
 # 42), its address read from its first line.
-$(pin 0) target/release/mock-api --listen 127.0.0.1:0 --database "sqlite://$work/target.db" \
-  --reset --admin-token "$TOKEN" >"$work/mock.out" 2>"$work/mock.err" &
-for _ in $(seq 200); do grep -q "listening on" "$work/mock.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$work/mock.out")
-[ -n "$URL" ] || { cat "$work/mock.err" >&2; exit 1; }
+start_target "$work" "$TOKEN"
 say "mock-api at $URL (CPU 0); tools on CPU 1"
 
 mkdir -p "$OUT"

@@ -3,8 +3,9 @@
 # release mock-api (CPU 0) with the tool on CPU 1:
 #   1. autocannon --overallRate 200 on the stall behaviour: latency samples
 #      against answers, with and without --ignoreCoordinatedOmission;
-#   2. JMeter 2.13 on fixed(50), 10 threads, 15 s, twice: when its five
-#      slowest samples started, and its max after the first 2 s;
+#   2. JMeter 2.13 on harness score's own plan for the fixed trial, 10
+#      threads, 15 s, twice: when its five slowest samples started, and its
+#      max after the first 2 s;
 #   3. Artillery on fixed(50), 100 users/s for 30 s, twice: p99 and max of
 #      each 10 s period of its report.
 #
@@ -19,12 +20,9 @@ NPM="$CACHE/npm/node_modules/.bin"
 TOKEN=probes
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-pin() { if command -v taskset >/dev/null; then echo taskset -c "$1"; fi; }
+. benches/lib.sh
 cargo build --release -q -p mock-api -p harness
-$(pin 0) target/release/mock-api --listen 127.0.0.1:0 --database "sqlite://$work/t.db" \
-  --reset --admin-token "$TOKEN" >"$work/mock.out" 2>/dev/null &
-for _ in $(seq 200); do grep -q "listening on" "$work/mock.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$work/mock.out")
+start_target "$work" "$TOKEN"
 behave() {
   curl -sf -X PUT -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
     -d "$1" "$URL/__admin/behaviour" -o /dev/null
@@ -42,35 +40,20 @@ answers = sum(v['count'] for v in d['statusCodeStats'].values())
 print(f'  {sys.argv[1] or \"(default)\"}: {d[\"latency\"][\"totalCount\"]} latency samples for {answers} answers')" "$flag"
 done
 
-echo "== 2. JMeter: the generated plan, 10 threads, fixed(50), 15 s"
+echo "== 2. JMeter: harness score's own plan (trial fixed: fixed(50)), 10 threads, 15 s"
 if [ -f /usr/share/jmeter/lib/ext/ApacheJMeter_http.jar ] && command -v javac >/dev/null; then
-  behave '{"seed":1,"latency":{"get_mission":"fixed(50)"}}'
   JM=/usr/share/jmeter
   CP="$JM/bin/ApacheJMeter.jar:$(ls "$JM"/lib/*.jar "$JM"/lib/ext/*.jar | tr '\n' ':')"
   javac -d "$work" -cp "$CP" benches/jmeter/Permit.java
-  # A plan as harness score writes it (scripts::jmeter_plan), 10 threads, 15 s.
-  python3 - "$URL" >"$work/plan.jmx" <<'PY'
-import sys
-host, port = sys.argv[1].split("://")[1].split(":")
-print(f"""<?xml version="1.0" encoding="UTF-8"?>
-<jmeterTestPlan version="1.2" properties="2.8"><hashTree>
-<TestPlan guiclass="TestPlanGui" testclass="TestPlan" testname="probe" enabled="true"><elementProp name="TestPlan.user_defined_variables" elementType="Arguments"><collectionProp name="Arguments.arguments"/></elementProp></TestPlan>
-<hashTree><ThreadGroup guiclass="ThreadGroupGui" testclass="ThreadGroup" testname="users" enabled="true">
-<stringProp name="ThreadGroup.on_sample_error">continue</stringProp>
-<elementProp name="ThreadGroup.main_controller" elementType="LoopController"><boolProp name="LoopController.continue_forever">false</boolProp><intProp name="LoopController.loops">-1</intProp></elementProp>
-<stringProp name="ThreadGroup.num_threads">10</stringProp><stringProp name="ThreadGroup.ramp_time">0</stringProp>
-<boolProp name="ThreadGroup.scheduler">true</boolProp><stringProp name="ThreadGroup.duration">15</stringProp><stringProp name="ThreadGroup.delay">0</stringProp></ThreadGroup>
-<hashTree><HTTPSamplerProxy guiclass="HttpTestSampleGui" testclass="HTTPSamplerProxy" testname="read" enabled="true">
-<elementProp name="HTTPsampler.Arguments" elementType="Arguments"><collectionProp name="Arguments.arguments"/></elementProp>
-<stringProp name="HTTPSampler.domain">{host}</stringProp><stringProp name="HTTPSampler.port">{port}</stringProp>
-<stringProp name="HTTPSampler.protocol">http</stringProp><stringProp name="HTTPSampler.path">/api/missions/MISSION-0001</stringProp>
-<stringProp name="HTTPSampler.method">GET</stringProp><boolProp name="HTTPSampler.use_keepalive">true</boolProp></HTTPSamplerProxy><hashTree/></hashTree></hashTree>
-</hashTree></jmeterTestPlan>""")
-PY
+  printf '#!/bin/sh\nexec java -Djmeter.home=%s -cp "%s:%s" Permit "$@"\n' "$JM" "$work" "$CP" >"$work/jmeter"
+  chmod +x "$work/jmeter"
   for r in 1 2; do
-    rm -f "$work/j.jtl"
-    (cd "$work" && $(pin 1) java -Djmeter.home="$JM" -cp "$work:$CP" Permit -n -t plan.jmx -l j.jtl \
-      -Jjmeterengine.nongui.port=0 -Jjmeter.save.saveservice.print_field_names=true >/dev/null 2>&1)
+    # The score writes its plan to {jmeterplan}; the command keeps the JTL.
+    $(pin 1) target/release/harness score --tool jmeter --trial fixed --duration 15s \
+      --connections 10 --target "$URL" --admin-token "$TOKEN" --out "$work/card.json" -- \
+      sh -c "$work/jmeter -n -t {jmeterplan} -l {out} -Jjmeterengine.nongui.port=0 \
+        -Jjmeter.save.saveservice.print_field_names=true >/dev/null 2>&1; cp {out} $work/j.jtl" \
+      >/dev/null || true
     python3 - "$work/j.jtl" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
