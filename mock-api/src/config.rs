@@ -122,6 +122,34 @@ pub struct Config {
     #[arg(long, env = "MOCK_API_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
 
+    /// Serve HTTPS (rustls): with no --tls-cert, a certificate for
+    /// localhost, 127.0.0.1 and ::1 is made at start and written beside the
+    /// database as DATABASE.cert.pem (its path is printed).
+    #[arg(long, env = "MOCK_API_TLS")]
+    pub tls: bool,
+
+    /// The certificate chain to serve (PEM); implies --tls, needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// Serve HTTP/1.1 only (ALPN offers only http/1.1; no h2c).
+    #[arg(long, conflicts_with = "http2_only")]
+    pub http1_only: bool,
+
+    /// Serve HTTP/2 only (ALPN offers only h2; on a plain listener, h2c
+    /// with prior knowledge).
+    #[arg(long)]
+    pub http2_only: bool,
+
+    /// Added to each TLS handshake, as DIST in ms (e.g. fixed(20)): a far
+    /// or slow TLS terminator. Same as the behaviour's tls_handshake_delay.
+    #[arg(long, value_name = "DIST")]
+    pub tls_handshake_delay: Option<String>,
+
     /// Read connections: the search pool, idle mission-read connections, and
     /// slow emulated mission reads at once (writes always use one connection).
     #[arg(long, env = "MOCK_API_READ_CONNECTIONS", default_value_t = 8,
@@ -204,6 +232,27 @@ impl Config {
             stall: None,
             storage_fault: None,
             admin_token: None,
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
+            http1_only: false,
+            http2_only: false,
+            tls_handshake_delay: None,
+        }
+    }
+
+    /// Whether the API listener serves HTTPS.
+    pub fn serves_tls(&self) -> bool {
+        self.tls || self.tls_cert.is_some()
+    }
+
+    /// The HTTP versions served.
+    pub fn protocols(&self) -> crate::tls::Protocols {
+        use crate::tls::Protocols;
+        match (self.http1_only, self.http2_only) {
+            (true, _) => Protocols::Http1Only,
+            (_, true) => Protocols::Http2Only,
+            _ => Protocols::Both,
         }
     }
 
@@ -267,6 +316,12 @@ impl Config {
             b.storage = fault
                 .parse()
                 .map_err(|e| bad(format!("--storage-fault: {e}")))?;
+        }
+        if let Some(d) = &self.tls_handshake_delay {
+            b.tls_handshake_delay = Some(
+                d.parse()
+                    .map_err(|e| bad(format!("--tls-handshake-delay: {e}")))?,
+            );
         }
         if let Some(seed) = self.behaviour_seed {
             b.seed = seed;

@@ -16,8 +16,11 @@
 //! - [`truth`]: the server's own statistics (`/metrics`, `/__admin/stats`), the leak.
 //! - [`upstream`]: the emulated upstream service (slow-dependency).
 //! - [`delay`]: a precise timer thread for injected latency.
-//! - [`serve`]: the accept loop: HTTP/1.1 with header and body timeouts,
-//!   a connection cap, graceful drain.
+//! - [`serve`]: the accept loop: HTTP/1.1 and HTTP/2, plain or TLS, with
+//!   header and body timeouts, a connection cap, HTTP/2 stream bounds,
+//!   graceful drain.
+//! - [`tls`]: HTTPS: the certificate (made or given), ALPN, the handshake
+//!   and its emulated delay.
 //! - [`listener`]: connections a fault can reset.
 //! - [`link`]: emulated network paths (`--link`): a link listener's
 //!   connections carried with delay, bandwidth and loss.
@@ -41,6 +44,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod truth;
 pub mod upstream;
 

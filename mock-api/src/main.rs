@@ -24,13 +24,16 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "listening on http://{}", app.local_addr());
+    let _ = writeln!(stdout, "listening on {}", app.base_url());
+    if let Some(cert) = app.tls_cert() {
+        let _ = writeln!(stdout, "certificate {}", cert.display());
+    }
     if let Some(admin) = app.admin_addr() {
         let _ = writeln!(stdout, "admin listening on http://{admin}");
     }
     let _ = writeln!(stdout, "upstream listening on {}", app.upstream_url());
     for (name, addr) in app.link_addrs() {
-        let _ = writeln!(stdout, "link {name} listening on http://{addr}");
+        let _ = writeln!(stdout, "link {name} listening on {}://{addr}", app.scheme());
     }
     let _ = stdout.flush();
     match app.run_until_stopped().await {

@@ -22,9 +22,10 @@ use crate::delay::Delayer;
 use crate::error::{Error, Problem};
 use crate::link::Link;
 use crate::routes;
-use crate::serve::{serve, Limits};
+use crate::serve::{serve, Limits, Serving};
 use crate::state::{AppState, AppStateInner};
 use crate::store::{database_path, Store};
+use crate::tls::{Protocols, Tls};
 use crate::truth::Truth;
 use crate::upstream::Upstream;
 
@@ -90,6 +91,9 @@ pub struct Application {
     /// Emulated links' listeners (`--link`), by name.
     links: Vec<(String, TcpListener, SocketAddr)>,
     limits: Limits,
+    protocols: Protocols,
+    /// HTTPS on the API listener and links (`--tls`).
+    tls: Option<Arc<Tls>>,
     state: AppState,
     local_addr: SocketAddr,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -145,6 +149,12 @@ impl Application {
         } else {
             tracing::info!(missions = existing, path = %path.display(), "using the existing database");
         }
+        let tls = if config.serves_tls() {
+            let given = config.tls_cert.as_deref().zip(config.tls_key.as_deref());
+            Some(Arc::new(Tls::new(given, &path, config.protocols())?))
+        } else {
+            None
+        };
         let (listener, local_addr) = bind(config.listen).await?;
         let admin = match config.admin_listen {
             Some(addr) => Some(bind(addr).await?),
@@ -175,6 +185,8 @@ impl Application {
             admin,
             links,
             limits: config.limits(),
+            protocols: config.protocols(),
+            tls,
             state: AppState::new(AppStateInner {
                 store,
                 behaviour,
@@ -197,6 +209,25 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// `https` under `--tls`, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The API's base URL: `http://127.0.0.1:PORT` or `https://...`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme(), self.local_addr)
+    }
+
+    /// The certificate clients can trust, under `--tls`.
+    pub fn tls_cert(&self) -> Option<&std::path::Path> {
+        self.tls.as_deref().map(Tls::cert_path)
     }
 
     /// The emulated upstream service's base URL.
@@ -243,9 +274,22 @@ impl Application {
         let store = self.state.store.clone();
         let stopping = self.shutdown;
         let stop = stopping.subscribe();
+        let serving = Serving {
+            limits: self.limits,
+            protocols: self.protocols,
+            tls: self.tls,
+            truth: Arc::clone(&self.state.truth),
+            behaviour: self.state.behaviour.clone(),
+        };
         let admin = self.admin.map(|(listener, _)| {
             let router = router(self.state.clone(), Surface::Admin);
-            tokio::spawn(serve(listener, router, self.limits, stop.clone(), None))
+            // The admin listener stays plain HTTP/1.1 (and h2c).
+            let plain = Serving {
+                tls: None,
+                protocols: Protocols::Both,
+                ..serving.clone()
+            };
+            tokio::spawn(serve(listener, router, plain, stop.clone(), None))
         });
         let surface = if admin.is_some() {
             Surface::Api
@@ -262,7 +306,7 @@ impl Application {
                 tokio::spawn(serve(
                     listener,
                     router,
-                    self.limits,
+                    serving.clone(),
                     stop.clone(),
                     Some(link),
                 ))
@@ -271,7 +315,7 @@ impl Application {
         let api = tokio::spawn(serve(
             self.listener,
             router(self.state, surface),
-            self.limits,
+            serving,
             stop,
             None,
         ));

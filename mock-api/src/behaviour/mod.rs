@@ -126,6 +126,11 @@ pub struct Behaviour {
     /// cross a link (see [`link`]): `far = "0:rtt(300ms),bandwidth(2mbit)"`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub links: BTreeMap<String, LinkSpec>,
+    /// Added to each TLS handshake (under `--tls`) after the client's hello,
+    /// before the server's answer: a far or slow TLS terminator. Drawn per
+    /// handshake from the seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_handshake_delay: Option<Dist>,
 }
 
 impl Default for Behaviour {
@@ -150,6 +155,7 @@ impl Default for Behaviour {
             leak_pause_us_per_mib: 0.0,
             storage: StorageFault::None,
             links: BTreeMap::new(),
+            tls_handshake_delay: None,
         }
     }
 }

@@ -5,7 +5,10 @@
 //! (Prometheus text) and `/__admin/stats` (exact JSON, histograms included
 //! so that two snapshots subtract to any window).
 
+mod connections;
 mod prometheus;
+
+pub use connections::{ConnectionCounts, ConnectionsSnapshot, ProtocolSnapshot};
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -191,6 +194,8 @@ impl Default for LinkStats {
 pub struct Truth {
     routes: [Mutex<RouteStats>; Route::COUNT],
     links: Mutex<BTreeMap<String, LinkStats>>,
+    /// Connections, TLS handshakes and requests by protocol.
+    pub connections: ConnectionCounts,
     since: Mutex<chrono::DateTime<chrono::Utc>>,
     started: Instant,
 }
@@ -200,6 +205,7 @@ impl Default for Truth {
         Self {
             routes: Default::default(),
             links: Mutex::default(),
+            connections: ConnectionCounts::default(),
             since: Mutex::new(chrono::Utc::now()),
             started: Instant::now(),
         }
@@ -278,8 +284,8 @@ pub struct LinkSnapshot {
 }
 
 /// The version of `/__admin/stats`: 2 added `no_response` per route (a
-/// reset was counted as status 500 in 1).
-pub const STATS_SCHEMA_VERSION: u32 = 2;
+/// reset was counted as status 500 in 1); 3 added `connections`.
+pub const STATS_SCHEMA_VERSION: u32 = 3;
 
 /// `/__admin/stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -296,6 +302,9 @@ pub struct Snapshot {
     /// Per emulated link (`--link`), when there are any.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub links: BTreeMap<String, LinkSnapshot>,
+    /// Connections, TLS handshakes and requests by protocol (from 3).
+    #[serde(default)]
+    pub connections: ConnectionsSnapshot,
 }
 
 fn ms(us: u64) -> f64 {
@@ -385,6 +394,7 @@ impl Truth {
     }
 
     pub fn reset(&self) {
+        self.connections.reset();
         if let Ok(mut links) = self.links.lock() {
             links.clear();
         }
@@ -474,6 +484,7 @@ impl Truth {
             missions,
             routes,
             links: self.link_snapshots(),
+            connections: self.connections.snapshot(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{RouteStats, Truth};
+use super::{ConnectionsSnapshot, RouteStats, Truth};
 use crate::route::Route;
 
 /// Upper bounds (seconds) of the request duration histogram's buckets.
@@ -25,6 +25,7 @@ impl Truth {
         requests(&mut out, &routes);
         durations(&mut out, &routes);
         work(&mut out, &routes);
+        connections(&mut out, &self.connections.snapshot());
         for (name, help, v) in [
             (
                 "mockapi_process_resident_memory_bytes",
@@ -158,5 +159,44 @@ fn work(out: &mut String, routes: &[(Route, RouteStats)]) {
                 work_values(s)[i]
             );
         }
+    }
+}
+
+/// Connections, TLS handshakes and requests by protocol.
+fn connections(out: &mut String, c: &ConnectionsSnapshot) {
+    let name = "mockapi_connections_accepted_total";
+    header(out, name, "TCP connections accepted.", "counter");
+    let _ = writeln!(out, "{name} {}", c.accepted);
+    let name = "mockapi_connections_total";
+    header(
+        out,
+        name,
+        "Connections that carried at least one request, by protocol.",
+        "counter",
+    );
+    for (protocol, p) in &c.protocols {
+        let _ = writeln!(out, "{name}{{protocol=\"{protocol}\"}} {}", p.connections);
+    }
+    let name = "mockapi_tls_handshakes_total";
+    header(
+        out,
+        name,
+        "TLS handshakes, by the protocol ALPN chose and kind (full, resumed), or failed.",
+        "counter",
+    );
+    for (protocol, p) in &c.protocols {
+        for (kind, n) in [("full", p.tls_full), ("resumed", p.tls_resumed)] {
+            let _ = writeln!(out, "{name}{{protocol=\"{protocol}\",kind=\"{kind}\"}} {n}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{name}{{protocol=\"none\",kind=\"failed\"}} {}",
+        c.tls_failed
+    );
+    let name = "mockapi_requests_by_protocol_total";
+    header(out, name, "Requests received, by HTTP version.", "counter");
+    for (protocol, p) in &c.protocols {
+        let _ = writeln!(out, "{name}{{protocol=\"{protocol}\"}} {}", p.requests);
     }
 }

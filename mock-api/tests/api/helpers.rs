@@ -18,6 +18,8 @@ pub(crate) struct TestApp {
     pub(crate) db_path: PathBuf,
     /// Emulated links (`--link`): name and address.
     pub(crate) links: Vec<(String, SocketAddr)>,
+    /// The certificate mock-api serves (`--tls`).
+    pub(crate) tls_cert: Option<PathBuf>,
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -72,6 +74,7 @@ pub(crate) async fn spawn_app_configured(adjust: impl FnOnce(&mut Config)) -> Te
     adjust(&mut config);
     let app = Application::build(&config).await.expect("build");
     let addr = app.local_addr();
+    let tls_cert = app.tls_cert().map(|p| p.to_owned());
     let links = app
         .link_addrs()
         .into_iter()
@@ -86,6 +89,7 @@ pub(crate) async fn spawn_app_configured(adjust: impl FnOnce(&mut Config)) -> Te
         client: reqwest::Client::new(),
         db_path,
         links,
+        tls_cert,
         _dir: dir,
         _stop: stop,
     }

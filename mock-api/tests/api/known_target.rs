@@ -307,7 +307,7 @@ async fn a_reset_fault_drops_the_connection_before_any_response() {
     // the 500 its handler's stand-in carried.
     let s = stats(&app).await;
     let route = &s["routes"]["get_mission"];
-    assert_eq!(s["schema_version"], 2);
+    assert_eq!(s["schema_version"], 3);
     assert_eq!(route["count"], 1);
     assert_eq!(route["no_response"]["reset"], 1, "{route}");
     assert_eq!(route["statuses"], serde_json::json!({}), "{route}");

@@ -16,4 +16,5 @@ mod openapi;
 mod search;
 mod stall;
 mod storage;
+mod tls;
 mod waypoints;
