@@ -74,6 +74,9 @@ pub struct Serving {
     /// HTTPS when set.
     pub tls: Option<Arc<Tls>>,
     pub truth: Arc<Truth>,
+    /// Whether connections and requests are counted in the truth (not
+    /// the admin listener's: the truth is the API's traffic).
+    pub counted: bool,
     /// For the TLS handshake delay.
     pub behaviour: SharedBehaviour,
 }
@@ -147,7 +150,9 @@ pub async fn serve(
             },
             () = &mut stopped => break,
         };
-        serving.truth.connections.accepted();
+        if serving.counted {
+            serving.truth.connections.accepted();
+        }
         let permit = Arc::clone(&permits).try_acquire_owned().ok();
         if permit.is_none() {
             // Past the cap: answered 503, unless a flood of them is being
@@ -278,7 +283,10 @@ async fn http<IO>(
         conn.link.clone(),
         Arc::clone(&conn.serving.truth),
     );
-    let (seen, refused) = (Arc::clone(first_seen), conn.refused);
+    let (seen, counted) = (
+        Arc::clone(first_seen),
+        !conn.refused && conn.serving.counted,
+    );
     let service = conn
         .router
         .clone()
@@ -288,7 +296,7 @@ async fn http<IO>(
                 _ => Protocol::Http1,
             };
             let first = !seen.swap(true, Ordering::Relaxed);
-            if !refused {
+            if counted {
                 truth.connections.request(protocol, first);
             }
             req.extensions_mut().insert(ConnectInfo(marks.clone()));

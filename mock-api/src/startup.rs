@@ -279,6 +279,7 @@ impl Application {
             protocols: self.protocols,
             tls: self.tls,
             truth: Arc::clone(&self.state.truth),
+            counted: true,
             behaviour: self.state.behaviour.clone(),
         };
         let admin = self.admin.map(|(listener, _)| {
@@ -287,6 +288,7 @@ impl Application {
             let plain = Serving {
                 tls: None,
                 protocols: Protocols::Both,
+                counted: false,
                 ..serving.clone()
             };
             tokio::spawn(serve(listener, router, plain, stop.clone(), None))

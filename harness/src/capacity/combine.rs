@@ -131,13 +131,21 @@ fn joined(measured: &[Measured]) -> RunOutput {
         timeseries: Vec::new(),
         users_max: Vec::new(),
         dropped: Vec::new(),
+        phases: first.collected.phases.clone(),
     };
+    let mut connections = first.connections;
     let mut stage_times = Vec::new();
     for m in measured {
         let (o, from) = (&m.output, &m.output.collected);
         c.cells.extend(from.cells.iter().cloned());
         c.users_max.extend(&from.users_max);
         c.dropped.extend(&from.dropped);
+        if !std::ptr::eq(o, first) {
+            connections.add(&o.connections);
+            for (row, more) in c.phases.iter_mut().zip(&from.phases) {
+                row.add_all(more);
+            }
+        }
         stage_times.extend(&o.stage_times);
         add_errors(
             &mut c.errors,
@@ -160,5 +168,6 @@ fn joined(measured: &[Measured]) -> RunOutput {
         ended_at: measured[measured.len() - 1].output.ended_at,
         stage_times,
         interrupted: measured.iter().any(|m| m.output.interrupted),
+        connections,
     }
 }

@@ -161,7 +161,7 @@ pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
     let rec = &opts.record;
     let plan = Plan::new(opts, &base)?;
     let url = parse_target(&opts.target)?;
-    check_reachable(&url).await?;
+    check_reachable(&url, &base.transport).await?;
     let mode = Mode::detect(rec.quiet);
     let loads = plan.loads();
     progress::announce(
@@ -182,7 +182,7 @@ pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
     );
     let stats = match rec.no_server_stats {
         true => None,
-        false => StatsSource::probe(&opts.target).await,
+        false => StatsSource::probe(&opts.target, &base.transport.tls).await,
     };
     let mut measured = Vec::new();
     let mut stopped = None;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use super::Format;
 use crate::error::Error;
 use crate::run::{self, RecordOptions, ReportAt, RunOptions, ScenarioSource, Start};
+use crate::scenario::transport::TransportFlags;
 use crate::scenario::{AdHocLoad, ScenarioRef, SloExpr};
 
 /// What every command that writes a record takes: `run`, `demo` (and its
@@ -43,6 +44,46 @@ pub struct RecordArgs {
     /// the capacity found; the regression story: its analysis).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// How requests travel, over what the scenario says: `run`, `capacity`,
+/// `demo`, `score --target`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TransportArgs {
+    /// Send over HTTP/2 (TLS with ALPN h2 on https://, h2c with prior
+    /// knowledge on http://), requests multiplexed over --connections.
+    #[arg(long)]
+    pub http2: bool,
+    /// HTTP/2 connections per target that keep-alive users share [default: 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub connections: Option<u32>,
+    /// Requests in flight at once on one HTTP/2 connection [default: 100].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_streams: Option<u32>,
+    /// Trust only this certificate (PEM) for https:// targets, rather
+    /// than the platform's roots (mock-api --tls writes one beside its database).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any certificate of an https:// target. Never the default;
+    /// said in the summary and the record.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Make a full TLS handshake on every new connection (no session resumption).
+    #[arg(long)]
+    pub no_tls_resumption: bool,
+}
+
+impl From<TransportArgs> for TransportFlags {
+    fn from(a: TransportArgs) -> Self {
+        TransportFlags {
+            http2: a.http2,
+            ca_cert: a.ca_cert,
+            insecure: a.insecure,
+            no_resumption: a.no_tls_resumption,
+            connections: a.connections,
+            max_streams: a.max_streams,
+        }
+    }
 }
 
 impl From<RecordArgs> for RecordOptions {
@@ -100,6 +141,8 @@ pub struct RunArgs {
     pub slos: Vec<SloExpr>,
     #[command(flatten)]
     pub record: RecordArgs,
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Write JUnit XML, one test case per SLO.
     #[arg(long)]
     pub junit: Option<PathBuf>,
@@ -184,6 +227,7 @@ pub(super) fn run_options(a: RunArgs) -> Result<RunOptions, Error> {
         slos: a.slos,
         duration_scale: a.duration_scale,
         record: a.record.into(),
+        transport: a.transport.into(),
         junit: a.junit,
         summary: true,
         shard,

@@ -105,6 +105,7 @@ pub fn build(report: &ToolReport, meta: Meta) -> RunRecord {
         },
         server: None,
         capacity: None,
+        connections: None,
     }
 }
 

@@ -1,15 +1,20 @@
 //! One request. In: a method, path, headers and body for the target. Out:
-//! its [`Outcome`], the body read to its end frame by frame and not kept,
-//! unless a flow's step asks to keep it (up to [`KEPT_BODY_MAX`]) to
-//! extract from or check, and any failure classified ([`ErrorClass`]).
+//! its [`Outcome`] and [`Phases`], the body read to its end frame by frame
+//! and not kept, unless a flow's step asks to keep it (up to
+//! [`KEPT_BODY_MAX`]) to extract from or check, and any failure classified
+//! ([`ErrorClass`]).
 //!
-//! Each virtual user owns one [`Connection`]: a single HTTP/1.1 keep-alive
-//! connection (hyper's `client::conn::http1`, its I/O driven by the user's
-//! own task), opened on first use and opened again after the server closes
-//! it or a request fails, as one real user's browser does. No pool sits in
-//! the way of a user's requests (a pooled client's key hashing and URL
-//! parsing cost more than the request on a fast route: BENCHMARKS.md).
-//! Open-model arrivals share a
+//! Each virtual user owns one [`Connection`]. Over HTTP/1.1 it is a single
+//! connection (hyper's `client::conn::http1`, plain or TLS, its I/O driven
+//! by the user's own task), opened on first use and opened again after
+//! the server closes it or a request fails, as one real user's browser
+//! does; with [`Reuse::PerIteration`] or [`Reuse::PerRequest`] it is
+//! closed after each iteration or request (a new visitor each time). Over
+//! HTTP/2, keep-alive users share the endpoint's connections
+//! ([`H2Pool`](crate::load::h2pool::H2Pool)); the other reuses open their
+//! own. No pool sits in the way of an HTTP/1.1 user's requests (a pooled
+//! client's key hashing and URL parsing cost more than the request on a
+//! fast route: BENCHMARKS.md). Open-model arrivals share a
 //! [`ConnectionPool`](crate::load::pool::ConnectionPool) of such
 //! connections.
 
@@ -25,11 +30,15 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use percent_encoding::{AsciiSet, CONTROLS};
-use tokio::net::TcpStream;
+use tokio::time::Instant;
 
-use crate::load::endpoint::Endpoint;
+use crate::load::endpoint::{Endpoint, Protocol};
+use crate::load::h2pool::{self, H2Conn};
 use crate::load::outcome::status_class;
 pub use crate::load::outcome::{ErrorClass, Outcome};
+pub use crate::load::transport::Phases;
+use crate::load::transport::{self, Stream};
+pub use crate::scenario::transport::Reuse;
 
 /// The most of a body kept for a flow's extractions and checks; the rest
 /// is read and dropped.
@@ -72,23 +81,29 @@ const PATH_ENCODE: &AsciiSet = &CONTROLS
     .add(b'^');
 
 type Sender = http1::SendRequest<Full<Bytes>>;
-type Io = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
+type Io = http1::Connection<TokioIo<Stream>, Full<Bytes>>;
+type Response = hyper::Response<hyper::body::Incoming>;
+type Failure = (ErrorClass, String);
 
-/// One keep-alive connection, as one real user has.
+/// One user's connection.
 #[derive(Debug)]
 pub struct Connection {
     endpoint: Arc<Endpoint>,
     open: Option<Open>,
+    reuse: Reuse,
+    /// The last request's phases.
+    phases: Phases,
 }
 
-/// An open connection: the handle requests go through, and the connection's
-/// I/O. The I/O is driven by whoever has a request in flight, not by a task
-/// of its own: a thinking user then holds no task, only the connection's
-/// state (memory per idle user), and a request wakes one task, not two.
+/// An open connection. Over HTTP/1.1: the handle requests go through, and
+/// the connection's I/O, driven by whoever has a request in flight, not by
+/// a task of its own: a thinking user then holds no task, only the
+/// connection's state (memory per idle user), and a request wakes one
+/// task, not two. Over HTTP/2: a connection of the user's own.
 #[derive(Debug)]
-struct Open {
-    sender: Sender,
-    io: Pin<Box<Io>>,
+enum Open {
+    H1 { sender: Sender, io: Pin<Box<Io>> },
+    H2(H2Conn),
 }
 
 /// Polls `f` while driving the connection's I/O; `None` if the I/O ended
@@ -104,14 +119,37 @@ async fn drive<F: Future>(io: &mut Pin<Box<Io>>, f: Pin<&mut F>) -> Option<F::Ou
 impl Connection {
     /// Whether a connection is open (worth keeping for the next request).
     pub fn is_open(&self) -> bool {
-        self.open.is_some()
+        match &self.open {
+            Some(Open::H1 { .. }) => true,
+            Some(Open::H2(c)) => c.is_open(),
+            None => false,
+        }
     }
 
-    /// A connection to `endpoint`, opened on the first request.
+    /// A keep-alive connection to `endpoint`, opened on the first request.
     pub fn new(endpoint: Arc<Endpoint>) -> Connection {
         Connection {
             endpoint,
             open: None,
+            reuse: Reuse::KeepAlive,
+            phases: Phases::default(),
+        }
+    }
+
+    /// Sets when the connection is closed and a new one made.
+    pub fn set_reuse(&mut self, reuse: Reuse) {
+        self.reuse = reuse;
+    }
+
+    /// The last request's phases.
+    pub fn phases(&self) -> Phases {
+        self.phases
+    }
+
+    /// An iteration ended: a `per-iteration` connection is closed.
+    pub fn end_iteration(&mut self) {
+        if self.reuse == Reuse::PerIteration {
+            self.open = None;
         }
     }
 
@@ -137,6 +175,7 @@ impl Connection {
     /// Sends one request with its headers; with `call.keep`, what came
     /// back is kept (also when its status was not expected).
     pub async fn call(&mut self, call: Call<'_>, body: Option<String>) -> (Outcome, Option<Kept>) {
+        self.phases = Phases::default();
         let ep = Arc::clone(&self.endpoint);
         let what = || format!("{} {}{}", call.method, ep.origin, call.path);
         let request = match request(&ep, &call, body) {
@@ -147,7 +186,7 @@ impl Connection {
             }
         };
         let exchange = self.exchange(request, call.expect, call.keep);
-        match tokio::time::timeout(ep.timeout, exchange).await {
+        let out = match tokio::time::timeout(ep.timeout, exchange).await {
             Ok((Ok(()), kept)) => (Outcome::Ok, kept),
             Ok((Err((class, msg)), kept)) => {
                 (Outcome::Error(class, format!("{}: {msg}", what())), kept)
@@ -159,7 +198,11 @@ impl Connection {
                 let msg = format!("{}: no complete answer within {within}", what());
                 (Outcome::Error(ErrorClass::Timeout, msg), None)
             }
+        };
+        if self.reuse == Reuse::PerRequest {
+            self.open = None;
         }
+        out
     }
 
     /// Sends the request and reads the whole body (keeping it when asked);
@@ -169,65 +212,108 @@ impl Connection {
         request: Request<Full<Bytes>>,
         expect: &[u16],
         keep: bool,
-    ) -> (Result<(), (ErrorClass, String)>, Option<Kept>) {
+    ) -> (Result<(), Failure>, Option<Kept>) {
+        if self.endpoint.protocol == Protocol::H2 {
+            return self.exchange_h2(request, expect, keep).await;
+        }
         let response = match self.send(request).await {
             Ok(r) => r,
             Err(e) => return (Err(e), None),
         };
-        let status = response.status().as_u16();
-        let (parts, mut body) = response.into_parts();
-        let mut kept = keep.then(|| Kept {
-            status,
-            headers: parts.headers,
-            body: Vec::new(),
-        });
-        let read = async {
-            while let Some(frame) = body.frame().await {
-                let frame = frame?;
-                if let (Some(k), Some(data)) = (kept.as_mut(), frame.data_ref()) {
-                    let room = KEPT_BODY_MAX.saturating_sub(k.body.len());
-                    k.body.extend_from_slice(&data[..data.len().min(room)]);
-                }
-            }
-            Ok::<(), hyper::Error>(())
+        let head = Instant::now();
+        let (status, mut kept, body) = split(response, keep);
+        let read = {
+            let read = read_body(body, kept.as_mut());
+            tokio::pin!(read);
+            self.finish(read).await
         };
-        tokio::pin!(read);
-        if let Err(e) = self.finish(read).await {
+        self.phases.receiving = head.elapsed();
+        if let Err(e) = read {
             self.open = None;
             let msg = format!("status {status}, body: {}", describe(&e));
             return (Err((ErrorClass::Body, msg)), kept);
         }
-        match status_class(status, expect) {
-            None => (Ok(()), kept),
-            Some(class) => {
-                let want = match expect {
-                    [one] => one.to_string(),
-                    many => format!("one of {many:?}"),
-                };
-                (
-                    Err((class, format!("status {status}, expected {want}"))),
-                    kept,
-                )
+        (judge(status, expect), kept)
+    }
+
+    /// The same over HTTP/2: a shared connection (keep-alive) or the
+    /// user's own, at most `max_streams` requests in flight on it.
+    async fn exchange_h2(
+        &mut self,
+        request: Request<Full<Bytes>>,
+        expect: &[u16],
+        keep: bool,
+    ) -> (Result<(), Failure>, Option<Kept>) {
+        let conn = match self.h2().await {
+            Ok(conn) => conn,
+            Err(e) => return (Err(e), None),
+        };
+        let Ok(_stream) = conn.streams.acquire().await else {
+            return (
+                Err((ErrorClass::Request, "connection closed".to_owned())),
+                None,
+            );
+        };
+        let mut sender = conn.sender.clone();
+        let sent = async {
+            sender.ready().await?;
+            let start = Instant::now();
+            let response = sender.send_request(request).await?;
+            Ok::<_, hyper::Error>((response, start.elapsed()))
+        };
+        let (response, waiting) = match sent.await {
+            Ok(r) => r,
+            Err(e) => {
+                self.open = None;
+                return (Err((ErrorClass::Request, describe(&e))), None);
             }
+        };
+        self.phases.waiting = waiting;
+        let head = Instant::now();
+        let (status, mut kept, body) = split(response, keep);
+        let read = read_body(body, kept.as_mut()).await;
+        self.phases.receiving = head.elapsed();
+        if let Err(e) = read {
+            let msg = format!("status {status}, body: {}", describe(&e));
+            return (Err((ErrorClass::Body, msg)), kept);
         }
+        (judge(status, expect), kept)
+    }
+
+    /// The HTTP/2 connection for the next request, opened if need be.
+    async fn h2(&mut self) -> Result<H2Conn, Failure> {
+        let ep = Arc::clone(&self.endpoint);
+        if let (Reuse::KeepAlive, Some(pool)) = (self.reuse, &ep.h2) {
+            let (conn, phases) = pool.get(&ep).await?;
+            self.phases = phases;
+            return Ok(conn);
+        }
+        if let Some(Open::H2(conn)) = self.open.as_ref().filter(|_| self.is_open()) {
+            return Ok(conn.clone());
+        }
+        let (conn, phases) = h2pool::connect(&ep, 1).await?;
+        self.phases = phases;
+        self.open = Some(Open::H2(conn.clone()));
+        Ok(conn)
     }
 
     /// Sends `request` on a ready connection. A kept-alive connection the
     /// server has closed gives the request back unsent: it is sent once
     /// more on a fresh connection.
-    async fn send(
-        &mut self,
-        mut request: Request<Full<Bytes>>,
-    ) -> Result<hyper::Response<hyper::body::Incoming>, (ErrorClass, String)> {
+    async fn send(&mut self, mut request: Request<Full<Bytes>>) -> Result<Response, Failure> {
         loop {
             let reused = self.ready().await?;
-            let Some(open) = self.open.as_mut() else {
+            let Some(Open::H1 { sender, .. }) = self.open.as_mut() else {
                 return Err((ErrorClass::Connect, "no connection".to_owned()));
             };
-            let sent = open.sender.try_send_request(request);
+            let start = Instant::now();
+            let sent = sender.try_send_request(request);
             tokio::pin!(sent);
             match self.finish(sent).await {
-                Ok(response) => return Ok(response),
+                Ok(response) => {
+                    self.phases.waiting = start.elapsed();
+                    return Ok(response);
+                }
                 Err(mut e) => {
                     self.open = None;
                     match e.take_message() {
@@ -241,14 +327,14 @@ impl Connection {
 
     /// Makes sure a connection ready for a request is open: `Ok(true)` if it
     /// is a kept-alive one, `Ok(false)` if it was just opened.
-    async fn ready(&mut self) -> Result<bool, (ErrorClass, String)> {
+    async fn ready(&mut self) -> Result<bool, Failure> {
         let alive = match self.open.as_mut() {
-            Some(Open { sender, io }) => {
+            Some(Open::H1 { sender, io }) => {
                 let ready = sender.ready();
                 tokio::pin!(ready);
                 matches!(drive(io, ready).await, Some(Ok(())))
             }
-            None => false,
+            _ => false,
         };
         if alive {
             return Ok(true);
@@ -258,15 +344,13 @@ impl Connection {
         Ok(false)
     }
 
-    /// Opens a new connection.
-    async fn connect(&self) -> Result<Open, (ErrorClass, String)> {
+    /// Opens a new HTTP/1.1 connection, noting its phases.
+    async fn connect(&mut self) -> Result<Open, Failure> {
         let ep = &self.endpoint;
-        let stream = ep
-            .tcp(ep.connect_timeout)
-            .await
-            .map_err(|e| (ErrorClass::Connect, format!("connect: {e}")))?;
-        match http1::handshake(TokioIo::new(stream)).await {
-            Ok((sender, io)) => Ok(Open {
+        let opened = transport::open(ep, ep.connect_timeout).await?;
+        self.phases = opened.phases;
+        match http1::handshake(TokioIo::new(opened.stream)).await {
+            Ok((sender, io)) => Ok(Open::H1 {
                 sender,
                 io: Box::pin(io),
             }),
@@ -274,17 +358,60 @@ impl Connection {
         }
     }
 
-    /// Polls `f` while driving this connection's I/O, if it is open; if the
-    /// I/O ends first, drops the connection (hyper then answers whatever was
-    /// pending on it, giving an unsent request back) and finishes `f`.
+    /// Polls `f` while driving this connection's I/O, if it is an open
+    /// HTTP/1.1 one; if the I/O ends first, drops the connection (hyper
+    /// then answers whatever was pending on it, giving an unsent request
+    /// back) and finishes `f`.
     async fn finish<F: Future>(&mut self, mut f: Pin<&mut F>) -> F::Output {
-        if let Some(open) = self.open.as_mut() {
-            if let Some(out) = drive(&mut open.io, f.as_mut()).await {
+        if let Some(Open::H1 { io, .. }) = self.open.as_mut() {
+            if let Some(out) = drive(io, f.as_mut()).await {
                 return out;
             }
             self.open = None;
         }
         f.await
+    }
+}
+
+/// A response's status, what is kept of it (its headers now, its body as
+/// it is read) and its body.
+fn split(response: Response, keep: bool) -> (u16, Option<Kept>, hyper::body::Incoming) {
+    let status = response.status().as_u16();
+    let (parts, body) = response.into_parts();
+    let kept = keep.then(|| Kept {
+        status,
+        headers: parts.headers,
+        body: Vec::new(),
+    });
+    (status, kept, body)
+}
+
+/// Reads `body` to its end, keeping up to [`KEPT_BODY_MAX`] of it in `kept`.
+async fn read_body(
+    mut body: hyper::body::Incoming,
+    mut kept: Option<&mut Kept>,
+) -> Result<(), hyper::Error> {
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        if let (Some(k), Some(data)) = (kept.as_deref_mut(), frame.data_ref()) {
+            let room = KEPT_BODY_MAX.saturating_sub(k.body.len());
+            k.body.extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
+    Ok(())
+}
+
+/// An answer's error, if its status is not one expected.
+fn judge(status: u16, expect: &[u16]) -> Result<(), Failure> {
+    match status_class(status, expect) {
+        None => Ok(()),
+        Some(class) => {
+            let want = match expect {
+                [one] => one.to_string(),
+                many => format!("one of {many:?}"),
+            };
+            Err((class, format!("status {status}, expected {want}")))
+        }
     }
 }
 
@@ -332,100 +459,5 @@ fn describe(e: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
-
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
-
-    use super::*;
-
-    /// A loopback HTTP/1.1 server that answers one request per connection
-    /// and then closes it without saying so (no `Connection: close`), as a
-    /// server with a short keep-alive timeout does to an idle client.
-    async fn one_request_per_connection() -> (reqwest::Url, Arc<AtomicUsize>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url =
-            reqwest::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let count = Arc::clone(&accepted);
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 4096];
-                    let mut seen = Vec::new();
-                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match socket.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => seen.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let _ = socket
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                        .await;
-                    // Then closes the idle connection a little later.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                });
-            }
-        });
-        (url, accepted)
-    }
-
-    #[tokio::test]
-    async fn a_connection_the_server_closed_is_replaced_without_an_error() {
-        let (url, accepted) = one_request_per_connection().await;
-        let endpoint = Arc::new(Endpoint::new(&url, Duration::from_secs(5)));
-        let mut connection = Connection::new(endpoint);
-        for i in 0..5 {
-            // Give the server's close time to arrive, as after think time.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let outcome = connection.execute(&Method::GET, "/x", None, 200).await;
-            assert_eq!(outcome, Outcome::Ok, "request {i}");
-        }
-        assert_eq!(accepted.load(Ordering::SeqCst), 5);
-    }
-
-    #[test]
-    fn error_classes_are_written_as_records_name_them() {
-        for class in ErrorClass::ALL {
-            assert_eq!(serde_json::to_value(class).unwrap(), class.as_str());
-            let counts = std::collections::BTreeMap::from([(class, 3u64)]);
-            let text = serde_json::to_string(&counts).unwrap();
-            assert_eq!(text, format!("{{\"{class}\":3}}"));
-            let back: std::collections::BTreeMap<ErrorClass, u64> =
-                serde_json::from_str(&text).unwrap();
-            assert_eq!(back, counts);
-        }
-    }
-
-    #[tokio::test]
-    async fn statuses_and_refused_connections_are_classed() {
-        let (url, _) = one_request_per_connection().await;
-        let endpoint = Arc::new(Endpoint::new(&url, Duration::from_secs(5)));
-        let mut connection = Connection::new(endpoint);
-        match connection.execute(&Method::GET, "/x", None, 404).await {
-            Outcome::Error(ErrorClass::StatusOther, msg) => {
-                assert!(msg.contains("status 200, expected 404"), "{msg}")
-            }
-            other => panic!("{other:?}"),
-        }
-
-        // A port nothing listens on: bind one, note it, close it.
-        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = closed.local_addr().unwrap().port();
-        drop(closed);
-        let url = reqwest::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
-        let mut connection = Connection::new(Arc::new(Endpoint::new(&url, Duration::from_secs(5))));
-        match connection.execute(&Method::GET, "/a b", None, 200).await {
-            Outcome::Error(ErrorClass::Connect, msg) => {
-                assert!(
-                    msg.starts_with(&format!("GET http://127.0.0.1:{port}/a b: connect")),
-                    "{msg}"
-                )
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-}
+#[path = "client_tests.rs"]
+mod tests;

@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 
 use crate::histogram::{new_histogram, Percentiles, MAX_LATENCY_US};
 use crate::load::client::ErrorClass;
+use crate::load::phases::{PhaseTally, Phases};
 
 /// Sample messages kept per error class.
 pub const SAMPLES_PER_CLASS: usize = 5;
@@ -53,6 +54,8 @@ pub struct Sample {
     /// From (intended) start to the end of the body.
     pub latency: Duration,
     pub error: Option<(ErrorClass, String)>,
+    /// Where its time went.
+    pub phases: Phases,
 }
 
 /// What workers and the engine tell the collector.
@@ -176,6 +179,8 @@ pub struct Collected {
     pub timeseries: Vec<Point>,
     pub users_max: Vec<u32>,
     pub dropped: Vec<u64>,
+    /// Per stats row, over the whole run: the answered requests' phases.
+    pub phases: Vec<PhaseTally>,
 }
 
 #[derive(Debug)]
@@ -200,6 +205,7 @@ impl Collector {
                 timeseries: Vec::new(),
                 users_max: vec![0; stages],
                 dropped: vec![0; stages],
+                phases: (0..tasks).map(|_| PhaseTally::default()).collect(),
             },
             open: BTreeMap::new(),
             live,
@@ -273,6 +279,11 @@ impl Collector {
         let us = (s.latency.as_micros() as u64).clamp(1, MAX_LATENCY_US);
         let is_error = s.error.is_some();
         let has_response = s.error.as_ref().is_none_or(|(c, _)| c.has_response());
+        if has_response {
+            if let Some(t) = self.out.phases.get_mut(s.task) {
+                t.add(&s.phases);
+            }
+        }
         if let Some((class, message)) = s.error {
             *self.out.errors.entry(class).or_default() += 1;
             let samples = self.out.error_samples.entry(class).or_default();
@@ -325,6 +336,7 @@ mod tests {
             stage,
             done_at: Duration::from_millis(at_ms),
             latency: Duration::from_millis(lat_ms),
+            phases: Phases::default(),
             error: error.map(|c| (c, format!("{c:?}"))),
         })
     }

@@ -36,6 +36,7 @@ use tokio::time::Instant;
 
 use crate::load::client::Connection;
 use crate::load::collector::{Collected, Collector, Live, Msg};
+use crate::load::endpoint::ConnectionTotals;
 use crate::load::flow::{self, Scratch};
 use crate::load::placement::pick_task;
 use crate::load::plan::Target;
@@ -63,6 +64,8 @@ pub struct RunOutput {
     pub stage_times: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>>,
     /// Stopped early (Ctrl-C).
     pub interrupted: bool,
+    /// Connections and TLS handshakes made.
+    pub connections: ConnectionTotals,
 }
 
 async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>) {
@@ -72,6 +75,7 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
     let to = sh.destination(class, id as usize);
     let think_time = sh.scenario.classes[class].think_time;
     let mut connection = Connection::new(Arc::clone(&sh.targets[to].endpoint));
+    connection.set_reuse(sh.scenario.classes[class].connection);
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream(u64::from(id) + 1);
     let mut scratch = Scratch::default();
@@ -95,6 +99,7 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
             None,
         );
         Box::pin(iterating).await;
+        connection.end_iteration();
         let wait = think(think_time, iteration, &mut rng);
         if !wait.is_zero() {
             tokio::select! {
@@ -172,6 +177,7 @@ async fn open_stage(sh: Arc<Shared>, stage: usize) {
         tokio::spawn(async move {
             let task = &sh2.scenario.classes[class].tasks[task];
             let mut connection = pool.take();
+            connection.set_reuse(sh2.scenario.classes[class].connection);
             let mut scratch = Scratch::default();
             let intended = Some(intended);
             flow::iterate(
@@ -184,6 +190,7 @@ async fn open_stage(sh: Arc<Shared>, stage: usize) {
                 intended,
             )
             .await;
+            connection.end_iteration();
             pool.give_back(connection);
             sh2.in_flight.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
@@ -356,7 +363,10 @@ pub async fn run(
     } else {
         scenario.timeout
     };
+    let sh = Arc::clone(&controller.sh);
     let stage_times = controller.stop(grace).await;
+    let connections = sh.connection_counts();
+    drop(sh);
     let collected = collecting.await.expect("the collector does not panic");
     RunOutput {
         collected,
@@ -364,6 +374,7 @@ pub async fn run(
         ended_at: Utc::now(),
         stage_times,
         interrupted,
+        connections,
     }
 }
 

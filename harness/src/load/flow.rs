@@ -15,7 +15,7 @@ use std::time::Duration;
 use hyper::header::HeaderName;
 use rand_chacha::ChaCha8Rng;
 
-use crate::load::client::{Call, Connection, ErrorClass, Kept, Outcome};
+use crate::load::client::{Call, Connection, ErrorClass, Kept, Outcome, Phases};
 use crate::scenario::flow::{ParsedBody, Received};
 use crate::scenario::template::{Keys, Vars};
 use crate::scenario::{OnError, Step, Task};
@@ -29,7 +29,7 @@ pub(super) trait Runner {
     /// The time since the run's start.
     fn now(&self) -> Duration;
     /// Reports stats row `entry`'s request, started at `started`.
-    fn report(&self, entry: usize, started: Duration, outcome: Outcome);
+    fn report(&self, entry: usize, started: Duration, outcome: Outcome, phases: Phases);
 }
 
 /// Where one iteration runs: the user's class, target and first stats row
@@ -87,7 +87,7 @@ pub(super) async fn iterate<R: Runner>(
             }
         }
         let failed = !matches!(outcome, Outcome::Ok);
-        r.report(at.entry + k, started, outcome);
+        r.report(at.entry + k, started, outcome, connection.phases());
         if failed {
             for e in &step.extract {
                 vars[e.slot] = None;

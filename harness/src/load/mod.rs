@@ -9,20 +9,28 @@
 //! - `shared`: what a run's users and arrivals share: classes, destinations,
 //!   the task picked, the reporting.
 //! - [`placement`]: each user's class; weighted picks.
-//! - [`endpoint`]: the target URL checked, connections to it.
-//! - [`client`]: one request on one keep-alive connection; [`pool`]: the
-//!   connections open-model arrivals share.
+//! - [`endpoint`]: the target URL checked, how to connect to it, the
+//!   connections and handshakes made; [`transport`]: a connection opened
+//!   (plain or TLS) with its phases timed; [`tls`]: the client's trust.
+//! - [`client`]: one request on a user's connection (HTTP/1.1, or HTTP/2
+//!   through [`h2pool`]), its phases; [`pool`]: the connections
+//!   open-model arrivals share.
 //! - [`outcome`]: what became of a request, its error classified
 //!   ([`outcome::ErrorClass`]).
-//! - [`collector`]: the one place results go.
+//! - [`collector`]: the one place results go; [`phases`]: where each
+//!   request's time went.
 
 pub mod client;
 pub mod collector;
 pub mod endpoint;
 pub mod engine;
 mod flow;
+pub mod h2pool;
 pub mod outcome;
+pub mod phases;
 pub mod placement;
 pub mod plan;
 pub mod pool;
 mod shared;
+pub mod tls;
+pub mod transport;

@@ -16,13 +16,15 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::load::collector::{Msg, Sample};
-use crate::load::endpoint::Endpoint;
+use crate::load::endpoint::{ConnectionTotals, Endpoint};
 use crate::load::flow::{At, Runner};
 use crate::load::outcome::Outcome;
 use crate::load::placement::{cumulative, pick_task, Placement};
 use crate::load::plan::Plan;
 use crate::load::pool::ConnectionPool;
+use crate::load::transport::Phases;
 use crate::scenario::template::Keys;
+use crate::scenario::transport::Transport;
 use crate::scenario::{Scenario, ThinkTime};
 
 pub(super) struct Shared {
@@ -51,8 +53,9 @@ pub(super) struct ClassRun {
     pub(super) cumulative: Vec<u32>,
     /// Each task's first stats row.
     pub(super) first_entry: Vec<usize>,
-    /// Its own target's index in [`Shared::targets`].
-    pub(super) target: Option<usize>,
+    /// Its own destinations in [`Shared::targets`] (first, count): its
+    /// target, or the run's targets on its own protocol.
+    pub(super) target: Option<(usize, usize)>,
 }
 
 /// One target: its address, its URL's path prefix (without a trailing
@@ -64,8 +67,8 @@ pub(super) struct Destination {
 }
 
 impl Destination {
-    pub(super) fn new(base: &reqwest::Url, timeout: Duration) -> Self {
-        let endpoint = Arc::new(Endpoint::new(base, timeout));
+    pub(super) fn new(base: &reqwest::Url, timeout: Duration, transport: &Transport) -> Self {
+        let endpoint = Arc::new(Endpoint::new(base, timeout, transport));
         Destination {
             pool: Arc::new(ConnectionPool::new(Arc::clone(&endpoint))),
             endpoint,
@@ -83,19 +86,29 @@ impl Shared {
     ) -> Self {
         let mut targets: Vec<Destination> = bases
             .iter()
-            .map(|base| Destination::new(base, scenario.timeout))
+            .map(|base| Destination::new(base, scenario.timeout, &scenario.transport))
             .collect();
         let mut entry = 0;
         let classes = scenario
             .classes
             .iter()
             .map(|c| {
-                let target = c.target.as_ref().and_then(|url| {
+                // A class with its own target or protocol has its own
+                // destinations: its target, or each of the run's.
+                let transport = Transport {
+                    protocol: c.protocol.unwrap_or(scenario.transport.protocol),
+                    ..scenario.transport.clone()
+                };
+                let own: Vec<reqwest::Url> = match &c.target {
                     // Checked when the scenario was read.
-                    let base = reqwest::Url::parse(url).ok()?;
-                    targets.push(Destination::new(&base, scenario.timeout));
-                    Some(targets.len() - 1)
-                });
+                    Some(url) => reqwest::Url::parse(url).ok().into_iter().collect(),
+                    None if transport != scenario.transport => bases.to_vec(),
+                    None => Vec::new(),
+                };
+                let target = (!own.is_empty()).then_some((targets.len(), own.len()));
+                for base in &own {
+                    targets.push(Destination::new(base, scenario.timeout, &transport));
+                }
                 let first_entry = c
                     .tasks
                     .iter()
@@ -137,7 +150,22 @@ impl Shared {
 
     /// Where class `class`'s `n`-th user or arrival sends.
     pub(super) fn destination(&self, class: usize, n: usize) -> usize {
-        self.classes[class].target.unwrap_or(n % self.spread)
+        match self.classes[class].target {
+            Some((first, count)) => first + n % count,
+            None => n % self.spread,
+        }
+    }
+
+    /// Connections and TLS handshakes made to every destination so far.
+    pub(super) fn connection_counts(&self) -> ConnectionTotals {
+        let mut t = ConnectionTotals::default();
+        for d in &self.targets {
+            let c = &d.endpoint.counts;
+            t.opened += c.opened.load(std::sync::atomic::Ordering::Relaxed);
+            t.tls_full += c.tls_full.load(std::sync::atomic::Ordering::Relaxed);
+            t.tls_resumed += c.tls_resumed.load(std::sync::atomic::Ordering::Relaxed);
+        }
+        t
     }
 
     /// Picks a task of `class`: where the iteration runs, and the task.
@@ -166,7 +194,7 @@ impl Runner for Shared {
         self.start.elapsed()
     }
 
-    fn report(&self, entry: usize, started: Duration, outcome: Outcome) {
+    fn report(&self, entry: usize, started: Duration, outcome: Outcome, phases: Phases) {
         let done = self.start.elapsed();
         let error = match outcome {
             Outcome::Ok => None,
@@ -178,6 +206,7 @@ impl Runner for Shared {
             done_at: done,
             latency: done.saturating_sub(started),
             error,
+            phases,
         }));
     }
 }

@@ -2,7 +2,8 @@
 //! In: records, judgements, analyses, comparisons, the live view. Out: text
 //! or JSON on any `Write`, progress on stderr, HTML and JUnit files.
 //!
-//! - [`summary`]: the end-of-run tables and verdict.
+//! - [`summary`]: the end-of-run tables and verdict; [`connections`]: how
+//!   the run connected and where each task's time went.
 //! - [`progress`]: the live line (terminal) or periodic lines (pipe).
 //! - [`text`]: `history`, `analyze` and `compare` as text.
 //! - [`report`]: HTML (inline SVG) and JUnit XML, for runs and scorecards.
@@ -11,6 +12,7 @@
 //! - [`review`]: `harness review` and `harness scenarios`.
 
 pub mod capacity;
+pub mod connections;
 pub mod progress;
 pub mod report;
 pub mod review;

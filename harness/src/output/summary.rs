@@ -66,6 +66,7 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
     if r.server.is_some() {
         write_client_vs_server(out, r)?;
     }
+    super::connections::write_connections(out, r)?;
     if !r.errors.is_empty() {
         writeln!(out, "\nerrors by class:")?;
         for (class, n) in &r.errors {

@@ -23,6 +23,14 @@ pub struct RunMeta {
     pub shard: Option<crate::record::Shard>,
 }
 
+/// Whether the run's target is `https://`.
+fn is_https(target: &str) -> bool {
+    target
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("https://")
+}
+
 /// Requests per second, to two decimals (0 over no time).
 pub(crate) fn rate(requests: u64, seconds: f64) -> f64 {
     if seconds > 0.0 {
@@ -88,6 +96,13 @@ impl RunRecord {
             timeseries: timeseries(scenario, c),
             server,
             capacity: None,
+            connections: Some(crate::record::connections::ConnectionsRecord::build(
+                scenario,
+                &scenario.transport,
+                is_https(&meta.target),
+                &run.connections,
+                &c.phases,
+            )),
         }
     }
 }

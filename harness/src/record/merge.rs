@@ -171,6 +171,9 @@ pub fn merge(records: &[(PathBuf, RunRecord)]) -> Result<RunRecord, Error> {
     }
     out.timeseries = timeseries(&rs, &out.started_at);
     out.server = servers(&rs);
+    out.connections = crate::record::connections::ConnectionsRecord::merged(
+        rs.iter().map(|r| r.connections.as_ref()),
+    );
     Ok(out)
 }
 

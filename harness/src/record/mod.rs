@@ -1,6 +1,6 @@
 //! The run record: the one interface between running and judging. In: what
 //! a run measured ([`build`]) or a file on disk ([`RunRecord::read`]). Out:
-//! JSON with `schema_version: 5`, documented in `docs/run-record.md` and
+//! JSON with `schema_version: 6`, documented in `docs/run-record.md` and
 //! `docs/run-record.schema.json`.
 //!
 //! A record is built once, complete: the server's truth and the verdict are
@@ -15,6 +15,7 @@
 
 pub mod build;
 pub mod capacity;
+pub mod connections;
 pub mod latency;
 pub mod merge;
 pub mod verdict;
@@ -33,14 +34,15 @@ use crate::server::ServerRecord;
 pub use build::RunMeta;
 pub use latency::{Latency, LatencyBasis, SourceRecord};
 
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 /// Every version this harness reads (a v1 record is a v2 record measured
 /// by the harness itself, with every histogram and percentile present; a
 /// v2 record is a v3 record without a `capacity` section; a v3 record is a
 /// v4 record of a scenario without user classes; a v4 record is a v5
 /// record whose verdict is never `not_judged` and whose server windows
-/// have no `no_response` or `notes`).
-pub const READABLE_VERSIONS: [u32; 5] = [1, 2, 3, 4, 5];
+/// have no `no_response` or `notes`; a v5 record is a v6 record without
+/// a `connections` section).
+pub const READABLE_VERSIONS: [u32; 6] = [1, 2, 3, 4, 5, 6];
 
 /// What the SLOs say of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,6 +351,10 @@ pub struct RunRecord {
     /// The scenario's user classes, when it declares them (v4).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<ClassRecord>,
+    /// How the harness connected and where each task's time went (v6;
+    /// absent in imports of other tools' results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<connections::ConnectionsRecord>,
 }
 
 impl RunRecord {

@@ -47,6 +47,7 @@ pub async fn demo(opts: &DemoOptions) -> Result<RunResult, Error> {
         slos: Vec::new(),
         duration_scale: scale,
         record,
+        transport: Default::default(),
         junit: None,
         summary: true,
         shard: None,

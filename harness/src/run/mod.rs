@@ -75,6 +75,8 @@ pub struct RunOptions {
     pub duration_scale: f64,
     /// The seed, where the record goes, and what is shown along the way.
     pub record: RecordOptions,
+    /// `--http2`, `--ca-cert`, `--insecure`... over the scenario's transport.
+    pub transport: crate::scenario::transport::TransportFlags,
     /// Write JUnit XML (one test case per SLO) here.
     pub junit: Option<PathBuf>,
     /// Print the summary on stdout (the regression story prints its own).
@@ -104,7 +106,8 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
             duration,
         } => Scenario::ad_hoc(path, *load, *duration)?,
     };
-    let scenario = scenario.with_slos(&opts.slos)?.scaled(opts.duration_scale);
+    let mut scenario = scenario.with_slos(&opts.slos)?.scaled(opts.duration_scale);
+    scenario.transport = opts.transport.apply(scenario.transport);
     Ok(match opts.shard {
         Some(shard) => shard.apply(&scenario),
         None => scenario,
@@ -136,11 +139,17 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     let mut urls = Vec::new();
     for t in &targets {
         let url = parse_target(t)?;
-        check_reachable(&url).await?;
+        check_reachable(&url, &scenario.transport).await?;
         urls.push(url);
     }
     let rec = &opts.record;
     let mode = Mode::detect(rec.quiet);
+    if scenario.transport.tls.insecure && urls.iter().any(|u| u.scheme() == "https") {
+        // Said even with --quiet: a run that checked nothing must not pass for one that did.
+        eprintln!(
+            "harness: WARNING: --insecure: the TLS certificates of the targets are NOT checked"
+        );
+    }
     progress::announce(
         mode,
         format_args!(
@@ -153,7 +162,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
             rec.seed
         ),
     );
-    let stats = stats_sources(opts, &targets).await?;
+    let stats = stats_sources(opts, &targets, &scenario.transport.tls).await?;
     wait_for_start(opts.start, mode).await?;
     let seed = opts.shard.map_or(rec.seed, |s| s.seed(rec.seed));
     let (output, server) = measure(&scenario, &urls, seed, mode, stats).await;
@@ -187,19 +196,23 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
 
 /// Where the truth is read: `--server-stats` (each must answer), else
 /// every target that serves it; none with `--no-server-stats`.
-async fn stats_sources(opts: &RunOptions, targets: &[&String]) -> Result<Vec<StatsSource>, Error> {
+async fn stats_sources(
+    opts: &RunOptions,
+    targets: &[&String],
+    tls: &crate::scenario::transport::TlsOptions,
+) -> Result<Vec<StatsSource>, Error> {
     if opts.record.no_server_stats {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
     if opts.server_stats.is_empty() {
         for t in targets {
-            out.extend(StatsSource::probe(t).await);
+            out.extend(StatsSource::probe(t, tls).await);
         }
         return Ok(out);
     }
     for s in &opts.server_stats {
-        let source = StatsSource::probe(s).await.ok_or_else(|| {
+        let source = StatsSource::probe(s, tls).await.ok_or_else(|| {
             Error::Usage(format!(
                 "--server-stats {s}: no /__admin/stats answers there"
             ))

@@ -258,6 +258,7 @@ fn options(target: &InProcess, scenario: Scenario, record: RecordOptions) -> Run
             report: ReportAt::Nowhere,
             ..record
         },
+        transport: Default::default(),
         junit: None,
         summary: false,
         shard: None,

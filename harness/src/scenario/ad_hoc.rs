@@ -78,6 +78,8 @@ impl Scenario {
                 }],
                 target: None,
                 declared: false,
+                protocol: None,
+                connection: Default::default(),
             }],
             targets: BTreeMap::new(),
             stages: vec![Stage {
@@ -89,6 +91,7 @@ impl Scenario {
             slos: Vec::new(),
             timeout: super::DEFAULT_TIMEOUT,
             max_in_flight,
+            transport: Default::default(),
         })
     }
 }

@@ -12,6 +12,7 @@ use super::raw::{RawClass, RawScenario, RawStep, RawTask};
 use super::spans::Source;
 use super::steps::step;
 use super::template::KeySpec;
+use super::transport::{Protocol, Reuse};
 use super::{Load, OnError, Share, Stage, Task, ThinkTime, UserClass};
 use crate::error::ScenarioError;
 
@@ -51,6 +52,8 @@ pub(super) fn classes(
             tasks: class_tasks(tasks, "tasks", keys, src)?,
             target: None,
             declared: false,
+            protocol: None,
+            connection: connection(raw.connection.as_ref(), "connection", src)?,
         }],
         (None, Some(users)) => {
             if users.get_ref().is_empty() {
@@ -58,7 +61,10 @@ pub(super) fn classes(
             }
             let mut out: Vec<UserClass> = Vec::new();
             for (i, c) in users.get_ref().iter().enumerate() {
-                let class = class(i, c, keys, think, targets, stages, src)?;
+                let mut class = class(i, c, keys, think, targets, stages, src)?;
+                if c.get_ref().connection.is_none() {
+                    class.connection = connection(raw.connection.as_ref(), "connection", src)?;
+                }
                 if out.iter().any(|x| x.name == class.name) {
                     let span = c.get_ref().name.span();
                     let message = format!("duplicate class name {:?}", class.name);
@@ -132,6 +138,13 @@ fn class(
         .as_ref()
         .map(|t| class_target(t, &field("target"), targets, src))
         .transpose()?;
+    let protocol = r
+        .protocol
+        .as_ref()
+        .map(|p| protocol(p, &field("protocol"), src))
+        .transpose()?;
+    // Without its own, the scenario's (set by the caller).
+    let connection = connection(r.connection.as_ref(), &field("connection"), src)?;
     Ok(UserClass {
         tasks: class_tasks(&r.tasks, &field("tasks"), &keys, src)?,
         name,
@@ -140,6 +153,34 @@ fn class(
         keys,
         target,
         declared: true,
+        protocol,
+        connection,
+    })
+}
+
+/// `protocol = "h1" | "h2"`.
+pub(super) fn protocol(p: &Spanned<String>, field: &str, src: &Source<'_>) -> Result<Protocol> {
+    Protocol::parse(p.get_ref().trim()).ok_or_else(|| {
+        src.error(
+            p.span(),
+            field,
+            format!("{:?}: expected \"h1\" or \"h2\"", p.get_ref()),
+        )
+    })
+}
+
+/// `connection = "keep-alive" | "per-iteration" | "per-request"` (default keep-alive).
+fn connection(c: Option<&Spanned<String>>, field: &str, src: &Source<'_>) -> Result<Reuse> {
+    let Some(c) = c else {
+        return Ok(Reuse::KeepAlive);
+    };
+    Reuse::parse(c.get_ref().trim()).ok_or_else(|| {
+        let names: Vec<&str> = Reuse::ALL.iter().map(|r| r.name()).collect();
+        src.error(
+            c.span(),
+            field,
+            format!("{:?}: expected one of {names:?}", c.get_ref()),
+        )
     })
 }
 
@@ -161,15 +202,19 @@ fn class_target(
     Err(src.error(
         t.span(),
         field,
-        format!("{v:?} is neither an http:// URL nor a [targets.NAME] (declared: {named:?})"),
+        format!("{v:?} is neither an http(s):// URL nor a [targets.NAME] (declared: {named:?})"),
     ))
 }
 
-/// An `http://HOST[:PORT][/prefix]` URL, as `--target` takes.
+/// An `http(s)://HOST[:PORT][/prefix]` URL, as `--target` takes.
 pub(super) fn target_url(v: &str) -> std::result::Result<String, String> {
     match reqwest::Url::parse(v) {
-        Ok(u) if u.scheme() == "http" && u.host_str().is_some() => Ok(v.to_owned()),
-        Ok(_) => Err(format!("{v:?} must be an http:// URL with a host")),
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+            Ok(v.to_owned())
+        }
+        Ok(_) => Err(format!(
+            "{v:?} must be an http:// or https:// URL with a host"
+        )),
         Err(e) => Err(format!("{v:?} is not a URL: {e}")),
     }
 }

@@ -24,6 +24,7 @@ mod slo;
 mod spans;
 mod steps;
 pub mod template;
+pub mod transport;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -133,6 +134,9 @@ pub struct Scenario {
     /// Most requests in flight at once in open-model stages; an arrival
     /// that finds none free is counted as dropped.
     pub max_in_flight: usize,
+    /// How requests travel: protocol, TLS trust, HTTP/2 connections
+    /// (the file's, then the command line's flags).
+    pub transport: transport::Transport,
 }
 
 impl Scenario {

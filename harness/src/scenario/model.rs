@@ -103,6 +103,10 @@ pub struct UserClass {
     /// Declared with `[[users]]`; `false` for the one implicit class of a
     /// scenario with top-level `tasks`.
     pub declared: bool,
+    /// Its own HTTP version, when not the scenario's.
+    pub protocol: Option<super::transport::Protocol>,
+    /// When its users' connections are made anew.
+    pub connection: super::transport::Reuse,
 }
 
 /// One stats row's place: class, task and step indexes, and its name.

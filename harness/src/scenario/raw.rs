@@ -8,7 +8,7 @@ use toml::Spanned;
 
 /// The keys of the file's top level. Written after a table header (a
 /// classic slip), TOML puts one in that table, where it is unknown.
-pub(super) const TOP_LEVEL_KEYS: [&str; 12] = [
+pub(super) const TOP_LEVEL_KEYS: [&str; 17] = [
     "name",
     "description",
     "requirement",
@@ -21,6 +21,11 @@ pub(super) const TOP_LEVEL_KEYS: [&str; 12] = [
     "max_in_flight",
     "users",
     "targets",
+    "protocol",
+    "connection",
+    "connections",
+    "max_streams",
+    "tls_resumption",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +53,22 @@ pub(super) struct RawScenario {
     pub(super) timeout: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) max_in_flight: Option<Spanned<u32>>,
+    /// `h1` (default) or `h2`.
+    #[serde(default)]
+    pub(super) protocol: Option<Spanned<String>>,
+    /// Every class's connection reuse unless it says: `keep-alive`
+    /// (default), `per-iteration`, `per-request`.
+    #[serde(default)]
+    pub(super) connection: Option<Spanned<String>>,
+    /// HTTP/2 connections per target shared by keep-alive users.
+    #[serde(default)]
+    pub(super) connections: Option<Spanned<u32>>,
+    /// Requests in flight at once on one HTTP/2 connection.
+    #[serde(default)]
+    pub(super) max_streams: Option<Spanned<u32>>,
+    /// Resume TLS sessions on new connections (default true).
+    #[serde(default)]
+    pub(super) tls_resumption: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +119,12 @@ pub(super) struct RawClass {
     pub(super) tasks: Spanned<Vec<Spanned<RawTask>>>,
     #[serde(default)]
     pub(super) target: Option<Spanned<String>>,
+    /// This class's `h1` or `h2`, when not the scenario's.
+    #[serde(default)]
+    pub(super) protocol: Option<Spanned<String>>,
+    /// This class's connection reuse.
+    #[serde(default)]
+    pub(super) connection: Option<Spanned<String>>,
 }
 
 /// A named target (`[targets.NAME]`).

@@ -166,7 +166,7 @@ fn class_and_flow_mistakes_are_clear_errors() {
             "name = \"planners\"\nweight = 2",
             "name = \"planners\"\nweight = 2\ntarget = \"far\"",
             "users[1].target",
-            "neither an http:// URL nor a [targets.NAME]",
+            "neither an http(s):// URL nor a [targets.NAME]",
         ),
         (
             "expect = [200, 412]",
@@ -244,7 +244,43 @@ fn a_class_target_is_a_url_or_a_named_target() {
         "name = \"planners\"\nweight = 2",
         "name = \"planners\"\nweight = 2\ntarget = \"https://example.org\"",
     );
-    assert!(err(&text).message.contains("http://"));
+    let s = Scenario::parse("t.toml", &text).unwrap();
+    assert_eq!(s.classes[1].target.as_deref(), Some("https://example.org"));
+    let text = with(
+        "name = \"planners\"\nweight = 2",
+        "name = \"planners\"\nweight = 2\ntarget = \"ftp://example.org\"",
+    );
+    assert!(err(&text).message.contains("http:// or https://"));
+}
+
+#[test]
+fn protocol_and_connection_reuse_per_scenario_and_class() {
+    use super::transport::{Protocol, Reuse};
+    let text = with(
+        "name = \"planners\"\nweight = 2",
+        "name = \"planners\"\nweight = 2\nprotocol = \"h2\"\nconnection = \"per-iteration\"",
+    );
+    let text = format!("connection = \"per-request\"\nmax_streams = 8\n{text}");
+    let s = Scenario::parse("t.toml", &text).unwrap();
+    assert_eq!(s.transport.max_streams, 8);
+    assert_eq!(s.classes[1].protocol, Some(Protocol::H2));
+    assert_eq!(s.classes[1].connection, Reuse::PerIteration);
+    // The others follow the scenario's.
+    assert_eq!(s.classes[0].protocol, None);
+    assert_eq!(s.classes[0].connection, Reuse::PerRequest);
+
+    let bad = with(
+        "name = \"planners\"\nweight = 2",
+        "name = \"planners\"\nweight = 2\nconnection = \"sometimes\"",
+    );
+    let e = err(&bad);
+    assert_eq!(e.field, "users[1].connection");
+    assert!(e.message.contains("keep-alive"), "{}", e.message);
+    let e = err(&format!("protocol = \"h3\"\n{OPS_SOURCE}"));
+    assert_eq!(e.field, "protocol");
+    assert!(e.message.contains("\"h1\" or \"h2\""), "{}", e.message);
+    let e = err(&format!("connections = 0\n{OPS_SOURCE}"));
+    assert_eq!(e.field, "connections");
 }
 
 #[test]

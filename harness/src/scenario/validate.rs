@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::fields::{keys, think_time};
 use super::raw::{RawScenario, RawSlo, RawStage};
 use super::spans::Source;
+use super::transport::Transport;
 use super::{
     Load, Metric, Op, Scenario, Slo, SloExpr, Stage, ThinkTime, UserClass, DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_TIMEOUT,
@@ -67,7 +68,9 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
         Some(m) => *m.get_ref() as usize,
         None => DEFAULT_MAX_IN_FLIGHT,
     };
+    let transport = transport(&raw, src)?;
     Ok(Scenario {
+        transport,
         name: raw.name.trim().to_owned(),
         description: raw.description.clone(),
         requirement,
@@ -78,6 +81,29 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
         timeout,
         max_in_flight,
     })
+}
+
+/// `protocol`, `connections`, `max_streams`, `tls_resumption`.
+fn transport(raw: &RawScenario, src: &Source<'_>) -> Result<Transport> {
+    let mut t = Transport::default();
+    if let Some(p) = &raw.protocol {
+        t.protocol = super::classes::protocol(p, "protocol", src)?;
+    }
+    for (value, name, slot) in [
+        (&raw.connections, "connections", &mut t.h2_connections),
+        (&raw.max_streams, "max_streams", &mut t.max_streams),
+    ] {
+        if let Some(v) = value {
+            if !(1..=10_000).contains(v.get_ref()) {
+                return Err(src.error(v.span(), name, "must be from 1 to 10000"));
+            }
+            *slot = *v.get_ref();
+        }
+    }
+    if let Some(resume) = raw.tls_resumption {
+        t.tls.resumption = resume;
+    }
+    Ok(t)
 }
 
 fn stages(raw: &Spanned<Vec<Spanned<RawStage>>>, src: &Source<'_>) -> Result<Vec<Stage>> {

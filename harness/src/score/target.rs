@@ -65,9 +65,11 @@ impl Target {
             Error::Usage("--target needs --admin-token: scoring sets the target's behaviour and resets its statistics".into())
         })?;
         let url = url.trim_end_matches('/').to_owned();
-        let stats = StatsSource::probe(&url).await.ok_or_else(|| {
-            target_error(&url, "no statistics at /__admin/stats (is it a mock-api?)")
-        })?;
+        let stats = StatsSource::probe(&url, &Default::default())
+            .await
+            .ok_or_else(|| {
+                target_error(&url, "no statistics at /__admin/stats (is it a mock-api?)")
+            })?;
         Ok(Target {
             client: client()?,
             token: token.to_owned(),
@@ -84,7 +86,7 @@ impl Target {
         let token = format!("score-{}", std::process::id());
         let server = crate::in_process::InProcess::start(Some(token.clone())).await?;
         let url = server.url.clone();
-        let stats = StatsSource::probe(&url)
+        let stats = StatsSource::probe(&url, &Default::default())
             .await
             .ok_or_else(|| target_error(&url, "the in-process mock-api does not answer"))?;
         Ok(Target {

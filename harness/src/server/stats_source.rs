@@ -15,8 +15,9 @@ pub struct StatsSource {
 
 impl StatsSource {
     /// The target's `/__admin/stats`, if it answers with statistics.
-    pub async fn probe(base: &str) -> Option<Self> {
-        let client = reqwest::Client::builder()
+    pub async fn probe(base: &str, tls: &crate::load::tls::TlsOptions) -> Option<Self> {
+        let client = crate::load::tls::reqwest_builder(tls)
+            .ok()?
             .timeout(Duration::from_secs(10))
             .build()
             .ok()?;

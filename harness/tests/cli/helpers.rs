@@ -13,6 +13,10 @@ pub(crate) struct Target {
     pub(crate) url: String,
     /// Emulated links (`--link`): name and base URL.
     pub(crate) links: Vec<(String, String)>,
+    /// The admin listener's base URL (`--admin-listen`), if it has one.
+    pub(crate) admin: Option<String>,
+    /// The certificate it serves (`--tls`).
+    pub(crate) tls_cert: Option<PathBuf>,
     pub(crate) dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -28,12 +32,14 @@ pub(crate) async fn spawn_target_with(adjust: impl FnOnce(&mut mock_api::Config)
     let mut config = mock_api::Config::ephemeral(&dir.path().join("target.db"));
     adjust(&mut config);
     let app = mock_api::Application::build(&config).await.unwrap();
-    let url = format!("http://{}", app.local_addr());
+    let url = app.base_url();
     let links = app
         .link_addrs()
         .into_iter()
-        .map(|(name, addr)| (name.to_owned(), format!("http://{addr}")))
+        .map(|(name, addr)| (name.to_owned(), format!("{}://{addr}", app.scheme())))
         .collect();
+    let admin = app.admin_addr().map(|a| format!("http://{a}"));
+    let tls_cert = app.tls_cert().map(Path::to_owned);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -41,6 +47,8 @@ pub(crate) async fn spawn_target_with(adjust: impl FnOnce(&mut mock_api::Config)
     Target {
         url,
         links,
+        admin,
+        tls_cert,
         dir,
         _stop: stop,
     }

@@ -21,3 +21,4 @@ mod score_pages;
 mod score_tools;
 mod shards;
 mod slos;
+mod tls;

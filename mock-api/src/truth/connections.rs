@@ -49,7 +49,8 @@ pub struct ProtocolSnapshot {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionsSnapshot {
     /// TCP connections accepted (on the API listener and links; those
-    /// refused past `--max-connections` included).
+    /// refused past `--max-connections` included; the admin listener's
+    /// are not counted).
     pub accepted: u64,
     /// TLS handshakes that did not complete (a client that does not trust
     /// the certificate, a plain-text client on the TLS port, a timeout).
