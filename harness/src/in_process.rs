@@ -10,6 +10,8 @@ use crate::error::Error;
 /// stopped by [`InProcess::stop`].
 pub struct InProcess {
     pub url: String,
+    /// The certificate it serves, when it serves HTTPS.
+    pub tls_cert: Option<std::path::PathBuf>,
     pub dir: tempfile::TempDir,
     /// Missions seeded at start (numbered 1 to this).
     pub missions: u32,
@@ -29,16 +31,24 @@ impl InProcess {
     /// Starts one on 127.0.0.1 port 0 (1000 missions, seed 42), with
     /// `admin_token` enabling its writing admin endpoints.
     pub async fn start(admin_token: Option<String>) -> Result<Self, Error> {
+        Self::start_with(admin_token, false).await
+    }
+
+    /// As [`InProcess::start`]; with `tls`, serving HTTPS (HTTP/1.1 and
+    /// HTTP/2) with the certificate it makes, at [`InProcess::tls_cert`].
+    pub async fn start_with(admin_token: Option<String>, tls: bool) -> Result<Self, Error> {
         let dir = tempfile::tempdir().map_err(|source| Error::CreateDir {
             path: std::env::temp_dir(),
             source,
         })?;
         let mut config = mock_api::Config::ephemeral(&dir.path().join("demo.db"));
         config.admin_token = admin_token.map(Into::into);
+        config.tls = tls;
         let app = mock_api::Application::build(&config)
             .await
             .map_err(Error::Demo)?;
-        let url = format!("http://{}", app.local_addr());
+        let url = app.base_url();
+        let tls_cert = app.tls_cert().map(std::path::Path::to_owned);
         let store = app.store().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
@@ -46,6 +56,7 @@ impl InProcess {
         }));
         Ok(InProcess {
             url,
+            tls_cert,
             dir,
             store,
             missions: config.missions,

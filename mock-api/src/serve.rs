@@ -287,6 +287,8 @@ async fn http<IO>(
         Arc::clone(first_seen),
         !conn.refused && conn.serving.counted,
     );
+    // The first request the truth counts (not the truth's own reads).
+    let carried = Arc::new(AtomicBool::new(false));
     let service = conn
         .router
         .clone()
@@ -295,8 +297,12 @@ async fn http<IO>(
                 Version::HTTP_2 => Protocol::Http2,
                 _ => Protocol::Http1,
             };
-            let first = !seen.swap(true, Ordering::Relaxed);
-            if counted {
+            seen.store(true, Ordering::Relaxed);
+            // Reads of the truth itself (a load tool's scorer polling
+            // /__admin/stats on the API address) are not its traffic.
+            let path = req.uri().path();
+            if counted && !path.starts_with("/__admin/") && path != "/metrics" {
+                let first = !carried.swap(true, Ordering::Relaxed);
                 truth.connections.request(protocol, first);
             }
             req.extensions_mut().insert(ConnectInfo(marks.clone()));

@@ -47,6 +47,8 @@ pub struct CapacityOptions {
     /// The seed (step NN runs with seed + NN - 1), where the record goes,
     /// what is shown.
     pub record: RecordOptions,
+    /// `--http2`, `--ca-cert`, `--insecure`... over the scenario's transport.
+    pub transport: crate::scenario::transport::TransportFlags,
 }
 
 /// How a search ended.
@@ -157,7 +159,8 @@ fn scenario_model(s: &Scenario) -> Model {
 
 /// Runs the search and writes its record.
 pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
-    let base = opts.scenario.clone().unwrap_or_default().load()?;
+    let mut base = opts.scenario.clone().unwrap_or_default().load()?;
+    opts.transport.apply_to(&mut base);
     let rec = &opts.record;
     let plan = Plan::new(opts, &base)?;
     let url = parse_target(&opts.target)?;

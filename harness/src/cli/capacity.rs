@@ -46,6 +46,8 @@ pub struct CapacityArgs {
     pub require: Option<f64>,
     #[command(flatten)]
     pub record: RecordArgs,
+    #[command(flatten)]
+    pub transport: super::run_args::TransportArgs,
 }
 
 pub(super) async fn handle_capacity(a: CapacityArgs) -> Result<u8, Error> {
@@ -63,6 +65,7 @@ pub(super) async fn handle_capacity(a: CapacityArgs) -> Result<u8, Error> {
         max_steps: a.max_steps,
         require: a.require,
         record,
+        transport: a.transport.into(),
     })
     .await?;
     let _ = output::print_capacity(

@@ -141,6 +141,13 @@ pub struct ScoreArgs {
     /// The target's admin token (its behaviour is set and its statistics reset).
     #[arg(long, env = "MOCK_API_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Trust this certificate (PEM) of an https:// --target (the tls and
+    /// h2 trials start their own HTTPS target without --target).
+    #[arg(long, value_name = "FILE", requires = "target")]
+    pub ca_cert: Option<PathBuf>,
+    /// Trust any certificate of an https:// --target (never the default).
+    #[arg(long, requires = "target")]
+    pub insecure: bool,
     /// A figure is within tolerance when its error is at most this share of the truth...
     #[arg(long, default_value_t = 5.0)]
     pub tolerance_pct: f64,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::Format;
 use crate::error::Error;
 use crate::run::{self, RecordOptions, ReportAt, RunOptions, ScenarioSource, Start};
-use crate::scenario::transport::TransportFlags;
+use crate::scenario::transport::{Reuse, TransportFlags};
 use crate::scenario::{AdHocLoad, ScenarioRef, SloExpr};
 
 /// What every command that writes a record takes: `run`, `demo` (and its
@@ -71,6 +71,19 @@ pub struct TransportArgs {
     /// Make a full TLS handshake on every new connection (no session resumption).
     #[arg(long)]
     pub no_tls_resumption: bool,
+    /// When every class's users make a new connection: keep-alive,
+    /// per-iteration (a new visitor each time) or per-request [default:
+    /// the scenario's, else keep-alive].
+    #[arg(long, value_name = "REUSE", value_parser = parse_reuse)]
+    pub connection: Option<Reuse>,
+}
+
+/// `--connection`: keep-alive, per-iteration or per-request.
+fn parse_reuse(s: &str) -> Result<Reuse, String> {
+    Reuse::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Reuse::ALL.iter().map(|r| r.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 impl From<TransportArgs> for TransportFlags {
@@ -82,6 +95,7 @@ impl From<TransportArgs> for TransportFlags {
             no_resumption: a.no_tls_resumption,
             connections: a.connections,
             max_streams: a.max_streams,
+            connection: a.connection,
         }
     }
 }

@@ -44,6 +44,8 @@ fn options(a: &ScoreArgs) -> Result<ScoreOptions, Error> {
         duration: a.duration,
         connections: a.connections,
         rate: a.rate,
+        ca_cert: a.ca_cert.clone(),
+        insecure: a.insecure,
         command: a.command.clone(),
     })
 }
@@ -104,6 +106,24 @@ async fn suite(a: &ScoreArgs, opts: ScoreOptions) -> Result<u8, Error> {
             trial: Some(t.name.to_owned()),
             ..opts.clone()
         };
+        // A trial the tool cannot run (HTTP/2 for an HTTP/1.1-only tool)
+        // or the target cannot serve (HTTPS on a plain --target) is said
+        // and skipped, not failed.
+        let remote_plain = opts
+            .target
+            .as_ref()
+            .is_some_and(|u| !u.starts_with("https://"));
+        let cannot = if t.wire.needs_tls() && remote_plain {
+            Some("the --target is plain HTTP; this trial needs mock-api --tls".to_owned())
+        } else if opts.command.is_empty() {
+            trial::command_for(opts.tool, opts.tool.name(), t.rate.is_some(), t.wire).err()
+        } else {
+            None
+        };
+        if let Some(why) = cannot {
+            println!("{:<7} SKIP  {why}", t.name);
+            continue;
+        }
         // One trial's tool failure is said on its line; the others still run.
         let card = match score::score(&opts).await {
             Ok(card) => card,

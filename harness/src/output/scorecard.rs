@@ -183,17 +183,12 @@ pub fn trials() -> String {
             t.connections
         );
         for tool in Tool::ALL {
-            let cmd = trial::default_command(tool, tool.name(), t.rate.is_some()).map_or_else(
-                || {
-                    "(no default: give your command after --, writing its results to {out})"
-                        .to_owned()
-                },
-                |c| c.join(" "),
-            );
+            let cmd = trial::command_for(tool, tool.name(), t.rate.is_some(), t.wire)
+                .map_or_else(|why| format!("(none: {why})"), |c| c.join(" "));
             let _ = writeln!(out, "  {:<10} {cmd}", tool.name());
         }
         let _ = writeln!(out);
     }
-    out.push_str("Placeholders: {url} {path} {rate} {duration} {connections} {out} {locustfile} {k6script} {artilleryscript} {jmeterplan}\n");
+    out.push_str("Placeholders: {url} {path} {rate} {duration} {connections} {out} {locustfile} {k6script} {artilleryscript} {jmeterplan} {cacert}\n");
     out
 }

@@ -107,7 +107,7 @@ fn scenario(opts: &RunOptions) -> Result<Scenario, Error> {
         } => Scenario::ad_hoc(path, *load, *duration)?,
     };
     let mut scenario = scenario.with_slos(&opts.slos)?.scaled(opts.duration_scale);
-    scenario.transport = opts.transport.apply(scenario.transport);
+    opts.transport.apply_to(&mut scenario);
     Ok(match opts.shard {
         Some(shard) => shard.apply(&scenario),
         None => scenario,

@@ -124,9 +124,22 @@ pub struct TransportFlags {
     pub connections: Option<u32>,
     /// `--max-streams N` (HTTP/2).
     pub max_streams: Option<u32>,
+    /// `--connection REUSE`: every class's.
+    pub connection: Option<Reuse>,
 }
 
 impl TransportFlags {
+    /// Sets `scenario`'s transport (and with `--connection`, every
+    /// class's reuse) from these flags over the file's.
+    pub fn apply_to(&self, scenario: &mut super::Scenario) {
+        scenario.transport = self.apply(scenario.transport.clone());
+        if let Some(reuse) = self.connection {
+            for class in &mut scenario.classes {
+                class.connection = reuse;
+            }
+        }
+    }
+
     /// The scenario's transport with these flags on top.
     pub fn apply(&self, mut t: Transport) -> Transport {
         if self.http2 {

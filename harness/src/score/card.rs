@@ -1,7 +1,7 @@
 //! The scorecard. In: a tool's report, the server's truth over the same
 //! window, the tolerance and, for an arrival rate with a stall, the
 //! intended-schedule expectation. Out: [`Scorecard`] (JSON
-//! `schema_version: 2`, `docs/scorecard.md`): each figure as the tool
+//! `schema_version: 3`, `docs/scorecard.md`): each figure as the tool
 //! reported it beside the reference, the signed error, and whether it is
 //! within tolerance.
 
@@ -14,7 +14,7 @@ use super::target::Truth;
 use crate::adapters::{LoadModel, Tool, ToolReport};
 use crate::histogram::ms;
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The percentiles scored, by name and quantile (1: the maximum).
 pub const SCORED: [(&str, f64); 5] = [
@@ -171,6 +171,11 @@ pub struct Scorecard {
     pub percentiles: Vec<PercentileLine>,
     /// The server's curve, for charts: (quantile, ms).
     pub server_curve: Vec<(f64, f64)>,
+    /// The `tls` and `h2` trials: the tool's connections as the server
+    /// saw them, and whether its latencies hold its handshakes or it
+    /// spoke HTTP/2 (v3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<super::wire::ConnectionLine>,
     pub notes: Vec<String>,
     pub verdict: ScoreVerdict,
 }
@@ -195,6 +200,8 @@ pub struct Run {
     pub tolerance: Tolerance,
     /// Judge the percentiles (else the counts only).
     pub judge_latency: bool,
+    /// How the tool was asked to connect.
+    pub wire: super::trial::Wire,
 }
 
 fn count(name: &str, tool: Option<u64>, server: u64, allowance: u64) -> CountLine {
@@ -296,10 +303,21 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
         &counts,
         truth.no_response.values().sum(),
     ));
+    let connection = super::wire::judge(
+        run.wire,
+        super::wire::fixed_delay_ms(&run.behaviour),
+        report.quantile(0.5),
+        server_ms(truth, 0.5),
+        truth,
+    );
+    if let Some(c) = &connection {
+        notes.push(c.note.clone());
+    }
     let all_within = counts
         .iter()
         .map(|c| c.within)
         .chain(percentiles.iter().map(|p| p.within))
+        .chain(connection.iter().map(|c| c.within))
         .all(|w| w != Some(false));
     Scorecard {
         schema_version: SCHEMA_VERSION,
@@ -328,6 +346,7 @@ pub fn build(run: Run, report: &ToolReport, truth: &Truth) -> Scorecard {
         server_no_response: truth.no_response.clone(),
         percentiles,
         server_curve: CURVE.iter().map(|&q| (q, server_ms(truth, q))).collect(),
+        connection,
         notes,
         verdict: if all_within {
             ScoreVerdict::Pass
@@ -407,6 +426,7 @@ mod tests {
             statuses: BTreeMap::from([(200, requests - errors), (503, errors)]),
             no_response: BTreeMap::new(),
             histogram: crate::histogram::new_histogram(),
+            connections: Default::default(),
         }
     }
 

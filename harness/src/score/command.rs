@@ -34,6 +34,8 @@ pub struct Values {
     pub artilleryscript: String,
     /// `{jmeterplan}`: the JMeter test plan written for the default command.
     pub jmeterplan: String,
+    /// `{cacert}`: the certificate an HTTPS target serves (PEM), when known.
+    pub cacert: String,
 }
 
 /// `arg` with every placeholder filled in.
@@ -53,6 +55,7 @@ pub fn fill(arg: &str, v: &Values) -> String {
         .replace("{k6script}", &v.k6script)
         .replace("{artilleryscript}", &v.artilleryscript)
         .replace("{jmeterplan}", &v.jmeterplan)
+        .replace("{cacert}", &v.cacert)
 }
 
 /// What a finished command printed.
@@ -140,6 +143,7 @@ mod tests {
             k6script: "/tmp/k.js".into(),
             artilleryscript: "/tmp/a.yml".into(),
             jmeterplan: "/tmp/t.jmx".into(),
+            cacert: "/tmp/cert.pem".into(),
         };
         assert_eq!(fill("-c{connections}", &v), "-c50");
         assert_eq!(fill("{url}{path}", &v), "http://127.0.0.1:9/x");

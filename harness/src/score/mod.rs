@@ -13,13 +13,15 @@
 //! - [`command`]: placeholders, running the tool.
 //! - [`scripts`]: the k6, Locust and Artillery scripts and the JMeter plan
 //!   default commands run.
-//! - [`card`]: the scorecard and its arithmetic.
+//! - [`card`]: the scorecard and its arithmetic; [`wire`]: the `tls` and
+//!   `h2` trials' judgement of the tool's connections.
 
 pub mod card;
 pub mod command;
 pub mod scripts;
 pub mod target;
 pub mod trial;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -55,6 +57,10 @@ pub struct ScoreOptions {
     pub duration: Option<Duration>,
     pub connections: Option<u32>,
     pub rate: Option<f64>,
+    /// Trust this certificate of an `https://` `--target`.
+    pub ca_cert: Option<PathBuf>,
+    /// Trust any certificate of an `https://` `--target`.
+    pub insecure: bool,
     /// The command, with placeholders; empty: the tool's default one.
     pub command: Vec<String>,
 }
@@ -91,6 +97,7 @@ fn plan(opts: &ScoreOptions) -> Result<Trial, Error> {
                 connections: 50,
                 rate: None,
                 judge_latency: true,
+                wire: trial::Wire::Plain,
             })
         }
         (Some(_), Some(_)) => Err(Error::Usage("give --trial or --behaviour, not both".into())),
@@ -121,9 +128,22 @@ fn stall_of(behaviour: &Value) -> Option<(Duration, Duration)> {
 /// Runs one score: the tool against the target under the trial.
 pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
     let plan = plan(opts)?;
+    let tls = crate::load::tls::TlsOptions {
+        ca_cert: opts.ca_cert.clone(),
+        insecure: opts.insecure,
+        ..Default::default()
+    };
     let target = match &opts.target {
-        Some(url) => Target::remote(url, opts.admin_token.as_deref()).await?,
-        None => in_process().await?,
+        Some(url) => {
+            if plan.wire.needs_tls() && !url.starts_with("https://") {
+                return Err(Error::Usage(format!(
+                    "--trial {}: the target must serve HTTPS (start it with mock-api --tls and give its https:// URL and --ca-cert)",
+                    plan.name
+                )));
+            }
+            Target::remote(url, opts.admin_token.as_deref(), &tls).await?
+        }
+        None => in_process(plan.wire.needs_tls()).await?,
     };
     let work = tempfile::tempdir().map_err(|source| Error::CreateDir {
         path: std::env::temp_dir(),
@@ -149,6 +169,12 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
         k6script: work.path().join("trial.js").display().to_string(),
         artilleryscript: work.path().join("trial.yml").display().to_string(),
         jmeterplan: work.path().join("trial.jmx").display().to_string(),
+        cacert: target
+            .tls
+            .ca_cert
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     };
     match opts.tool {
         Tool::Locust => crate::error::write_file(
@@ -178,12 +204,7 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
     }
     let template = if opts.command.is_empty() {
         let program = program(opts.tool, opts.tools_dir.as_deref());
-        trial::default_command(opts.tool, &program, rate.is_some()).ok_or_else(|| {
-            Error::Usage(format!(
-                "{} has no default command here (its runs need your simulation): give yours after --, writing a copy of its simulation.log to {{out}}",
-                opts.tool
-            ))
-        })?
+        trial::command_for(opts.tool, &program, rate.is_some(), plan.wire).map_err(Error::Usage)?
     } else {
         opts.command.clone()
     };
@@ -217,17 +238,18 @@ pub async fn score(opts: &ScoreOptions) -> Result<Scorecard, Error> {
                 .unwrap_or(u64::from(values.connections)),
         },
         judge_latency: plan.judge_latency,
+        wire: plan.wire,
     };
     Ok(card::build(run, &report, &truth))
 }
 
 #[cfg(feature = "demo")]
-async fn in_process() -> Result<Target, Error> {
-    Target::in_process().await
+async fn in_process(tls: bool) -> Result<Target, Error> {
+    Target::in_process(tls).await
 }
 
 #[cfg(not(feature = "demo"))]
-async fn in_process() -> Result<Target, Error> {
+async fn in_process(_tls: bool) -> Result<Target, Error> {
     Err(Error::Usage(
         "this harness was built without the demo feature: give --target URL --admin-token T".into(),
     ))

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::histogram::merged;
+use crate::load::tls::TlsOptions;
 use crate::server::stats_source::StatsSource;
 use crate::server::{subtract, StatsSnapshot};
 
@@ -26,6 +27,8 @@ pub struct Truth {
     pub no_response: BTreeMap<String, u64>,
     /// Service times, µs.
     pub histogram: Histogram<u64>,
+    /// Connections, TLS handshakes and requests by protocol.
+    pub connections: crate::server::connections::ConnectionCounts,
 }
 
 impl Truth {
@@ -49,6 +52,8 @@ pub struct Target {
     token: String,
     client: reqwest::Client,
     stats: StatsSource,
+    /// How the target is trusted (its certificate, under TLS).
+    pub tls: TlsOptions,
     /// The in-process mock-api, stopped when dropped.
     #[cfg(feature = "demo")]
     _in_process: Option<crate::in_process::InProcess>,
@@ -60,18 +65,17 @@ fn target_error(url: &str, what: &str) -> Error {
 
 impl Target {
     /// The target at `url`, driven with `token`.
-    pub async fn remote(url: &str, token: Option<&str>) -> Result<Self, Error> {
+    pub async fn remote(url: &str, token: Option<&str>, tls: &TlsOptions) -> Result<Self, Error> {
         let token = token.ok_or_else(|| {
             Error::Usage("--target needs --admin-token: scoring sets the target's behaviour and resets its statistics".into())
         })?;
         let url = url.trim_end_matches('/').to_owned();
-        let stats = StatsSource::probe(&url, &Default::default())
-            .await
-            .ok_or_else(|| {
-                target_error(&url, "no statistics at /__admin/stats (is it a mock-api?)")
-            })?;
+        let stats = StatsSource::probe(&url, tls).await.ok_or_else(|| {
+            target_error(&url, "no statistics at /__admin/stats (is it a mock-api?)")
+        })?;
         Ok(Target {
-            client: client()?,
+            client: client(tls)?,
+            tls: tls.clone(),
             token: token.to_owned(),
             url,
             stats,
@@ -82,15 +86,20 @@ impl Target {
 
     /// A mock-api started here on 127.0.0.1 port 0, fresh database, seed 42.
     #[cfg(feature = "demo")]
-    pub async fn in_process() -> Result<Self, Error> {
+    pub async fn in_process(tls: bool) -> Result<Self, Error> {
         let token = format!("score-{}", std::process::id());
-        let server = crate::in_process::InProcess::start(Some(token.clone())).await?;
+        let server = crate::in_process::InProcess::start_with(Some(token.clone()), tls).await?;
         let url = server.url.clone();
-        let stats = StatsSource::probe(&url, &Default::default())
+        let tls = TlsOptions {
+            ca_cert: server.tls_cert.clone(),
+            ..TlsOptions::default()
+        };
+        let stats = StatsSource::probe(&url, &tls)
             .await
             .ok_or_else(|| target_error(&url, "the in-process mock-api does not answer"))?;
         Ok(Target {
-            client: client()?,
+            client: client(&tls)?,
+            tls,
             token,
             url,
             stats,
@@ -141,8 +150,8 @@ impl Target {
     }
 }
 
-fn client() -> Result<reqwest::Client, Error> {
-    reqwest::Client::builder()
+fn client(tls: &TlsOptions) -> Result<reqwest::Client, Error> {
+    crate::load::tls::reqwest_builder(tls)?
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| Error::Usage(format!("cannot build an HTTP client: {e}")))
@@ -170,5 +179,6 @@ pub fn truth(start: &StatsSnapshot, end: &StatsSnapshot) -> Result<Truth, Error>
         statuses,
         no_response,
         histogram: merged(window.routes.values().map(|r| &r.histogram.0)),
+        connections: end.connections.since(&start.connections),
     })
 }

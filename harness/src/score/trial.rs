@@ -33,6 +33,26 @@ pub struct Trial {
     /// at full speed with no added latency, what a client sees is mostly
     /// its own machine's queueing).
     pub judge_latency: bool,
+    /// How the tool reaches the target.
+    pub wire: Wire,
+}
+
+/// How a trial's requests travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// Plain HTTP/1.1.
+    Plain,
+    /// HTTPS, a new connection for every request.
+    Tls,
+    /// HTTPS over HTTP/2.
+    Http2,
+}
+
+impl Wire {
+    /// Whether the target must serve HTTPS.
+    pub fn needs_tls(self) -> bool {
+        self != Wire::Plain
+    }
 }
 
 /// Every built-in trial.
@@ -50,6 +70,7 @@ pub fn all() -> Vec<Trial> {
             connections: 10,
             rate: None,
             judge_latency: true,
+            wire: Wire::Plain,
         },
         Trial {
             name: "tail",
@@ -59,6 +80,7 @@ pub fn all() -> Vec<Trial> {
             connections: 50,
             rate: None,
             judge_latency: true,
+            wire: Wire::Plain,
         },
         Trial {
             name: "errors",
@@ -68,6 +90,7 @@ pub fn all() -> Vec<Trial> {
             connections: 50,
             rate: None,
             judge_latency: false,
+            wire: Wire::Plain,
         },
         Trial {
             name: "resets",
@@ -77,6 +100,7 @@ pub fn all() -> Vec<Trial> {
             connections: 50,
             rate: None,
             judge_latency: false,
+            wire: Wire::Plain,
         },
         Trial {
             name: "stall",
@@ -86,6 +110,29 @@ pub fn all() -> Vec<Trial> {
             connections: 50,
             rate: Some(200.0),
             judge_latency: true,
+            wire: Wire::Plain,
+        },
+        Trial {
+            name: "tls",
+            about: "HTTPS, 20 ms added to every TLS handshake, a new connection per request: requests counted as the server counted them, and latencies that include the handshakes the tool made (the server counts them and knows the delay)",
+            behaviour: json!({"seed": 1, "tls_handshake_delay": "fixed(20)"}),
+            duration: secs(15),
+            connections: 10,
+            rate: None,
+            // The reference (service time) excludes the handshakes: the
+            // connection line judges what they add.
+            judge_latency: false,
+            wire: Wire::Tls,
+        },
+        Trial {
+            name: "h2",
+            about: "HTTPS asked over HTTP/2, every mission read 50 ms more: every request must arrive as HTTP/2 (the server counts them by protocol) and the percentiles read 50 ms and a little",
+            behaviour: json!({"seed": 1, "latency": {"get_mission": "fixed(50)"}}),
+            duration: secs(15),
+            connections: 10,
+            rate: None,
+            judge_latency: true,
+            wire: Wire::Http2,
         },
     ]
 }
@@ -190,6 +237,68 @@ const AUTOCANNON_ARGS: [&str; 6] = [
     "--json",
     "{url}{path}",
 ];
+
+/// `tool`'s default command for `wire`: the plain one with what makes it
+/// trust the target's certificate (`{cacert}`), make a new connection per
+/// request (`Wire::Tls`) or speak HTTP/2 (`Wire::Http2`). `Err` says why
+/// the tool has none here (it cannot speak HTTP/2, say).
+pub fn command_for(
+    tool: Tool,
+    program: &str,
+    rate: bool,
+    wire: Wire,
+) -> Result<Vec<String>, String> {
+    let plain = default_command(tool, program, rate).ok_or_else(|| {
+        format!("{tool} has no default command here (its runs need your simulation): give yours after --, writing a copy of its simulation.log to {{out}}")
+    })?;
+    if wire == Wire::Plain {
+        return Ok(plain);
+    }
+    let cannot = |why: &str| {
+        Err(format!(
+            "{tool} has no default command for the {} trial: {why}",
+            match wire {
+                Wire::Tls => "tls",
+                _ => "h2",
+            }
+        ))
+    };
+    let mut c = plain;
+    let at = |c: &[String], arg: &str| c.iter().position(|a| a == arg).map_or(1, |i| i + 1);
+    let insert = |c: &mut Vec<String>, i: usize, args: &[&str]| {
+        c.splice(i..i, args.iter().map(|a| (*a).to_owned()))
+            .for_each(drop);
+    };
+    match (tool, wire) {
+        (Tool::Harness, Wire::Tls) => c.extend(["--ca-cert", "{cacert}", "--connection", "per-request"].map(String::from)),
+        (Tool::Harness, _) => c.extend(["--ca-cert", "{cacert}", "--http2"].map(String::from)),
+        (Tool::Oha, Wire::Tls) => insert(&mut c, 1, &["--cacert", "{cacert}", "--disable-keepalive"]),
+        (Tool::Oha, _) => insert(&mut c, 1, &["--cacert", "{cacert}", "--http2"]),
+        // hey does not check certificates.
+        (Tool::Hey, Wire::Tls) => insert(&mut c, 1, &["-disable-keepalive"]),
+        (Tool::Hey, _) => insert(&mut c, 1, &["-h2"]),
+        // wrk does not check certificates; a `Connection: close` request
+        // makes the server close each connection after its answer.
+        (Tool::Wrk, Wire::Tls) => insert(&mut c, 1, &["-H", "Connection: close"]),
+        (Tool::Wrk, _) => return cannot("wrk speaks HTTP/1.1 only"),
+        // k6 negotiates HTTP/2 by ALPN on its own.
+        (Tool::K6, Wire::Tls) => {
+            let i = at(&c, "--quiet");
+            insert(&mut c, i, &["--insecure-skip-tls-verify", "--no-connection-reuse"])
+        }
+        (Tool::K6, _) => {
+            let i = at(&c, "--quiet");
+            insert(&mut c, i, &["--insecure-skip-tls-verify"])
+        }
+        // Locust (requests) trusts what REQUESTS_CA_BUNDLE names and keeps
+        // its connections alive.
+        (Tool::Locust, Wire::Tls) => insert(&mut c, 0, &["env", "REQUESTS_CA_BUNDLE={cacert}"]),
+        (Tool::Locust, _) => return cannot("Locust's HttpUser speaks HTTP/1.1 only"),
+        (Tool::Autocannon, _) => return cannot("autocannon speaks HTTP/1.1 only and does not check certificates in a way its options set"),
+        _ => return cannot("not written yet; give your command after --"),
+    }
+    Ok(c)
+}
 
 /// `tool`'s default command, with its placeholders (`{url}`, `{path}`,
 /// `{rate}`, `{duration}`, `{connections}`, `{out}`, `{locustfile}`,

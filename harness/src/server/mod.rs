@@ -6,6 +6,7 @@
 //! in each window. The harness learns this over HTTP only ([`stats_source`]), as
 //! any tool would.
 
+pub mod connections;
 pub mod stats_source;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,9 @@ pub struct StatsSnapshot {
     pub rss_bytes: u64,
     pub missions: u64,
     pub routes: BTreeMap<String, RouteStats>,
+    /// Connections, TLS handshakes and requests by protocol (stats v3).
+    #[serde(default)]
+    pub connections: connections::ConnectionCounts,
 }
 
 /// One route over a window, as stored in the record.
@@ -218,6 +222,7 @@ fn whole(end: &StatsSnapshot) -> Window {
         rss_bytes: end.rss_bytes,
         missions: end.missions,
         routes: BTreeMap::new(),
+        connections: Default::default(),
     };
     subtract(&empty, end).unwrap_or_else(|_| Window {
         routes: BTreeMap::new(),

@@ -12,6 +12,7 @@ fn snap(since: &str, values: &[u64], queries: u64) -> StatsSnapshot {
         since: since.to_owned(),
         rss_bytes: 1000 + values.len() as u64,
         missions: 1000,
+        connections: Default::default(),
         routes: BTreeMap::from([(
             "get_mission".to_owned(),
             RouteStats {

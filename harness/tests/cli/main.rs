@@ -19,6 +19,7 @@ mod run;
 mod score;
 mod score_pages;
 mod score_tools;
+mod score_wire;
 mod shards;
 mod slos;
 mod tls;

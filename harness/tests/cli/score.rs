@@ -401,7 +401,7 @@ async fn a_suite_scores_every_trial_and_goes_on_past_a_failing_one() {
         "{text}{}",
         stderr(&o)
     );
-    let trials = ["fixed", "tail", "errors", "resets", "stall"];
+    let trials = ["fixed", "tail", "errors", "resets", "stall", "tls", "h2"];
     for (line, trial) in text.lines().zip(trials) {
         assert!(line.starts_with(trial), "{line} is not {trial}'s line");
         assert!(line.contains("PASS") || line.contains("FAIL"), "{line}");
@@ -428,7 +428,7 @@ async fn a_suite_scores_every_trial_and_goes_on_past_a_failing_one() {
     assert_eq!(o.status.code(), Some(2));
     let text = stdout(&o);
     let errors = text.lines().filter(|l| l.contains(" ERROR ")).count();
-    assert_eq!(errors, 5, "every trial said, none stopped the rest: {text}");
+    assert_eq!(errors, 7, "every trial said, none stopped the rest: {text}");
     assert!(stderr(&o).contains("cannot connect"), "{}", stderr(&o));
 }
 
@@ -449,7 +449,11 @@ async fn the_imported_tools_are_scored_through_their_adapters() {
         "env ARTILLERY_DISABLE_TELEMETRY=true artillery run --quiet --output {out} {artilleryscript}",
         "autocannon -c {connections} -d {duration} --json --overallRate {rate} {url}{path}",
         "jmeter     jmeter -n -t {jmeterplan} -l {out}",
-        "gatling    (no default",
+        "gatling    (none: gatling has no default command here",
+        // The tls and h2 trials' commands, and the tools that cannot.
+        "--ca-cert {cacert} --connection per-request",
+        "oha --cacert {cacert} --http2",
+        "(none: wrk has no default command for the h2 trial: wrk speaks HTTP/1.1 only)",
     ] {
         assert!(text.contains(cmd), "{cmd} missing: {text}");
     }

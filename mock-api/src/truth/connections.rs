@@ -35,7 +35,9 @@ pub struct ConnectionCounts {
 /// One protocol in `/__admin/stats`' `connections`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProtocolSnapshot {
-    /// Connections that carried at least one request in this protocol.
+    /// Connections that carried at least one request in this protocol
+    /// (requests to `/__admin/*` and `/metrics`, the truth's own, are
+    /// not counted).
     pub connections: u64,
     /// Full TLS handshakes that chose this protocol (by ALPN; HTTP/1.1
     /// when the client offered none).
