@@ -27,6 +27,11 @@
 # allowed to read its own classes, behind a `jmeter` wrapper. A tool that
 # cannot be had is said in one line, with why, and skipped. Takes about 2
 # minutes per tool. Not part of CI.
+#
+# The `tls` and `h2` trials run against a second mock-api started with
+# `--tls` (its certificate given as --ca-cert), each with `--trial`; a tool
+# that cannot run one (HTTP/2 for wrk, say) is said, with why. WIRE_ONLY=1
+# runs only those two (their table printed alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-results/score-tools}
@@ -126,6 +131,12 @@ mkdir -p "$OUT"
   echo "  harness: $("$HARNESS" --version)"
 } | tee "$OUT/versions.txt" >&2
 
+PLAIN_URL=$URL
+mkdir -p "$work/tls"
+start_target "$work/tls" "$TOKEN" --tls
+TLS_URL=$URL
+CERT="$work/tls/target.db.cert.pem"
+say "mock-api --tls at $TLS_URL (CPU 0)"
 for tool in $TOOLS; do
   if [ "$tool" != harness ] && [ ! -e "$work/bin/$tool" ]; then
     say "$tool: missing, skipped"
@@ -135,8 +146,15 @@ for tool in $TOOLS; do
   # Exit 1 (some figures off the truth) is what this script is for; exit 2
   # (a trial the tool could not run) is said, and the other tools go on.
   rc=0
-  $(pin 1) "$HARNESS" score --suite --tool "$tool" --tools-dir "$work/bin" \
-    --target "$URL" --admin-token "$TOKEN" --report --out "$OUT/$tool" >&2 || rc=$?
+  if [ -z "${WIRE_ONLY:-}" ]; then
+    $(pin 1) "$HARNESS" score --suite --tool "$tool" --tools-dir "$work/bin" \
+      --target "$PLAIN_URL" --admin-token "$TOKEN" --report --out "$OUT/$tool" >&2 || rc=$?
+  fi
+  for trial in tls h2; do
+    $(pin 1) "$HARNESS" score --trial "$trial" --tool "$tool" --tools-dir "$work/bin" \
+      --target "$TLS_URL" --ca-cert "$CERT" --admin-token "$TOKEN" \
+      --report --out "$OUT/$tool/$trial.json" >&2 || rc=$((rc > $? ? rc : $?))
+  done
   [ "$rc" -le 1 ] || say "$tool: some trials could not be scored (exit $rc): see above"
 done
 
@@ -151,7 +169,7 @@ fi
 python3 - "$OUT" $TOOLS <<'EOF'
 import json, os, sys
 out, tools = sys.argv[1], sys.argv[2:]
-trials = ["fixed", "tail", "errors", "resets", "stall"]
+trials = ["fixed", "tail", "errors", "resets", "stall", "tls", "h2"]
 figs = ["p50", "p90", "p95", "p99", "max"]
 print("| tool | trial | model | requests (tool - server) | errors (tool - server) | " + " | ".join(figs) + " | verdict |")
 print("|---|---|---|---|---|" + "---|" * len(figs) + "---|")
@@ -178,4 +196,17 @@ for tool in tools:
             cells.append(f'{p["tool_ms"]:.1f} vs {ref:.1f} ({p["error_ms"]:+.1f} ms){mark}')
         print(f'| {tool} | {trial} | {c["model"]} | {count("requests")} | {count("errors")} | '
               + " | ".join(cells) + f' | {c["verdict"].upper()} |')
+print()
+print("| tool | trial | connections (server) | handshakes (server) | requests HTTP/1.1 / HTTP/2 | median above the server's | verdict | why |")
+print("|---|---|---|---|---|---|---|---|")
+for tool in tools:
+    for trial in ["tls", "h2"]:
+        path = os.path.join(out, tool, trial + ".json")
+        if not os.path.exists(path):
+            continue
+        c = json.load(open(path))
+        w = c.get("connection") or {}
+        added = "-" if w.get("added_ms") is None else f'{w["added_ms"]:+.1f} ms'
+        print(f'| {tool} | {trial} | {w.get("connections")} | {w.get("tls_handshakes")} | '
+              f'{w.get("requests_http1")} / {w.get("requests_h2")} | {added} | {c["verdict"].upper()} | {w.get("note", "")} |')
 EOF

@@ -3,13 +3,18 @@
 # a new SQLite file) and runs Schemathesis against its /openapi.json over
 # every phase (examples, coverage, fuzzing, stateful) with every check and
 # the fixed seed of mock-api/contract/schemathesis.toml. Exits with
-# Schemathesis's status: 0 only when no check failed.
+# Schemathesis's status: 0 only when no check failed. With --tls, the
+# mock-api serves HTTPS (`--tls`, HTTP/1.1 and HTTP/2 by ALPN) and
+# Schemathesis trusts the certificate it wrote beside its database.
 #
 #   bash scripts/contract.sh            # st from $ST, or PATH
+#   bash scripts/contract.sh --tls
 #   ST=/path/to/venv/bin/st bash scripts/contract.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST="${ST:-st}"
+tls=()
+if [ "${1:-}" = "--tls" ]; then tls=(--tls); fi
 command -v "$ST" >/dev/null || { echo "contract.sh: schemathesis (st) not found; set ST" >&2; exit 2; }
 
 cargo build -q -p mock-api
@@ -22,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 RUST_LOG=warn ./target/debug/mock-api --listen 127.0.0.1:0 --database "sqlite://$work/contract.db" \
-  >"$work/out" 2>"$work/err" &
+  "${tls[@]}" >"$work/out" 2>"$work/err" &
 server_pid=$!
 base=""
 for _ in $(seq 1 200); do
@@ -34,7 +39,9 @@ done
 [ -n "$base" ] || { echo "contract.sh: mock-api printed no address in 20 s" >&2; exit 2; }
 echo "contract: mock-api at $base"
 
-"$ST" --config-file mock-api/contract/schemathesis.toml run "$base/openapi.json" \
+verify=()
+if [ ${#tls[@]} -gt 0 ]; then verify=(--tls-verify "$work/contract.db.cert.pem"); fi
+"$ST" --config-file mock-api/contract/schemathesis.toml run "$base/openapi.json" "${verify[@]}" \
   --phases examples,coverage,fuzzing,stateful --checks all \
   --max-examples 300 --generation-database none \
   --workers 1 --request-timeout 10 --no-color

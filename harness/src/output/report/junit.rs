@@ -1,6 +1,7 @@
 //! JUnit XML, so any CI shows the verdict. In: a record. Out: one test
 //! suite (the requirement), one test case per SLO, and the rows (stage x
-//! class x task) and classes as the suite's `system-out`.
+//! class x task), classes, connections and each task's phases as the
+//! suite's `system-out`.
 
 use std::fmt::Write as _;
 
@@ -62,6 +63,8 @@ pub fn junit(r: &RunRecord) -> String {
     }
     let mut table = Vec::new();
     let _ = crate::output::summary::write_rows(&mut table, r);
+    // How the run connected and where each task's time went.
+    let _ = crate::output::connections::write_connections(&mut table, r);
     let _ = writeln!(
         x,
         "    <system-out>{}</system-out>",

@@ -7,11 +7,13 @@
 //! - [`capacity`]: a capacity search's findings and charts.
 //! - [`svg`]: line charts.
 //! - [`junit`]: JUnit XML.
+//! - `phases`: how the run connected, a stacked bar of each task's phases.
 
 mod capacity;
 mod classes;
 mod junit;
 pub mod matrix;
+mod phases;
 pub mod scorecard;
 mod sections;
 pub mod svg;
@@ -43,6 +45,7 @@ pub fn html(
     sections::rows(&mut body, r);
     sections::errors(&mut body, r);
     sections::client_vs_server(&mut body, r);
+    phases::section(&mut body, r);
     if let Some(c) = baseline {
         sections::baseline(&mut body, c);
     }

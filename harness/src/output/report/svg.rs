@@ -324,13 +324,13 @@ pub fn percentile_chart(title: &str, series: &[Series]) -> String {
         .flat_map(|s| s.1.iter().map(|p| p.1))
         .filter(|v| *v > 0.0)
         .collect();
-    let lo = ys
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min)
-        .max(0.001)
-        .log10()
-        .floor();
+    // No positive value at all (a tool with no answer): the axis starts
+    // where zeros are drawn, 0.001 ms. (An empty fold's infinity once made
+    // the tick loop below endless.)
+    let lo = match ys.iter().copied().reduce(f64::min) {
+        Some(min) => min.max(0.001).log10().floor(),
+        None => -3.0,
+    };
     let hi = ys
         .iter()
         .copied()
@@ -385,6 +385,16 @@ pub fn percentile_chart(title: &str, series: &[Series]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_percentile_chart_of_no_positive_value_is_drawn_and_ends() {
+        // A scorecard of a tool the server never heard from: every figure 0.
+        let zeros: Series = ("server".into(), vec![(0.5, 0.0), (1.0, 0.0)]);
+        let svg = percentile_chart("nothing", &[zeros, ("tool".into(), Vec::new())]);
+        assert!(svg.len() < 20_000, "{} bytes", svg.len());
+        // The zeros sit on the chart's floor, not below it.
+        assert!(svg.contains("points=\"92.5,260.0 600.0,260.0\""), "{svg}");
+    }
 
     #[test]
     fn elapsed_time_reads_as_minutes_and_seconds() {
