@@ -14,6 +14,12 @@ pub struct ReviewArgs {
     /// Also read what the target says about itself (data volume, behaviour, API).
     #[arg(long)]
     pub target: Option<String>,
+    /// Trust this certificate (PEM) of an https:// --target.
+    #[arg(long, value_name = "FILE", requires = "target")]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Trust any certificate of an https:// --target (never the default).
+    #[arg(long, requires = "target")]
+    pub insecure: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -26,7 +32,12 @@ pub struct ScenariosArgs {
 }
 
 pub(super) async fn handle_review(a: &ReviewArgs) -> Result<u8, Error> {
-    let r = crate::review::review(&a.scenario, a.target.as_deref()).await?;
+    let tls = crate::load::tls::TlsOptions {
+        ca_cert: a.ca_cert.clone(),
+        insecure: a.insecure,
+        ..Default::default()
+    };
+    let r = crate::review::review(&a.scenario, a.target.as_deref(), &tls).await?;
     let _ = output::review::print_review(&mut std::io::stdout().lock(), &r, a.format);
     Ok(r.exit_code())
 }

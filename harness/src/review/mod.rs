@@ -93,11 +93,15 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Reviews the scenario `arg` (a file or a built-in), with the facts of
 /// `target` when given.
-pub async fn review(arg: &ScenarioRef, target: Option<&str>) -> Result<Review, Error> {
+pub async fn review(
+    arg: &ScenarioRef,
+    target: Option<&str>,
+    tls: &crate::load::tls::TlsOptions,
+) -> Result<Review, Error> {
     let (file, text) = arg.source()?;
     let scenario = Scenario::parse_untraced(&file, &text)?;
     let facts = match target {
-        Some(url) => Some(target::Facts::read(url).await?),
+        Some(url) => Some(target::Facts::read(url, tls).await?),
         None => None,
     };
     let checklist = checks::checklist(&scenario, facts.as_ref());

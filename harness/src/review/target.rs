@@ -36,10 +36,10 @@ async fn json(client: &reqwest::Client, url: String) -> Option<Value> {
 
 impl Facts {
     /// Reads the facts; only a malformed URL is an error.
-    pub async fn read(url: &str) -> Result<Self, Error> {
+    pub async fn read(url: &str, tls: &crate::load::tls::TlsOptions) -> Result<Self, Error> {
         let base = parse_target(url)?;
         let base = base.as_str().trim_end_matches('/').to_owned();
-        let client = reqwest::Client::builder()
+        let client = crate::load::tls::reqwest_builder(tls)?
             .timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| Error::Usage(format!("cannot build an HTTP client: {e}")))?;

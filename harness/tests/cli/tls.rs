@@ -227,4 +227,24 @@ async fn an_untrusted_certificate_is_a_clear_error_and_insecure_is_said() {
     let summary = String::from_utf8_lossy(&o.stdout);
     assert!(summary.contains("WARNING: --insecure"), "{summary}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("--insecure"));
+
+    // review --target reads the facts of an https:// target it trusts.
+    let cert = target
+        .tls_cert
+        .as_ref()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let review = [
+        "review",
+        "req-perf-401",
+        "--target",
+        &target.url,
+        "--ca-cert",
+        &cert,
+    ];
+    let o = harness(review.iter().map(|s| s.to_string()).collect()).await;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("the target holds 1000 missions"), "{text}");
 }

@@ -215,3 +215,76 @@ async fn a_rapid_reset_flood_neither_stops_the_target_nor_starves_others() {
     let res = h2c.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn faults_and_the_connection_cap_hold_under_tls_and_http2() {
+    // A reset fault: the request's connection is reset under TLS too,
+    // over HTTP/2 (the whole connection: TCP has no stream to reset),
+    // and counted as a request with no response.
+    let app = spawn_app_configured(|c| {
+        c.tls = true;
+        c.missions = 2;
+        c.fault = vec!["get_mission=reset:1".into()];
+    })
+    .await;
+    let cert = app.tls_cert.clone().unwrap();
+    let h2 = trusting(&cert).build().unwrap();
+    let base = format!("https://{}", app.addr);
+    let err = h2
+        .get(format!("{base}/api/missions/MISSION-0001"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!err.is_status(), "{err:?}");
+    let res = h2.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(
+        (res.status(), res.version()),
+        (StatusCode::OK, Version::HTTP_2)
+    );
+    let stats: Value = h2
+        .get(format!("{base}/__admin/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["routes"]["get_mission"]["no_response"]["reset"], 1);
+
+    // The cap: one connection served; a second one's request is answered
+    // 503 problem+json over TLS, and the first keeps its service.
+    let app = spawn_app_configured(|c| {
+        c.tls = true;
+        c.max_connections = 1;
+    })
+    .await;
+    let cert = app.tls_cert.clone().unwrap();
+    let base = format!("https://{}", app.addr);
+    let first = trusting(&cert).http1_only().build().unwrap();
+    assert_eq!(
+        first
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let second = trusting(&cert).http1_only().build().unwrap();
+    let refused = second.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(
+        first
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
