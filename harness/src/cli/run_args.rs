@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::Format;
 use crate::error::Error;
 use crate::run::{self, RecordOptions, ReportAt, RunOptions, ScenarioSource, Start};
-use crate::scenario::transport::{Reuse, TransportFlags};
+use crate::scenario::transport::{Engine, Reuse, TransportFlags};
 use crate::scenario::{AdHocLoad, ScenarioRef, SloExpr};
 
 /// What every command that writes a record takes: `run`, `demo` (and its
@@ -76,6 +76,16 @@ pub struct TransportArgs {
     /// the scenario's, else keep-alive].
     #[arg(long, value_name = "REUSE", value_parser = parse_reuse)]
     pub connection: Option<Reuse>,
+    /// The HTTP/1.1 engine: native (the harness's own: a fixed buffer
+    /// per exchange, no task per connection) or hyper (the reference it
+    /// is tested against) [default: native]. HTTP/2 always uses hyper's.
+    #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
+    pub engine: Option<Engine>,
+}
+
+/// `--engine`: native or hyper.
+fn parse_engine(s: &str) -> Result<Engine, String> {
+    Engine::parse(s).ok_or_else(|| "expected native or hyper".to_owned())
 }
 
 /// `--connection`: keep-alive, per-iteration or per-request.
@@ -96,6 +106,7 @@ impl From<TransportArgs> for TransportFlags {
             connections: a.connections,
             max_streams: a.max_streams,
             connection: a.connection,
+            engine: a.engine,
         }
     }
 }

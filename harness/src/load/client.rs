@@ -34,6 +34,7 @@ use tokio::time::Instant;
 
 use crate::load::endpoint::{Endpoint, Protocol};
 use crate::load::h2pool::{self, H2Conn};
+use crate::load::native;
 use crate::load::outcome::status_class;
 pub use crate::load::outcome::{ErrorClass, Outcome};
 pub use crate::load::transport::Phases;
@@ -67,7 +68,7 @@ pub struct Kept {
 
 /// Bytes percent-encoded in a rendered path and query (as a browser would):
 /// controls, space, and characters not allowed there.
-const PATH_ENCODE: &AsciiSet = &CONTROLS
+pub(crate) const PATH_ENCODE: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
@@ -102,8 +103,13 @@ pub struct Connection {
 /// task, not two. Over HTTP/2: a connection of the user's own.
 #[derive(Debug)]
 enum Open {
-    H1 { sender: Sender, io: Pin<Box<Io>> },
+    H1 {
+        sender: Sender,
+        io: Pin<Box<Io>>,
+    },
     H2(H2Conn),
+    /// The native engine's: the stream alone.
+    Native(Stream),
 }
 
 /// Polls `f` while driving the connection's I/O; `None` if the I/O ended
@@ -120,7 +126,7 @@ impl Connection {
     /// Whether a connection is open (worth keeping for the next request).
     pub fn is_open(&self) -> bool {
         match &self.open {
-            Some(Open::H1 { .. }) => true,
+            Some(Open::H1 { .. } | Open::Native(_)) => true,
             Some(Open::H2(c)) => c.is_open(),
             None => false,
         }
@@ -178,14 +184,15 @@ impl Connection {
         self.phases = Phases::default();
         let ep = Arc::clone(&self.endpoint);
         let what = || format!("{} {}{}", call.method, ep.origin, call.path);
-        let request = match request(&ep, &call, body) {
-            Ok(request) => request,
-            Err(e) => {
-                let msg = format!("{}: {e}", what());
-                return (Outcome::Error(ErrorClass::Request, msg), None);
+        let exchange = async {
+            if ep.is_native() {
+                return self.exchange_native(&call, body.as_deref()).await;
+            }
+            match request(&ep, &call, body) {
+                Ok(request) => self.exchange(request, call.expect, call.keep).await,
+                Err(e) => (Err((ErrorClass::Request, e)), None),
             }
         };
-        let exchange = self.exchange(request, call.expect, call.keep);
         let out = match tokio::time::timeout(ep.timeout, exchange).await {
             Ok((Ok(()), kept)) => (Outcome::Ok, kept),
             Ok((Err((class, msg)), kept)) => {
@@ -203,6 +210,22 @@ impl Connection {
             self.open = None;
         }
         out
+    }
+
+    /// The native engine's exchange ([`native`]) on this user's connection.
+    async fn exchange_native(
+        &mut self,
+        call: &Call<'_>,
+        body: Option<&str>,
+    ) -> (Result<(), Failure>, Option<Kept>) {
+        let mut stream = match self.open.take() {
+            Some(Open::Native(s)) => Some(s),
+            _ => None,
+        };
+        let ep = &self.endpoint;
+        let (status, kept) = native::exchange(&mut stream, ep, call, body, &mut self.phases).await;
+        self.open = stream.map(Open::Native);
+        (status.and_then(|s| judge(s, call.expect)), kept)
     }
 
     /// Sends the request and reads the whole body (keeping it when asked);

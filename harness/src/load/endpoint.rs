@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::load::h2pool::H2Pool;
 use crate::load::tls::{client_config, server_name};
 use crate::load::transport::{self, Opened};
-pub use crate::scenario::transport::{Protocol, Transport};
+pub use crate::scenario::transport::{Engine, Protocol, Transport};
 
 /// What ALPN offers for `protocol`.
 fn alpn(protocol: Protocol) -> &'static [u8] {
@@ -114,6 +114,7 @@ pub struct Endpoint {
     pub(super) connect_timeout: Duration,
     pub(super) tls: Option<TlsClient>,
     pub(super) protocol: Protocol,
+    pub(super) engine: Engine,
     /// HTTP/2's shared connections (keep-alive users).
     pub(super) h2: Option<H2Pool>,
     pub counts: Counts,
@@ -148,10 +149,16 @@ impl Endpoint {
             connect_timeout: timeout.min(Duration::from_secs(10)),
             tls,
             protocol: transport.protocol,
+            engine: transport.engine,
             h2: (transport.protocol == Protocol::H2)
                 .then(|| H2Pool::new(transport.h2_connections, transport.max_streams)),
             counts: Counts::default(),
         }
+    }
+
+    /// Whether HTTP/1.1 requests go through the native engine.
+    pub(super) fn is_native(&self) -> bool {
+        self.engine == Engine::Native && self.protocol == Protocol::H1
     }
 
     /// Whether connections are TLS.

@@ -12,8 +12,9 @@
 //! - [`endpoint`]: the target URL checked, how to connect to it, the
 //!   connections and handshakes made; [`transport`]: a connection opened
 //!   (plain or TLS) with its phases timed; [`tls`]: the client's trust.
-//! - [`client`]: one request on a user's connection (HTTP/1.1, or HTTP/2
-//!   through [`h2pool`]), its phases; [`pool`]: the connections
+//! - [`client`]: one request on a user's connection (HTTP/1.1 through
+//!   the [`native`] engine or hyper's, or HTTP/2 through [`h2pool`]), its
+//!   phases; [`pool`]: the connections
 //!   open-model arrivals share.
 //! - [`outcome`]: what became of a request, its error classified
 //!   ([`outcome::ErrorClass`]).
@@ -26,6 +27,7 @@ pub mod endpoint;
 pub mod engine;
 mod flow;
 pub mod h2pool;
+pub mod native;
 pub mod outcome;
 pub mod phases;
 pub mod placement;

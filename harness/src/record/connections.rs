@@ -1,4 +1,4 @@
-//! How a run connected, in its record (v6). In: the run's transport, the
+//! How a run connected, in its record (v6; its engine since v7). In: the run's transport, the
 //! connections and TLS handshakes the engine made, and each stats row's
 //! phase histograms. Out: [`ConnectionsRecord`]: protocol, TLS (and
 //! whether certificates went unchecked), session resumption, the counts to
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::histogram::{EncodedHistogram, Percentiles};
 use crate::load::endpoint::ConnectionTotals;
 use crate::load::phases::{PhaseTally, PHASE_NAMES};
-use crate::scenario::transport::{Protocol, Transport};
+use crate::scenario::transport::{Engine, Protocol, Transport};
 use crate::scenario::Scenario;
 
 /// One phase of one task's requests.
@@ -32,6 +32,10 @@ pub struct PhaseRecord {
 pub struct ConnectionsRecord {
     /// `h1` or `h2` (the run's; a class may use the other).
     pub protocol: Protocol,
+    /// The HTTP/1.1 engine (`native` or `hyper`; v6 records, written
+    /// before there was a choice, read as `hyper`).
+    #[serde(default = "engine_of_v6")]
+    pub engine: Engine,
     /// Whether the targets were `https://`.
     pub tls: bool,
     /// Certificates not checked (`--insecure`).
@@ -47,6 +51,10 @@ pub struct ConnectionsRecord {
     /// Per task (stats row) name, per phase (`dns`, `connect`, `tls`,
     /// `waiting`, `receiving`).
     pub phases: BTreeMap<String, BTreeMap<String, PhaseRecord>>,
+}
+
+fn engine_of_v6() -> Engine {
+    Engine::Hyper
 }
 
 fn round3(x: f64) -> f64 {
@@ -85,6 +93,7 @@ impl ConnectionsRecord {
         let rows = scenario.entries();
         ConnectionsRecord {
             protocol: transport.protocol,
+            engine: transport.engine,
             tls,
             insecure: tls && transport.tls.insecure,
             tls_resumption: transport.tls.resumption,

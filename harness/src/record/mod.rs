@@ -1,6 +1,6 @@
 //! The run record: the one interface between running and judging. In: what
 //! a run measured ([`build`]) or a file on disk ([`RunRecord::read`]). Out:
-//! JSON with `schema_version: 6`, documented in `docs/run-record.md` and
+//! JSON with `schema_version: 7`, documented in `docs/run-record.md` and
 //! `docs/run-record.schema.json`.
 //!
 //! A record is built once, complete: the server's truth and the verdict are
@@ -34,15 +34,16 @@ use crate::server::ServerRecord;
 pub use build::RunMeta;
 pub use latency::{Latency, LatencyBasis, SourceRecord};
 
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 /// Every version this harness reads (a v1 record is a v2 record measured
 /// by the harness itself, with every histogram and percentile present; a
 /// v2 record is a v3 record without a `capacity` section; a v3 record is a
 /// v4 record of a scenario without user classes; a v4 record is a v5
 /// record whose verdict is never `not_judged` and whose server windows
 /// have no `no_response` or `notes`; a v5 record is a v6 record without
-/// a `connections` section).
-pub const READABLE_VERSIONS: [u32; 6] = [1, 2, 3, 4, 5, 6];
+/// a `connections` section; a v6 record is a v7 record whose
+/// `connections.engine` is `hyper`).
+pub const READABLE_VERSIONS: [u32; 7] = [1, 2, 3, 4, 5, 6, 7];
 
 /// What the SLOs say of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

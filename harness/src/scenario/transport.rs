@@ -39,6 +39,34 @@ impl Protocol {
     }
 }
 
+/// Which HTTP/1.1 engine sends the requests (HTTP/2 is always hyper's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// The harness's own: no task, channel or timer per connection, one
+    /// fixed buffer per exchange, bodies counted and dropped.
+    #[default]
+    Native,
+    /// hyper's client connection: the reference the native one is
+    /// tested against.
+    Hyper,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 2] = [Engine::Native, Engine::Hyper];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Native => "native",
+            Engine::Hyper => "hyper",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Engine::ALL.into_iter().find(|e| e.name() == s)
+    }
+}
+
 /// When a user's connection is closed and a new one made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -93,6 +121,8 @@ impl Default for TlsOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transport {
     pub protocol: Protocol,
+    /// The HTTP/1.1 engine.
+    pub engine: Engine,
     pub tls: TlsOptions,
     /// HTTP/2 connections per target that keep-alive users share.
     pub h2_connections: u32,
@@ -104,6 +134,7 @@ impl Default for Transport {
     fn default() -> Self {
         Transport {
             protocol: Protocol::H1,
+            engine: Engine::default(),
             tls: TlsOptions::default(),
             h2_connections: 1,
             max_streams: 100,
@@ -126,6 +157,8 @@ pub struct TransportFlags {
     pub max_streams: Option<u32>,
     /// `--connection REUSE`: every class's.
     pub connection: Option<Reuse>,
+    /// `--engine`.
+    pub engine: Option<Engine>,
 }
 
 impl TransportFlags {
@@ -157,6 +190,9 @@ impl TransportFlags {
         }
         if let Some(n) = self.max_streams {
             t.max_streams = n;
+        }
+        if let Some(e) = self.engine {
+            t.engine = e;
         }
         t
     }

@@ -4,6 +4,8 @@
 mod analyze;
 mod capacity;
 mod classes;
+mod conformance;
+mod conformance_server;
 mod helpers;
 mod hostile;
 mod import;
