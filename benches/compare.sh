@@ -17,6 +17,13 @@
 #     (OPEN_RATE arrivals/s, default 5000) on GEN_PATH: the harness's open
 #     stage against `oha -q` with its latency correction, CPU per request
 #     and percentiles.
+#  5. (section "bodies", not in the default) the harness's peak RSS against
+#     a fast large-body server (benches/fast-body-server.c, built with
+#     gcc): one user reading 128 MiB answers, and BODY_USERS (500) users
+#     reading 1 MiB answers at once.
+# The harness runs with each engine: "harness" is the native HTTP/1.1
+# engine (the default), "harness-hyper" the same binary with --engine
+# hyper (in the generators, open, idle and bodies sections).
 # Tools it needs are installed when missing (wrk and python3-venv with
 # apt-get, oha with cargo install, locust with pip into a venv), or reported
 # missing in one line; a missing tool's rows say so. Not part of CI.
@@ -39,7 +46,7 @@ CONNS=50
 SECTIONS=${SECTIONS:-generators routes idle}
 GEN_PATH=${GEN_PATH:-/healthz}
 OPEN_RATE=${OPEN_RATE:-5000}
-TOOLS=${TOOLS:-harness wrk oha locust}
+TOOLS=${TOOLS:-harness harness-hyper wrk oha locust}
 ROUTES=${ROUTES:-healthz mission-read search waypoint-update}
 section() { [[ " $SECTIONS " == *" $1 "* ]]; }
 tool() { [[ " $TOOLS " == *" $1 "* ]]; }
@@ -117,10 +124,13 @@ results="$work/results.tsv"   # tool \t rps \t p50_ms \t p99_ms \t cpu_s_per_100
 : >"$results"
 for r in $(seq "$ROUNDS"); do
   section generators || break
-  if tool harness; then
-    for h in "harness|$HARNESS" ${BASELINE_URL:+"harness (baseline)|$BASELINE_HARNESS"}; do
-      IFS='|' read -r label bin <<<"$h"
-      /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$bin" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" >/dev/null
+  if tool harness || tool harness-hyper; then
+    runs=()
+    tool harness && runs+=("harness|$HARNESS|")
+    tool harness-hyper && runs+=("harness --engine hyper|$HARNESS|hyper")
+    for h in "${runs[@]}" ${BASELINE_URL:+"harness (baseline)|$BASELINE_HARNESS|"}; do
+      IFS='|' read -r label bin engine <<<"$h"
+      /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$bin" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" ${engine:+--engine "$engine"} >/dev/null
       python3 - "$work/h.json" "$(cpu_of "$work/t")" "$label" >>"$results" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1])); s = r["steady"]
@@ -180,12 +190,16 @@ EOF
 if section open; then
   : >"$work/open.tsv"   # tool \t p50_ms \t p99_ms \t cpu_s_per_1000 \t requests
   for r in $(seq "$ROUNDS"); do
-    /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/open.toml" --quiet --no-server-stats --out "$work/ho.json" >/dev/null
-    python3 - "$work/ho.json" "$(cpu_of "$work/t")" >>"$work/open.tsv" <<'EOF'
+    for engine in native hyper; do
+      [ $engine = native ] && ! tool harness && continue
+      [ $engine = hyper ] && ! tool harness-hyper && continue
+      /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/open.toml" --quiet --no-server-stats --out "$work/ho.json" --engine $engine >/dev/null
+      python3 - "$work/ho.json" "$(cpu_of "$work/t")" "$engine" >>"$work/open.tsv" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))["steady"]
-print(f"harness (open stage)\t{s['p50_ms']}\t{s['p99_ms']}\t{float(sys.argv[2]) / s['requests'] * 1000:.4f}\t{s['requests']}")
+print(f"harness --engine {sys.argv[3]} (open stage)\t{s['p50_ms']}\t{s['p99_ms']}\t{float(sys.argv[2]) / s['requests'] * 1000:.4f}\t{s['requests']}")
 EOF
+    done
     if [ -n "$OHA" ]; then
       /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$OHA" -q "$OPEN_RATE" --latency-correction -c $CONNS -z ${SECS}s --no-tui --output-format json "$BASE$GEN_PATH" >"$work/oo.json"
       python3 - "$work/oo.json" "$(cpu_of "$work/t")" >>"$work/open.tsv" <<'EOF'
@@ -245,7 +259,7 @@ EOF
 fi
 
 idle_rss() {
-  local users=$1
+  local users=$1 engine=$2
   cat >"$work/idle.toml" <<EOF
 name = "idle"
 [requirement]
@@ -267,29 +281,64 @@ users = $users
 duration = "20s"
 steady = true
 EOF
-  taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/idle.toml" --quiet --no-server-stats --out "$work/idle.json" >/dev/null &
+  taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/idle.toml" --quiet --no-server-stats --out "$work/idle.json" --engine "$engine" >/dev/null &
   local pid=$!
   sleep 15
   awk '/VmRSS/ {print $2}' "/proc/$pid/status"
   kill -INT "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
+if section bodies; then
+  gcc -O2 -pthread -o "$work/fast-body-server" benches/fast-body-server.c
+  body_rss() { # SIZE USERS SECONDS ENGINE: peak RSS (KiB) and answers
+    "$work/fast-body-server" "$1" >"$work/fast.port" &
+    local server=$!
+    for _ in $(seq 50); do [ -s "$work/fast.port" ] && break; sleep 0.1; done
+    /usr/bin/time -f "RSS %M" -o "$work/t" taskset -c 1 "$HARNESS" run --target "http://127.0.0.1:$(cat "$work/fast.port")" \
+      --path /big --users "$2" --duration "${3}s" --quiet --no-server-stats --engine "$4" --out "$work/b.json" >/dev/null
+    kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
+    : >"$work/fast.port"
+    echo "$(awk '/^RSS / {print $2}' "$work/t") $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['steady']['requests'])" "$work/b.json")"
+  }
+  echo
+  echo "| harness peak RSS, fast large-body server | engine | peak RSS median (min-max) | answers read (last round) | aim |"
+  echo "|---|---|---|---|---|"
+  users=${BODY_USERS:-500}
+  for load in "1 user, 128 MiB answers|134217728|1|6|24 MiB" "$users users, 1 MiB answers|1048576|$users|6|$(( 64 + users / 16 )) MiB"; do
+    IFS='|' read -r what size n secs aim <<<"$load"
+    for engine in native hyper; do
+      : >"$work/rss"
+      for r in $(seq "$ROUNDS"); do body_rss "$size" "$n" "$secs" "$engine" >>"$work/rss"; done
+      python3 - "$work/rss" "$what" "$engine" "$aim" <<'EOF'
+import sys, statistics as st
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+rss = [int(r[0]) / 1024 for r in rows]
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {st.median(rss):.1f} MiB ({min(rss):.1f}-{max(rss):.1f}) | {rows[-1][1]} | under {sys.argv[4]} |")
+EOF
+    done
+  done
+fi
+
 section idle || exit 0
 fds=$(ulimit -n)
 # The most idle users this process's descriptor limit allows, in thousands.
 most=$(( (fds - 1000) / 1000 * 1000 ))
 echo
-echo "| idle users | harness RSS | per user (difference from 100 users) |"
-echo "|---|---|---|"
-base_kb=$(idle_rss 100)
-echo "| 100 | $((base_kb / 1024)) MiB | - |"
-for n in ${IDLE_USERS:-10000 $most 100000}; do
-  # Each idle user holds a connection: the client and the server each need a descriptor.
-  if [ "$fds" != unlimited ] && [ $((n + 200)) -gt "$fds" ]; then
-    echo "| $n | not measured: needs $((n + 200)) file descriptors per process, the limit here is $fds | - |"
-    continue
-  fi
-  kb=$(idle_rss "$n")
-  python3 -c "import sys; b,k,n=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'| {n} | {k//1024} MiB | {(k-b)/(n-100):.1f} KiB |')" "$base_kb" "$kb" "$n"
+echo "| idle users (think time 60 s) | engine | harness RSS | per user (difference from 100 users) | projected for 100,000 |"
+echo "|---|---|---|---|---|"
+for engine in native hyper; do
+  [ $engine = native ] && ! tool harness && continue
+  [ $engine = hyper ] && ! tool harness-hyper && continue
+  base_kb=$(idle_rss 100 $engine)
+  echo "| 100 | $engine | $((base_kb / 1024)) MiB | - | - |"
+  for n in ${IDLE_USERS:-10000 $most}; do
+    # Each idle user holds a connection: the client and the server each need a descriptor.
+    if [ "$fds" != unlimited ] && [ $((n + 200)) -gt "$fds" ]; then
+      echo "| $n | $engine | not measured: needs $((n + 200)) file descriptors per process, the limit here is $fds | - | - |"
+      continue
+    fi
+    kb=$(idle_rss "$n" $engine)
+    python3 -c "import sys; b,k,n,e=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]),sys.argv[4]; per=(k-b)/(n-100); print(f'| {n} | {e} | {k//1024} MiB | {per:.1f} KiB | {(b + per*99900)/1024/1024:.2f} GiB |')" "$base_kb" "$kb" "$n" "$engine"
+  done
 done
 kill $(jobs -p) 2>/dev/null || true

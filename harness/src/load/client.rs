@@ -94,6 +94,10 @@ pub struct Connection {
     reuse: Reuse,
     /// The last request's phases.
     phases: Phases,
+    /// The request timeout's timer, kept from request to request: moving
+    /// its deadline later is an atomic store, where a new timer per
+    /// request is an insertion into the timer wheel and a removal.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// An open connection. Over HTTP/1.1: the handle requests go through, and
@@ -139,6 +143,7 @@ impl Connection {
             open: None,
             reuse: Reuse::KeepAlive,
             phases: Phases::default(),
+            timer: None,
         }
     }
 
@@ -184,21 +189,35 @@ impl Connection {
         self.phases = Phases::default();
         let ep = Arc::clone(&self.endpoint);
         let what = || format!("{} {}{}", call.method, ep.origin, call.path);
+        let deadline = Instant::now() + ep.timeout;
+        let mut timer = self
+            .timer
+            .take()
+            .unwrap_or_else(|| Box::pin(tokio::time::sleep_until(deadline)));
+        timer.as_mut().reset(deadline);
         let exchange = async {
             if ep.is_native() {
                 return self.exchange_native(&call, body.as_deref()).await;
             }
             match request(&ep, &call, body) {
-                Ok(request) => self.exchange(request, call.expect, call.keep).await,
+                // Boxed: hyper's exchange is large, and the native one's
+                // future (moved into a box every iteration) need not be.
+                Ok(request) => Box::pin(self.exchange(request, call.expect, call.keep)).await,
                 Err(e) => (Err((ErrorClass::Request, e)), None),
             }
         };
-        let out = match tokio::time::timeout(ep.timeout, exchange).await {
-            Ok((Ok(()), kept)) => (Outcome::Ok, kept),
-            Ok((Err((class, msg)), kept)) => {
+        let answered = tokio::select! {
+            biased;
+            out = exchange => Some(out),
+            _ = timer.as_mut() => None,
+        };
+        self.timer = Some(timer);
+        let out = match answered {
+            Some((Ok(()), kept)) => (Outcome::Ok, kept),
+            Some((Err((class, msg)), kept)) => {
                 (Outcome::Error(class, format!("{}: {msg}", what())), kept)
             }
-            Err(_) => {
+            None => {
                 // The connection is mid-exchange: it cannot be reused.
                 self.open = None;
                 let within = humantime::format_duration(ep.timeout);

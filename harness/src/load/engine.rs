@@ -41,7 +41,7 @@ use crate::load::flow::{self, Scratch};
 use crate::load::placement::pick_task;
 use crate::load::plan::Target;
 use crate::load::shared::{think, Shared};
-use crate::scenario::{Load, Scenario};
+use crate::scenario::{Load, Scenario, ThinkTime};
 
 /// How often the controller follows the plan.
 const TICK: Duration = Duration::from_millis(100);
@@ -84,12 +84,16 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
         if *users.borrow() <= id {
             break;
         }
-        let iteration = Instant::now();
+        // Read only when pacing needs it (a clock read per request).
+        let iteration = matches!(think_time, ThinkTime::ConstantPacing(_)).then(Instant::now);
         let (at, task) = sh.pick(class, to, &mut rng);
         let task = &sh.scenario.classes[class].tasks[task];
-        // Boxed, so that a thinking user's task does not keep room for a
-        // request's state (memory per idle user).
-        let iterating = flow::iterate(
+        // Not boxed: the iteration's state (about 1.2 KB, the rare and
+        // large parts, opening a connection and hyper's exchange, boxed
+        // where they happen) stays in the user's task, rather than a box
+        // allocated, moved into and freed on every iteration
+        // (BENCHMARKS.md, the native engine).
+        flow::iterate(
             &*sh,
             at,
             task,
@@ -97,8 +101,8 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
             &mut rng,
             &mut scratch,
             None,
-        );
-        Box::pin(iterating).await;
+        )
+        .await;
         connection.end_iteration();
         let wait = think(think_time, iteration, &mut rng);
         if !wait.is_zero() {

@@ -211,7 +211,11 @@ impl Runner for Shared {
     }
 }
 
-pub(super) fn think(t: ThinkTime, iteration_started: Instant, rng: &mut ChaCha8Rng) -> Duration {
+pub(super) fn think(
+    t: ThinkTime,
+    iteration_started: Option<Instant>,
+    rng: &mut ChaCha8Rng,
+) -> Duration {
     match t {
         ThinkTime::None => Duration::ZERO,
         ThinkTime::Constant(d) => d,
@@ -219,6 +223,8 @@ pub(super) fn think(t: ThinkTime, iteration_started: Instant, rng: &mut ChaCha8R
             Duration::from_secs_f64(rng.random_range(a.as_secs_f64()..=b.as_secs_f64()))
         }
         ThinkTime::Between(a, _) => a,
-        ThinkTime::ConstantPacing(d) => d.saturating_sub(iteration_started.elapsed()),
+        ThinkTime::ConstantPacing(d) => {
+            d.saturating_sub(iteration_started.map_or(Duration::ZERO, |i| i.elapsed()))
+        }
     }
 }

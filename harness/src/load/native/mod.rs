@@ -95,7 +95,9 @@ pub async fn exchange(
     };
     let mut stream = match kept_alive {
         Some(s) => s,
-        None => match transport::open(ep, ep.connect_timeout).await {
+        // Boxed: opening (a TLS handshake's state among it) is rare and
+        // large; the exchange's own future stays small.
+        None => match Box::pin(transport::open(ep, ep.connect_timeout)).await {
             Ok(opened) => {
                 *phases = opened.phases;
                 opened.stream
@@ -116,8 +118,8 @@ pub async fn exchange(
         Ok(read) => read,
         Err(e) => return (Err((ErrorClass::Request, e)), None),
     };
-    phases.waiting = start.elapsed();
     let head_at = Instant::now();
+    phases.waiting = head_at - start;
     if let Some(k) = kept.as_mut() {
         k.status = head.status;
     }
