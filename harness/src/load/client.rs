@@ -18,7 +18,6 @@
 //! [`ConnectionPool`](crate::load::pool::ConnectionPool) of such
 //! connections.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -26,10 +25,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, HOST};
-use hyper::{Method, Request, Uri};
+use hyper::header::{HeaderMap, HeaderName};
+use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
-use percent_encoding::{AsciiSet, CONTROLS};
 use tokio::time::Instant;
 
 use crate::load::endpoint::{Endpoint, Protocol};
@@ -37,6 +35,7 @@ use crate::load::h2pool::{self, H2Conn};
 use crate::load::native;
 use crate::load::outcome::status_class;
 pub use crate::load::outcome::{ErrorClass, Outcome};
+use crate::load::request::request;
 pub use crate::load::transport::Phases;
 use crate::load::transport::{self, Stream};
 pub use crate::scenario::transport::Reuse;
@@ -65,21 +64,6 @@ pub struct Kept {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
-
-/// Bytes percent-encoded in a rendered path and query (as a browser would):
-/// controls, space, and characters not allowed there.
-pub(crate) const PATH_ENCODE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'|')
-    .add(b'\\')
-    .add(b'^');
 
 type Sender = http1::SendRequest<Full<Bytes>>;
 type Io = http1::Connection<TokioIo<Stream>, Full<Bytes>>;
@@ -455,37 +439,6 @@ fn judge(status: u16, expect: &[u16]) -> Result<(), Failure> {
             Err((class, format!("status {status}, expected {want}")))
         }
     }
-}
-
-/// The request for `path` (origin form, percent-encoded as a browser
-/// would), with exactly the headers sent: hyper keeps the request's header
-/// map on the connection for reuse (memory per idle user).
-fn request(
-    ep: &Endpoint,
-    call: &Call<'_>,
-    body: Option<String>,
-) -> Result<Request<Full<Bytes>>, String> {
-    let path: Cow<'_, str> = percent_encoding::utf8_percent_encode(call.path, PATH_ENCODE).into();
-    let uri = Uri::try_from(path.as_ref()).map_err(|e| e.to_string())?;
-    let mut headers = HeaderMap::with_capacity(2 + call.headers.len());
-    headers.insert(HOST, ep.host_header.clone());
-    for (name, value) in call.headers {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| format!("header {name}: {value:?} is not a valid header value"))?;
-        headers.append(name, value);
-    }
-    let body = match body {
-        Some(b) => {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            Full::new(Bytes::from(b))
-        }
-        None => Full::new(Bytes::new()),
-    };
-    let mut request = Request::new(body);
-    *request.method_mut() = call.method.clone();
-    *request.uri_mut() = uri;
-    *request.headers_mut() = headers;
-    Ok(request)
 }
 
 /// An error with its chain of causes, on one line.

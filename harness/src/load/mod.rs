@@ -16,6 +16,7 @@
 //!   the [`native`] engine or hyper's, or HTTP/2 through [`h2pool`]), its
 //!   phases; [`pool`]: the connections
 //!   open-model arrivals share.
+//! - [`request`]: the request as hyper's engine takes it.
 //! - [`outcome`]: what became of a request, its error classified
 //!   ([`outcome::ErrorClass`]).
 //! - [`collector`]: the one place results go; [`phases`]: where each
@@ -33,6 +34,7 @@ pub mod phases;
 pub mod placement;
 pub mod plan;
 pub mod pool;
+pub mod request;
 mod shared;
 pub mod tls;
 pub mod transport;

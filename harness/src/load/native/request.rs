@@ -8,8 +8,9 @@ use std::io::Write;
 
 use hyper::Method;
 
-use crate::load::client::{Call, PATH_ENCODE};
+use crate::load::client::Call;
 use crate::load::endpoint::Endpoint;
+use crate::load::request::PATH_ENCODE;
 
 /// Writes `call`'s head into `buf`, and `body` after it when it fits:
 /// the bytes written and whether the body is among them.
@@ -69,4 +70,94 @@ pub(super) fn write_head(
     }
     let left = w.len();
     Ok((size - left, inline))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hyper::header::HeaderName;
+
+    use super::*;
+
+    fn endpoint() -> Endpoint {
+        let url = reqwest::Url::parse("http://127.0.0.1:8080").unwrap();
+        Endpoint::new(&url, Duration::from_secs(1), &Default::default())
+    }
+
+    fn call<'a>(
+        method: &'a Method,
+        path: &'a str,
+        headers: &'a [(HeaderName, String)],
+    ) -> Call<'a> {
+        Call {
+            method,
+            path,
+            headers,
+            expect: &[200],
+            keep: false,
+        }
+    }
+
+    #[test]
+    fn heads_are_written_as_a_browser_would_send_them() {
+        let mut buf = [0u8; 1024];
+        let h = [(HeaderName::from_static("x-run"), "a b".to_owned())];
+        let (n, inline) = write_head(
+            &mut buf,
+            &endpoint(),
+            &call(&Method::GET, "/a b/é?q=1", &h),
+            None,
+        )
+        .unwrap();
+        assert!(inline);
+        assert_eq!(
+            std::str::from_utf8(&buf[..n]).unwrap(),
+            "GET /a%20b/%C3%A9?q=1 HTTP/1.1\r\nhost: 127.0.0.1:8080\r\nx-run: a b\r\n\r\n"
+        );
+        let (n, _) =
+            write_head(&mut buf, &endpoint(), &call(&Method::POST, "/x", &[]), None).unwrap();
+        assert!(std::str::from_utf8(&buf[..n])
+            .unwrap()
+            .ends_with("content-length: 0\r\n\r\n"));
+        let (n, inline) = write_head(
+            &mut buf,
+            &endpoint(),
+            &call(&Method::PUT, "/x", &[]),
+            Some("{}"),
+        )
+        .unwrap();
+        assert!(inline);
+        assert!(std::str::from_utf8(&buf[..n])
+            .unwrap()
+            .ends_with("content-type: application/json\r\ncontent-length: 2\r\n\r\n{}"));
+    }
+
+    #[test]
+    fn a_body_too_big_for_the_buffer_is_sent_after_it_and_bad_input_is_an_error() {
+        let mut buf = [0u8; 256];
+        let big = "x".repeat(1000);
+        let (n, inline) = write_head(
+            &mut buf,
+            &endpoint(),
+            &call(&Method::PUT, "/x", &[]),
+            Some(&big),
+        )
+        .unwrap();
+        assert!(!inline);
+        assert!(std::str::from_utf8(&buf[..n])
+            .unwrap()
+            .ends_with("content-length: 1000\r\n\r\n"));
+        let h = [(HeaderName::from_static("x-bad"), "a\r\nb".to_owned())];
+        let e = write_head(&mut buf, &endpoint(), &call(&Method::GET, "/x", &h), None).unwrap_err();
+        assert!(
+            e.contains("x-bad") && e.contains("not a valid header value"),
+            "{e}"
+        );
+        let long = format!("/{}", "p".repeat(300));
+        let e =
+            write_head(&mut buf, &endpoint(), &call(&Method::GET, &long, &[]), None).unwrap_err();
+        assert!(e.contains("request head over"), "{e}");
+        assert!(write_head(&mut buf, &endpoint(), &call(&Method::GET, "x", &[]), None).is_err());
+    }
 }
