@@ -3,7 +3,8 @@
 //! make the same of every answer: the outcome of each request (ok, or its
 //! error class), what a step keeps (status, body length) and how many
 //! connections it took. The servers: `conformance_server` (every framing,
-//! interim answers, trailers, garbage, resets, hangs, closes at every point
+//! interim answers, trailers, heads longer than the native engine's
+//! buffer and than hyper's bound, garbage, resets, hangs, closes at every point
 //! of a response, 128 MiB bodies fast and slow) and a real mock-api, plain
 //! and over TLS.
 
@@ -87,6 +88,8 @@ fn cases() -> Vec<Case> {
         case("/close-in-chunk", Some(Body), 2, Some(2)),
         case("/close-before-last-chunk", Some(Body), 2, Some(2)),
         case("/bad-chunk", Some(Body), 1, Some(1)),
+        case("/long-head", None, 2, Some(1)),
+        case("/too-long-head", Some(Request), 1, Some(1)),
         case("/hang", Some(Timeout), 1, Some(1)),
         case("/hang-in-body", Some(Timeout), 1, Some(1)),
         case("/dribble", Some(Timeout), 1, Some(1)),

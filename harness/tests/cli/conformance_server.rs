@@ -204,6 +204,14 @@ async fn answer(s: &mut TcpStream, method: &str, path: &str) -> std::io::Result<
             s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n").await?;
             return Ok(Then::Hang);
         }
+        // Heads longer than the client's buffer, within and past hyper's
+        // bound (about 408 KiB).
+        "/long-head" => format!("HTTP/1.1 200 OK\r\nX-Long: {}\r\nContent-Length: 2\r\n\r\nok", "a".repeat(20 * 1024)),
+        "/too-long-head" => {
+            let head = format!("HTTP/1.1 200 OK\r\nX-Long: {}\r\n\r\n", "a".repeat(500 * 1024));
+            let _ = s.write_all(head.as_bytes()).await;
+            return Ok(Then::Close);
+        }
         "/hang" => return Ok(Then::Hang),
         "/hang-in-body" => {
             s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789").await?;

@@ -9,7 +9,8 @@
 //! of [`BUFFER`] bytes, taken from a per-thread stash for the exchange and
 //! given back after it: an idle connection holds no buffer, and a body of
 //! any size passes through the same bytes, counted and dropped (up to
-//! [`KEPT_BODY_MAX`] kept when a step asks). Heads are parsed by
+//! [`KEPT_BODY_MAX`] kept when a step asks; a rare response head longer
+//! than the buffer is read on the heap, up to hyper's own bound). Heads are parsed by
 //! `httparse` (hyper's own parser) and bodies framed by [`framing`].
 
 pub mod framing;
@@ -29,9 +30,13 @@ use crate::load::outcome::ErrorClass;
 use crate::load::transport::{self, Phases, Stream};
 use framing::{BodyDecoder, Parsed};
 
-/// The exchange buffer's size: a request head and a response head must
-/// fit in it.
+/// The exchange buffer's size: a request head must fit in it; a longer
+/// response head goes on the heap, up to [`MAX_HEAD`].
 pub const BUFFER: usize = 16 * 1024;
+
+/// The longest response head read (on the heap past [`BUFFER`]): hyper's
+/// own bound, so that both engines refuse the same heads.
+pub const MAX_HEAD: usize = 8192 + 4096 * 100;
 
 /// Buffers stashed per thread for the next exchange.
 const STASHED: usize = 64;
@@ -114,10 +119,14 @@ pub async fn exchange(
     let mut kept = call.keep.then(Kept::default);
     let is_head = call.method == hyper::Method::HEAD;
     let headers = kept.as_mut().map(|k| &mut k.headers);
-    let (head, end) = match read_head(&mut stream, buf, is_head, headers).await {
+    let mut spill = Vec::new();
+    let (head, end) = match read_head(&mut stream, buf, &mut spill, is_head, headers).await {
         Ok(read) => read,
         Err(e) => return (Err((ErrorClass::Request, e)), None),
     };
+    // A head longer than the buffer was read on the heap: the body follows
+    // it there.
+    let buf: &mut [u8] = if spill.is_empty() { buf } else { &mut spill };
     let head_at = Instant::now();
     phases.waiting = head_at - start;
     if let Some(k) = kept.as_mut() {
@@ -169,32 +178,42 @@ async fn send(stream: &mut Stream, head: &[u8], body: &[u8]) -> std::io::Result<
     stream.flush().await
 }
 
-/// Reads up to a final response head (interim `1xx` ones skipped); the
-/// head and where the bytes read end.
+/// Reads up to a final response head (interim `1xx` ones skipped) into
+/// `buf`, or, for a head longer than it, into `spill` on the heap (up to
+/// [`MAX_HEAD`]); the head and where the bytes read end.
 async fn read_head(
     stream: &mut Stream,
     buf: &mut [u8],
+    spill: &mut Vec<u8>,
     is_head: bool,
     mut headers: Option<&mut hyper::HeaderMap>,
 ) -> Result<(framing::Head, usize), String> {
     let mut end = 0;
     loop {
+        let bytes: &mut [u8] = if spill.is_empty() { buf } else { spill };
         if end > 0 {
-            match framing::parse_head(&buf[..end], is_head, headers.as_deref_mut())? {
+            match framing::parse_head(&bytes[..end], is_head, headers.as_deref_mut())? {
                 Parsed::Final(head) => return Ok((head, end)),
                 Parsed::Interim(len) => {
-                    buf.copy_within(len..end, 0);
+                    bytes.copy_within(len..end, 0);
                     end -= len;
                     continue;
                 }
                 Parsed::Partial => {}
             }
         }
-        if end == buf.len() {
-            return Err(format!("response head over {} KiB", BUFFER / 1024));
+        if end == bytes.len() {
+            if end >= MAX_HEAD {
+                return Err(format!("response head over {} KiB", MAX_HEAD / 1024));
+            }
+            if spill.is_empty() {
+                spill.extend_from_slice(&buf[..end]);
+            }
+            spill.resize((end * 2).min(MAX_HEAD), 0);
+            continue;
         }
         let n = stream
-            .read(&mut buf[end..])
+            .read(&mut bytes[end..])
             .await
             .map_err(|e| format!("reading the response head: {e}"))?;
         if n == 0 {
