@@ -50,6 +50,8 @@ TOOLS=${TOOLS:-harness harness-hyper wrk oha locust}
 ROUTES=${ROUTES:-healthz mission-read search waypoint-update}
 section() { [[ " $SECTIONS " == *" $1 "* ]]; }
 tool() { [[ " $TOOLS " == *" $1 "* ]]; }
+# Whether TOOLS asks for the harness with engine $1 (harness: native; harness-hyper: hyper).
+engine_wanted() { if [ "$1" = native ]; then tool harness; else tool harness-hyper; fi; }
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -191,8 +193,7 @@ if section open; then
   : >"$work/open.tsv"   # tool \t p50_ms \t p99_ms \t cpu_s_per_1000 \t requests
   for r in $(seq "$ROUNDS"); do
     for engine in native hyper; do
-      [ $engine = native ] && ! tool harness && continue
-      [ $engine = hyper ] && ! tool harness-hyper && continue
+      engine_wanted $engine || continue
       /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$HARNESS" run --target "$BASE" --scenario "$work/open.toml" --quiet --no-server-stats --out "$work/ho.json" --engine $engine >/dev/null
       python3 - "$work/ho.json" "$(cpu_of "$work/t")" "$engine" >>"$work/open.tsv" <<'EOF'
 import json, sys
@@ -307,6 +308,7 @@ if section bodies; then
   for load in "1 user, 128 MiB answers|134217728|1|6|24 MiB" "$users users, 1 MiB answers|1048576|$users|6|$(( 64 + users / 16 )) MiB"; do
     IFS='|' read -r what size n secs aim <<<"$load"
     for engine in native hyper; do
+      engine_wanted $engine || continue
       : >"$work/rss"
       for r in $(seq "$ROUNDS"); do body_rss "$size" "$n" "$secs" "$engine" >>"$work/rss"; done
       python3 - "$work/rss" "$what" "$engine" "$aim" <<'EOF'
@@ -327,8 +329,7 @@ echo
 echo "| idle users (think time 60 s) | engine | harness RSS | per user (difference from 100 users) | projected for 100,000 |"
 echo "|---|---|---|---|---|"
 for engine in native hyper; do
-  [ $engine = native ] && ! tool harness && continue
-  [ $engine = hyper ] && ! tool harness-hyper && continue
+  engine_wanted $engine || continue
   base_kb=$(idle_rss 100 $engine)
   echo "| 100 | $engine | $((base_kb / 1024)) MiB | - | - |"
   for n in ${IDLE_USERS:-10000 $most}; do

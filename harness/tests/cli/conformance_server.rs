@@ -134,49 +134,37 @@ async fn answer(s: &mut TcpStream, method: &str, path: &str) -> std::io::Result<
             body.len()
         )
     };
-    let text = match path {
-        "/length" => ok("hello"),
-        "/chunked" => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".to_owned(),
-        "/trailers" => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 1\r\nX-More: 2\r\n\r\n".to_owned(),
-        "/close-delimited" => {
-            s.write_all(b"HTTP/1.1 200 OK\r\n\r\nto the end").await?;
-            return Ok(Then::Close);
-        }
-        "/head" if method == "HEAD" => "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_owned(),
-        "/no-content" => "HTTP/1.1 204 No Content\r\n\r\n".to_owned(),
-        "/not-modified" => "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n".to_owned(),
-        "/interim" => format!(
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n{}",
-            ok("after")
+    let (text, then) = match path {
+        "/length" => (ok("hello"), Then::KeepAlive),
+        "/chunked" => ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".to_owned(), Then::KeepAlive),
+        "/trailers" => ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 1\r\nX-More: 2\r\n\r\n".to_owned(), Then::KeepAlive),
+        "/close-delimited" => ("HTTP/1.1 200 OK\r\n\r\nto the end".to_owned(), Then::Close),
+        "/head" if method == "HEAD" => ("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_owned(), Then::KeepAlive),
+        "/no-content" => ("HTTP/1.1 204 No Content\r\n\r\n".to_owned(), Then::KeepAlive),
+        "/not-modified" => ("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n".to_owned(), Then::KeepAlive),
+        "/interim" => (
+            format!(
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n{}",
+                ok("after")
+            ),
+            Then::KeepAlive,
         ),
-        "/connection-close" => {
-            s.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok").await?;
-            return Ok(Then::Close);
-        }
-        "/http10" => {
-            s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok").await?;
-            return Ok(Then::Close);
-        }
+        "/connection-close" => ("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok".to_owned(), Then::Close),
+        "/http10" => ("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok".to_owned(), Then::Close),
         "/stale" => {
             s.write_all(ok("ok").as_bytes()).await?;
             // Closes the idle connection a little later, unannounced.
             tokio::time::sleep(Duration::from_millis(10)).await;
             return Ok(Then::Close);
         }
-        "/extra-bytes" => format!("{}JUNK", ok("ok")),
-        "/status-500" => "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n".to_owned(),
-        "/status-404" => "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!".to_owned(),
-        "/status-302" => "HTTP/1.1 302 Found\r\nLocation: /length\r\nContent-Length: 0\r\n\r\n".to_owned(),
-        "/garbage" => {
-            s.write_all(b"SURELY NOT HTTP\r\n\r\n").await?;
-            return Ok(Then::Close);
-        }
-        "/reset-before-head" => return Ok(Then::Reset),
-        "/close-before-head" => return Ok(Then::Close),
-        "/close-in-head" => {
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Le").await?;
-            return Ok(Then::Close);
-        }
+        "/extra-bytes" => (format!("{}JUNK", ok("ok")), Then::KeepAlive),
+        "/status-500" => ("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n".to_owned(), Then::KeepAlive),
+        "/status-404" => ("HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!".to_owned(), Then::KeepAlive),
+        "/status-302" => ("HTTP/1.1 302 Found\r\nLocation: /length\r\nContent-Length: 0\r\n\r\n".to_owned(), Then::KeepAlive),
+        "/garbage" => ("SURELY NOT HTTP\r\n\r\n".to_owned(), Then::Close),
+        "/reset-before-head" => (String::new(), Then::Reset),
+        "/close-before-head" => (String::new(), Then::Close),
+        "/close-in-head" => ("HTTP/1.1 200 OK\r\nContent-Le".to_owned(), Then::Close),
         "/reset-in-body" => {
             s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n").await?;
             s.write_all(&[b'x'; 100]).await?;
@@ -188,35 +176,19 @@ async fn answer(s: &mut TcpStream, method: &str, path: &str) -> std::io::Result<
             s.write_all(&[b'x'; 100]).await?;
             return Ok(Then::Close);
         }
-        "/close-in-chunk" => {
-            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel").await?;
-            return Ok(Then::Close);
-        }
-        "/close-before-last-chunk" => {
-            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").await?;
-            return Ok(Then::Close);
-        }
-        "/bad-chunk" => {
-            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").await?;
-            return Ok(Then::Hang);
-        }
-        "/bad-length" => {
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n").await?;
-            return Ok(Then::Hang);
-        }
+        "/close-in-chunk" => ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel".to_owned(), Then::Close),
+        "/close-before-last-chunk" => ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n".to_owned(), Then::Close),
+        "/bad-chunk" => ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_owned(), Then::Hang),
+        "/bad-length" => ("HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n".to_owned(), Then::Hang),
         // Heads longer than the client's buffer, within and past hyper's
         // bound (about 408 KiB).
-        "/long-head" => format!("HTTP/1.1 200 OK\r\nX-Long: {}\r\nContent-Length: 2\r\n\r\nok", "a".repeat(20 * 1024)),
-        "/too-long-head" => {
-            let head = format!("HTTP/1.1 200 OK\r\nX-Long: {}\r\n\r\n", "a".repeat(500 * 1024));
-            let _ = s.write_all(head.as_bytes()).await;
-            return Ok(Then::Close);
-        }
-        "/hang" => return Ok(Then::Hang),
-        "/hang-in-body" => {
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789").await?;
-            return Ok(Then::Hang);
-        }
+        "/long-head" => (format!("HTTP/1.1 200 OK\r\nX-Long: {}\r\nContent-Length: 2\r\n\r\nok", "a".repeat(20 * 1024)), Then::KeepAlive),
+        "/too-long-head" => (
+            format!("HTTP/1.1 200 OK\r\nX-Long: {}\r\n\r\n", "a".repeat(500 * 1024)),
+            Then::Close,
+        ),
+        "/hang" => (String::new(), Then::Hang),
+        "/hang-in-body" => ("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".to_owned(), Then::Hang),
         "/dribble" => {
             s.write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ").await?;
             loop {
@@ -237,7 +209,7 @@ async fn answer(s: &mut TcpStream, method: &str, path: &str) -> std::io::Result<
                 s.write_all(b"\r\n").await?;
                 sent += n;
             }
-            "0\r\n\r\n".to_owned()
+            ("0\r\n\r\n".to_owned(), Then::KeepAlive)
         }
         "/kept-large" => {
             s.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 5 * MIB).as_bytes()).await?;
@@ -254,8 +226,8 @@ async fn answer(s: &mut TcpStream, method: &str, path: &str) -> std::io::Result<
             }
             return Ok(Then::KeepAlive);
         }
-        _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_owned(),
+        _ => ("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_owned(), Then::KeepAlive),
     };
     s.write_all(text.as_bytes()).await?;
-    Ok(Then::KeepAlive)
+    Ok(then)
 }

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::conformance_server::MIB;
 use crate::helpers::{read_record, EXCLUSIVE};
 
 const GIB: u64 = 1 << 30;
 const CHUNK: usize = 64 * 1024;
-const MIB: usize = 1 << 20;
 static MIB_OF_ZEROS: [u8; MIB] = [0; MIB];
 
 /// Serves `GET /big` with a 1 GiB body of zeros (written 64 KiB at a

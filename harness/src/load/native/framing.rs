@@ -174,8 +174,14 @@ pub enum BodyDecoder {
 pub struct Step {
     /// Bytes of the input used (framing and data).
     pub used: usize,
-    /// The body data among them: `input[data.0..data.1]`.
-    pub data: (usize, usize),
+    /// How many of them, from the input's start, are body data.
+    pub data: usize,
+}
+
+/// Up to `left` bytes of `input` as data: the step, and what is left.
+fn take(input: &[u8], left: u64) -> (Step, u64) {
+    let n = input.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+    (Step { used: n, data: n }, left - n as u64)
 }
 
 impl BodyDecoder {
@@ -201,25 +207,21 @@ impl BodyDecoder {
     /// framing. `used == 0` means more bytes are needed (a line not whole
     /// yet); an error is a malformed chunked body.
     pub fn step(&mut self, input: &[u8]) -> Result<Step, String> {
-        let none = |used| Ok(Step { used, data: (0, 0) });
+        let none = |used| Ok(Step { used, data: 0 });
         match *self {
             BodyDecoder::Done => none(0),
             BodyDecoder::Close => Ok(Step {
                 used: input.len(),
-                data: (0, input.len()),
+                data: input.len(),
             }),
             BodyDecoder::Length(left) => {
-                let n = input.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                let left = left - n as u64;
+                let (step, left) = take(input, left);
                 *self = if left == 0 {
                     BodyDecoder::Done
                 } else {
                     BodyDecoder::Length(left)
                 };
-                Ok(Step {
-                    used: n,
-                    data: (0, n),
-                })
+                Ok(step)
             }
             BodyDecoder::Chunked(Chunk::Size) => match httparse::parse_chunk_size(input) {
                 Ok(httparse::Status::Complete((used, 0))) => {
@@ -240,17 +242,13 @@ impl BodyDecoder {
                 )),
             },
             BodyDecoder::Chunked(Chunk::Data(left)) => {
-                let n = input.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                let left = left - n as u64;
+                let (step, left) = take(input, left);
                 *self = BodyDecoder::Chunked(if left == 0 {
                     Chunk::DataEnd
                 } else {
                     Chunk::Data(left)
                 });
-                Ok(Step {
-                    used: n,
-                    data: (0, n),
-                })
+                Ok(step)
             }
             BodyDecoder::Chunked(Chunk::DataEnd) => match input {
                 [b'\r', b'\n', ..] => {

@@ -17,7 +17,7 @@ fn decode(framing: Framing, input: &[u8], piece: usize) -> Result<(Vec<u8>, bool
             return Ok((body, false));
         }
         let step = d.step(&input[at..avail])?;
-        body.extend_from_slice(&input[at + step.data.0..at + step.data.1]);
+        body.extend_from_slice(&input[at..at + step.data]);
         at += step.used;
         if step.used == 0 {
             if avail == input.len() {

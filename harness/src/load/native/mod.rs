@@ -244,7 +244,7 @@ async fn read_body(
             if step.used == 0 {
                 break;
             }
-            let data = &buf[at + step.data.0..at + step.data.1];
+            let data = &buf[at..at + step.data];
             got += data.len() as u64;
             if let Some(k) = kept.as_deref_mut() {
                 let room = KEPT_BODY_MAX.saturating_sub(k.body.len());
