@@ -184,8 +184,8 @@ impl Connection {
                 return self.exchange_native(&call, body.as_deref()).await;
             }
             match request(&ep, &call, body) {
-                // Boxed: hyper's exchange is large, and the native one's
-                // future (moved into a box every iteration) need not be.
+                // Boxed: hyper's exchange is large, and the iteration's
+                // future, which holds the native one inline, need not be.
                 Ok(request) => Box::pin(self.exchange(request, call.expect, call.keep)).await,
                 Err(e) => (Err((ErrorClass::Request, e)), None),
             }
