@@ -155,6 +155,21 @@ pub struct Config {
     #[arg(long, env = "MOCK_API_READ_CONNECTIONS", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub read_connections: u32,
+
+    /// Requests at or over this service time are kept, with their trace id
+    /// and statements, in the ring at /__admin/slow.
+    #[arg(long, value_name = "MS", default_value_t = crate::truth::evidence::SLOW_REQUEST_MS)]
+    pub slow_request_ms: u64,
+
+    /// Log store calls at or over this time ("slow statement": kind, time,
+    /// trace id, SQL with its placeholders) [default: off].
+    #[arg(long, value_name = "MS")]
+    pub slow_query_ms: Option<u64>,
+
+    /// Slow requests /__admin/slow keeps (the oldest go first).
+    #[arg(long, value_name = "N", default_value_t = crate::truth::evidence::SLOW_RING,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub slow_ring: u32,
 }
 
 /// A value that is never printed: its `Debug` shows only its length, so a
@@ -218,6 +233,9 @@ impl Config {
             seed: 42,
             reset: false,
             read_connections: 8,
+            slow_request_ms: crate::truth::evidence::SLOW_REQUEST_MS,
+            slow_query_ms: None,
+            slow_ring: crate::truth::evidence::SLOW_RING,
             behaviour: None,
             latency: Vec::new(),
             concurrency: Vec::new(),

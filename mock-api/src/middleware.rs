@@ -27,6 +27,7 @@ use crate::link::LinkName;
 use crate::listener::ConnReset;
 use crate::route::Route;
 use crate::state::AppState;
+use crate::truth::evidence::{parse_traceparent, trace_id_hex, Evidence, SlowEntry, StatementTime};
 use crate::truth::{Answer, NoResponse, Observation, RequestCounters, Truth, COUNTERS};
 
 /// What the layer of one route holds.
@@ -44,6 +45,10 @@ struct RecordOnDrop {
     start: Instant,
     /// The emulated link the request came through, if any.
     link: Option<LinkName>,
+    /// Where slow requests are kept, with the request's trace id and statements.
+    evidence: Arc<Evidence>,
+    trace_id: Option<u128>,
+    statements: Vec<StatementTime>,
 }
 
 impl Drop for RecordOnDrop {
@@ -51,6 +56,22 @@ impl Drop for RecordOnDrop {
         let mut o = self.observation;
         o.elapsed = self.start.elapsed();
         self.truth.record(o);
+        if self.evidence.is_slow(o.elapsed) {
+            self.evidence.keep(SlowEntry {
+                trace_id: self.trace_id.map(trace_id_hex),
+                route: o.route.name(),
+                status: match o.answer {
+                    Answer::Status(s) => Some(s),
+                    Answer::None(_) => None,
+                },
+                ms: o.elapsed.as_micros() as f64 / 1000.0,
+                at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                queries: o.work.db_queries,
+                db_ms: o.work.db_us as f64 / 1000.0,
+                upstream_calls: o.work.upstream_calls,
+                statements: std::mem::take(&mut self.statements),
+            });
+        }
         if let Some(link) = &self.link {
             self.truth.link_request(&link.0, o.elapsed);
         }
@@ -98,13 +119,23 @@ pub async fn behaviour_and_truth(
     let gate = state.behaviour.gate(route);
     let truth = Arc::clone(&state.truth);
     let link = req.extensions().get::<LinkName>().cloned();
-    let (res, counters) = COUNTERS
-        .scope(RequestCounters::default(), async move {
+    let trace_id = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| parse_traceparent(v.as_bytes()));
+    let evidence = Arc::clone(&state.store.evidence);
+    let counters = RequestCounters {
+        trace_id: std::cell::Cell::new(trace_id),
+        ..RequestCounters::default()
+    };
+    let (res, counters, statements) = COUNTERS
+        .scope(counters, async move {
             let res = decision
                 .effects
                 .scope(serve(&state, decision, gate, start, req, next))
                 .await;
-            (res, COUNTERS.with(RequestCounters::get))
+            let statements = COUNTERS.with(|c| c.statements.take());
+            (res, COUNTERS.with(RequestCounters::get), statements)
         })
         .await;
     let (parts, body) = res.into_parts();
@@ -122,6 +153,9 @@ pub async fn behaviour_and_truth(
         },
         start,
         link,
+        evidence,
+        trace_id,
+        statements,
     };
     Response::from_parts(parts, Body::new(TimedBody { inner: body, guard }))
 }

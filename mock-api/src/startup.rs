@@ -63,7 +63,7 @@ fn router(state: AppState, surface: Surface) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::custom(|_| {
             Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -72,6 +72,22 @@ fn router(state: AppState, surface: Surface) -> Router {
             .into_response()
         }))
         .with_state(state)
+}
+
+/// Each request's span, with the trace id of its `traceparent` (`-`
+/// without one), so that its log lines name the trace.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let trace_id = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| crate::truth::evidence::parse_traceparent(v.as_bytes()))
+        .map_or_else(|| "-".to_owned(), crate::truth::evidence::trace_id_hex);
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        uri = %req.uri(),
+        trace_id = %trace_id,
+    )
 }
 
 async fn route_not_found(req: Request) -> Error {
@@ -134,6 +150,11 @@ impl Application {
                 .map_err(Error::io(format!("cannot remove {}", path.display())))?;
         }
         let store = Store::open(&path, config.read_connections).await?;
+        store.evidence.configure(
+            config.slow_request_ms,
+            config.slow_query_ms.unwrap_or(0),
+            config.slow_ring as usize,
+        );
         let existing = store.mission_count().await?;
         if existing == 0 && config.missions > 0 {
             let started = Instant::now();

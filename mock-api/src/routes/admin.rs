@@ -20,6 +20,8 @@ pub fn router() -> Router<AppState> {
         .route("/__admin/reset", post(reset))
         .route("/__admin/stats", get(stats))
         .route("/metrics", get(metrics))
+        .route("/__admin/slow", get(super::evidence::slow))
+        .route("/__admin/queries", get(super::evidence::queries))
 }
 
 /// Without a configured token the writing endpoints do not exist (404);
@@ -103,6 +105,7 @@ pub async fn put_behaviour(
 pub async fn reset(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, Error> {
     authorize(&state, &headers, "POST /__admin/reset")?;
     state.truth.reset();
+    state.store.evidence.reset();
     Ok(StatusCode::NO_CONTENT)
 }
 

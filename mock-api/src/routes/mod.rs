@@ -6,6 +6,7 @@
 //! its errors become HTTP errors (`From<StoreError>`).
 
 pub mod admin;
+pub mod evidence;
 pub mod health;
 pub mod missions;
 pub mod openapi;

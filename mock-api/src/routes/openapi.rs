@@ -16,7 +16,7 @@ use utoipa::OpenApi;
 
 use crate::extract::IF_MATCH_PATTERN;
 
-use crate::routes::{admin, health, missions};
+use crate::routes::{admin, evidence, health, missions};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -39,6 +39,8 @@ use crate::state::AppState;
         admin::reset,
         admin::stats,
         admin::metrics,
+        evidence::slow,
+        evidence::queries,
     ),
     components(schemas(
         crate::error::Problem,

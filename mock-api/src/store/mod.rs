@@ -38,7 +38,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, SqliteConnection};
 
-use crate::truth;
+use crate::truth::evidence::{statement, Evidence, StatementKind};
 pub use error::StoreError;
 use reader::Readers;
 pub use storage::{StorageFailure, StorageFault};
@@ -149,6 +149,8 @@ pub struct Store {
     writer: Writer,
     readers: Arc<Readers>,
     path: PathBuf,
+    /// Statement kinds and slow requests (`/__admin/queries`, `/__admin/slow`).
+    pub evidence: Arc<Evidence>,
 }
 
 /// Parses `sqlite://PATH` (or `sqlite:PATH`, or a bare path) into a file path.
@@ -203,6 +205,7 @@ impl Store {
             writer,
             readers: Arc::new(Readers::new(path, read_connections as usize)),
             path: path.to_owned(),
+            evidence: Arc::default(),
         })
     }
 
@@ -275,6 +278,28 @@ impl Store {
             .await
     }
 
+    /// SQLite's `EXPLAIN QUERY PLAN` for `sql` (parameters unbound): its
+    /// plan lines, indented by depth.
+    pub fn explain(&self, sql: &str) -> Result<Vec<String>, StoreError> {
+        self.readers.with(|conn| {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            // Parameters left unbound (NULL): the plan does not depend on them.
+            let mut rows = stmt.raw_query();
+            let mut depth: Vec<(i64, usize)> = Vec::new();
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let (id, parent, detail): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(3)?);
+                let d = depth
+                    .iter()
+                    .find(|(i, _)| *i == parent)
+                    .map_or(0, |(_, d)| d + 1);
+                depth.push((id, d));
+                out.push(format!("{}{detail}", "  ".repeat(d)));
+            }
+            Ok(out)
+        })
+    }
+
     pub async fn mission_count(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM missions")
             .fetch_one(&self.read)
@@ -291,16 +316,19 @@ impl Store {
         id: MissionId,
         plan: QueryPlan,
     ) -> Result<Option<Mission>, StoreError> {
+        let kind = StatementKind::MissionRead;
         if plan == QueryPlan::default() {
             let (mission, elapsed) = self.readers.mission(id)?;
-            truth::count_queries(2, elapsed);
+            statement(&self.evidence, kind, &reader::MISSION_READ, 2, elapsed);
             return Ok(mission);
         }
         let start = std::time::Instant::now();
         let (mission, queries) = Arc::clone(&self.readers)
             .mission_slow(id, plan, ACQUIRE_TIMEOUT)
             .await?;
-        truth::count_queries(queries, start.elapsed());
+        let sql = reader::mission_read_sql(plan);
+        let sql: Vec<&str> = sql.iter().map(String::as_str).collect();
+        statement(&self.evidence, kind, &sql, queries, start.elapsed());
         Ok(mission)
     }
 }

@@ -47,6 +47,20 @@ const WAYPOINT_SQL: &str = concat!(
     " FROM waypoints WHERE mission_id = ?1 AND seq = ?2"
 );
 
+/// What a plain mission read runs (`/__admin/queries` explains these).
+pub(super) const MISSION_READ: [&str; 2] = [MISSION_SQL, WAYPOINTS_SQL];
+
+/// What a mission read runs under `plan`: the N+1 path's per-waypoint
+/// statement, or the waypoints read without an index.
+pub(super) fn mission_read_sql(plan: QueryPlan) -> Vec<String> {
+    let waypoints = if plan.n_plus_one {
+        WAYPOINT_SQL
+    } else {
+        WAYPOINTS_SQL
+    };
+    vec![MISSION_SQL.to_owned(), with_plan(waypoints, plan)]
+}
+
 /// Idle read connections, opened on demand and kept up to a bound.
 #[derive(Debug)]
 pub(super) struct Readers {

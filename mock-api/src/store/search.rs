@@ -128,6 +128,7 @@ impl Store {
     ) -> Result<SearchPage, StoreError> {
         let sql = SearchSql::new(query, plan);
         let statements = sql.statements();
+        let shown = [sql.page.clone(), sql.count.clone().unwrap_or_default()];
         let start = Instant::now();
         let (mut missions, total, total_exact) = if plan.missing_index {
             Arc::clone(&self.readers)
@@ -136,7 +137,18 @@ impl Store {
         } else {
             self.readers.with(|conn| sql.run(conn))?
         };
-        truth::count_queries(statements, start.elapsed());
+        let ran: Vec<&str> = shown
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect();
+        truth::evidence::statement(
+            &self.evidence,
+            truth::evidence::StatementKind::MissionSearch,
+            &ran,
+            statements,
+            start.elapsed(),
+        );
         let next = if missions.len() > query.limit as usize {
             missions.truncate(query.limit as usize);
             missions.last().map(|m| m.id)

@@ -10,6 +10,7 @@ use seed_data::{Altitude, Mission, MissionId, MissionSummary, Timestamp, Waypoin
 use super::rows::{self, waypoint_columns};
 use super::StoreError;
 use super::{NewMission, QueryPlan, Store, WaypointChange, LOAD_BATCH};
+use crate::truth::evidence::{evidence_only, StatementKind};
 
 /// The head of a mission insert; the rows follow as `VALUES (...), ...`.
 const INSERT_MISSIONS: &str = "INSERT INTO missions (id, name, status, region, priority, \
@@ -17,6 +18,29 @@ const INSERT_MISSIONS: &str = "INSERT INTO missions (id, name, status, region, p
 
 /// The head of a waypoint insert.
 const INSERT_WAYPOINTS: &str = "INSERT INTO waypoints (mission_id, seq, name, lat, lon, alt_m)";
+
+/// A waypoint's move bumps its mission's version first.
+const BUMP_VERSION: &str = "UPDATE missions SET version = version + 1, updated_at = ?1 \
+     WHERE id = ?2 AND (?3 IS NULL OR version = ?3) RETURNING version";
+
+/// A new mission's row (its id assigned by SQLite).
+const INSERT_MISSION: &str = "INSERT INTO missions (name, status, region, priority, commander, \
+     unit, created_at, updated_at, version, waypoint_count) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9) RETURNING id";
+
+const MISSION_VERSION: &str = "SELECT version FROM missions WHERE id = ?1";
+
+const DELETE_MISSION: &str = "DELETE FROM missions WHERE id = ?1";
+
+/// The waypoint's move, with the plan's index qualifier.
+fn move_waypoint_sql(plan: QueryPlan) -> String {
+    format!(
+        "UPDATE waypoints{} SET lat = ?1, lon = ?2, alt_m = COALESCE(?3, alt_m) \
+         WHERE mission_id = ?4 AND seq = ?5 RETURNING {}",
+        plan.indexed(),
+        waypoint_columns!()
+    )
+}
 
 /// Rows per multi-row INSERT (well under SQLite's bound-parameter limit):
 /// one statement per hundred rows costs far less than one per row when
@@ -59,7 +83,9 @@ impl Store {
         plan: QueryPlan,
     ) -> Result<(Waypoint, i64), StoreError> {
         let now = Timestamp::now().to_string();
-        self.writer
+        let start = std::time::Instant::now();
+        let out = self
+            .writer
             .write(2, move |conn| {
                 move_waypoint(
                     conn,
@@ -71,15 +97,33 @@ impl Store {
                     &now,
                 )
             })
-            .await
+            .await;
+        let sql = move_waypoint_sql(plan);
+        self.written(
+            StatementKind::WaypointUpdate,
+            &[BUMP_VERSION, &sql],
+            2,
+            start,
+        );
+        out
+    }
+
+    /// A write's evidence (its queries the writer counted).
+    fn written(&self, kind: StatementKind, sql: &[&str], n: u64, start: std::time::Instant) {
+        evidence_only(&self.evidence, kind, sql, n, start.elapsed());
     }
 
     /// Creates a mission (id assigned: one past the highest ever used).
     pub async fn create(&self, new: NewMission) -> Result<Mission, StoreError> {
         let queries = 1 + new.waypoints.len() as u64;
-        self.writer
+        let start = std::time::Instant::now();
+        let out = self
+            .writer
             .write(queries, move |conn| insert_mission(conn, new))
-            .await
+            .await;
+        let kind = StatementKind::MissionCreate;
+        self.written(kind, &[INSERT_MISSION, INSERT_WAYPOINTS], queries, start);
+        out
     }
 
     /// Deletes a mission and its waypoints. With `expected_version`, only at
@@ -89,9 +133,14 @@ impl Store {
         id: MissionId,
         expected_version: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.writer
+        let start = std::time::Instant::now();
+        let out = self
+            .writer
             .write(2, move |conn| delete_mission(conn, id, expected_version))
-            .await
+            .await;
+        let kind = StatementKind::MissionDelete;
+        self.written(kind, &[MISSION_VERSION, DELETE_MISSION], 2, start);
+        out
     }
 }
 
@@ -160,15 +209,12 @@ fn move_waypoint(
 ) -> Result<(Waypoint, i64), StoreError> {
     let id = i64::from(mission.number());
     let version: Option<i64> = conn
-        .prepare_cached(
-            "UPDATE missions SET version = version + 1, updated_at = ?1 \
-             WHERE id = ?2 AND (?3 IS NULL OR version = ?3) RETURNING version",
-        )?
+        .prepare_cached(BUMP_VERSION)?
         .query_row(params![now, id, expected_version], |r| r.get(0))
         .optional()?;
     let Some(version) = version else {
         let current: Option<i64> = conn
-            .prepare_cached("SELECT version FROM missions WHERE id = ?1")?
+            .prepare_cached(MISSION_VERSION)?
             .query_row([id], |r| r.get(0))
             .optional()?;
         return Err(match (current, expected_version) {
@@ -179,12 +225,7 @@ fn move_waypoint(
             _ => StoreError::NotFound(format!("no mission {mission}")),
         });
     };
-    let sql = format!(
-        "UPDATE waypoints{} SET lat = ?1, lon = ?2, alt_m = COALESCE(?3, alt_m) \
-         WHERE mission_id = ?4 AND seq = ?5 RETURNING {}",
-        plan.indexed(),
-        waypoint_columns!()
-    );
+    let sql = move_waypoint_sql(plan);
     let mut update = conn.prepare_cached(&sql)?;
     let mut found = update.query(params![
         change.lat.get(),
@@ -205,26 +246,20 @@ fn move_waypoint(
 
 fn insert_mission(conn: &Connection, new: NewMission) -> Result<Mission, StoreError> {
     let now = Timestamp::now();
-    let id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO missions (name, status, region, priority, commander, unit, created_at, \
-             updated_at, version, waypoint_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9) \
-             RETURNING id",
-        )?
-        .query_row(
-            params![
-                new.name,
-                new.status.as_str(),
-                new.region.as_str(),
-                i64::from(new.priority.get()),
-                new.commander,
-                new.unit,
-                now.to_string(),
-                now.to_string(),
-                new.waypoints.len() as i64,
-            ],
-            |r| r.get(0),
-        )?;
+    let id: i64 = conn.prepare_cached(INSERT_MISSION)?.query_row(
+        params![
+            new.name,
+            new.status.as_str(),
+            new.region.as_str(),
+            i64::from(new.priority.get()),
+            new.commander,
+            new.unit,
+            now.to_string(),
+            now.to_string(),
+            new.waypoints.len() as i64,
+        ],
+        |r| r.get(0),
+    )?;
     let mission_id = u32::try_from(id)
         .ok()
         .and_then(MissionId::new)
@@ -264,7 +299,7 @@ fn delete_mission(
     expected_version: Option<i64>,
 ) -> Result<(), StoreError> {
     let current: Option<i64> = conn
-        .prepare_cached("SELECT version FROM missions WHERE id = ?1")?
+        .prepare_cached(MISSION_VERSION)?
         .query_row([i64::from(id.number())], |r| r.get(0))
         .optional()?;
     match (current, expected_version) {
@@ -277,7 +312,7 @@ fn delete_mission(
         }
         _ => {}
     }
-    conn.prepare_cached("DELETE FROM missions WHERE id = ?1")?
+    conn.prepare_cached(DELETE_MISSION)?
         .execute([i64::from(id.number())])?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! so that two snapshots subtract to any window).
 
 mod connections;
+pub mod evidence;
 mod links;
 mod prometheus;
 
@@ -41,6 +42,10 @@ pub struct RequestCounters {
     pub db_us: Cell<u64>,
     pub upstream_calls: Cell<u64>,
     pub upstream_us: Cell<u64>,
+    /// The trace id of the request's `traceparent`, if it had one.
+    pub trace_id: Cell<Option<u128>>,
+    /// Its store calls, in order.
+    pub statements: std::cell::RefCell<Vec<evidence::StatementTime>>,
 }
 
 impl RequestCounters {

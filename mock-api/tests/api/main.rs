@@ -5,6 +5,7 @@ mod causes;
 mod ceiling;
 mod contract;
 mod durability;
+mod evidence;
 mod helpers;
 mod hostile;
 mod known_target;

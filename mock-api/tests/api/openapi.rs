@@ -28,6 +28,8 @@ async fn the_document_lists_exactly_the_served_operations_and_their_statuses() {
     let expected = [
         ("get", "/__admin/behaviour"),
         ("get", "/__admin/stats"),
+        ("get", "/__admin/slow"),
+        ("get", "/__admin/queries"),
         ("post", "/__admin/reset"),
         ("put", "/__admin/behaviour"),
         ("delete", "/api/missions/{id}"),
@@ -129,6 +131,17 @@ async fn the_document_lists_exactly_the_served_operations_and_their_statuses() {
             app.client.post(app.url("/__admin/reset")),
         ),
         ("get", "/metrics", app.client.get(app.url("/metrics"))),
+        (
+            "get",
+            "/__admin/slow",
+            app.client
+                .get(app.url("/__admin/slow?trace_id=0af7651916cd43dd8448eb211c80319c")),
+        ),
+        (
+            "get",
+            "/__admin/queries",
+            app.client.get(app.url("/__admin/queries")),
+        ),
     ];
     for (method, path, req) in calls {
         let status = req.send().await.unwrap().status();
