@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 /// The tools tests run, and how to get each.
-const TOOLS: [(&str, &str); 6] = [
+const TOOLS: [(&str, &str); 8] = [
     ("wrk", "apt-get install wrk"),
     ("hey", "apt-get install hey"),
     ("curl", "apt-get install curl"),
@@ -25,6 +25,11 @@ const TOOLS: [(&str, &str); 6] = [
     (
         "autocannon",
         "npm install autocannon@9.0.0, as .ci/run does",
+    ),
+    ("prometheus", "apt-get install prometheus"),
+    (
+        "promtool",
+        "apt-get install prometheus (promtool comes with it)",
     ),
 ];
 

@@ -52,6 +52,7 @@ pub mod histogram;
 pub mod import;
 #[cfg(feature = "demo")]
 pub mod in_process;
+pub mod live;
 pub mod load;
 pub mod output;
 pub mod record;

@@ -169,10 +169,22 @@ fn measured(first: &ServerPoint, last: &ServerPoint) -> Vec<Cause> {
             } else {
                 String::new()
             };
+            let plan = plan_change(first, last)
+                .map(|p| format!("; {p}"))
+                .unwrap_or_default();
             let evidence = format!(
-                "{route}: db_ms_per_request {a:.2} -> {b:.2} ms at the same query count{growth}"
+                "{route}: db_ms_per_request {a:.2} -> {b:.2} ms at the same query count{growth}{plan}"
             );
             found.push((ratio(a, b), high(CauseKind::MissingIndex, evidence)));
+        }
+    }
+    if !found
+        .iter()
+        .any(|(_, c)| c.cause == CauseKind::MissingIndex)
+    {
+        // The plan alone: a table scanned where it was searched by index.
+        if let Some(p) = plan_change(first, last) {
+            found.push((1.5, high(CauseKind::MissingIndex, p)));
         }
     }
     if let Some(leak) = memory_leak(first, last) {
@@ -194,6 +206,38 @@ fn measured(first: &ServerPoint, last: &ServerPoint) -> Vec<Cause> {
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
     found.into_iter().map(|(_, c)| c).collect()
+}
+
+/// A statement kind whose latest plan scans a table its first plan
+/// searched through an index: `query plan of mission_read: SCAN waypoints
+/// (the first run's: SEARCH waypoints USING COVERING INDEX ...)`.
+pub(crate) fn plan_change(first: &ServerPoint, last: &ServerPoint) -> Option<String> {
+    for (kind, lines) in &last.plans {
+        let Some(before) = first.plans.get(kind) else {
+            continue;
+        };
+        for line in lines {
+            let Some(table) = line.strip_prefix("SCAN ").filter(|t| !t.starts_with('(')) else {
+                continue;
+            };
+            let table = table.split_whitespace().next().unwrap_or(table);
+            if before.contains(line) {
+                continue;
+            }
+            let searched = before.iter().find(|l| {
+                l.strip_prefix("SEARCH ")
+                    .and_then(|t| t.split_whitespace().next())
+                    .is_some_and(|t| t == table)
+                    && l.contains("INDEX")
+            });
+            if let Some(was) = searched {
+                return Some(format!(
+                    "query plan of {kind}: {line} (the first run's: {was})"
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// RSS grown by over 64 MiB across the history or within the latest steady window.

@@ -68,6 +68,12 @@ pub struct Comparison {
     /// `regression` (a real p95 increase in a steady row), `improvement`, or `stable`.
     pub verdict: HistoryVerdict,
     pub rows: Vec<RowComparison>,
+    /// Each side's slowest requests of the steady window, with trace ids
+    /// (records of schema 8 on; a side of several runs: the slowest of all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_slowest: Vec<crate::record::slowest::SlowRequest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_slowest: Vec<crate::record::slowest::SlowRequest>,
 }
 
 fn load(path: &Path) -> Result<Vec<RunRecord>, Error> {
@@ -256,7 +262,11 @@ pub fn compare(base: &Path, new: &Path) -> Result<Comparison, Error> {
     } else {
         HistoryVerdict::Stable
     };
+    let slowest =
+        |rs: &[RunRecord]| crate::record::slowest::merged(rs.iter().map(|r| r.slowest.as_slice()));
     Ok(Comparison {
+        base_slowest: slowest(&b),
+        new_slowest: slowest(&n),
         base_runs: b.len(),
         new_runs: n.len(),
         verdict,

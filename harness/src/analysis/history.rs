@@ -41,6 +41,10 @@ pub struct ServerPoint {
     pub missions: u64,
     /// Per route that served requests.
     pub routes: BTreeMap<String, RouteCost>,
+    /// Per statement kind, its query plan's lines at the run's end (records
+    /// of schema 8 against a target serving `/__admin/queries`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub plans: BTreeMap<String, Vec<String>>,
 }
 
 /// One run of a history.
@@ -100,6 +104,14 @@ impl Run {
                     .iter()
                     .filter(|(_, w)| w.count > 0)
                     .map(|(k, w)| (k.clone(), RouteCost::of(w)))
+                    .collect(),
+                plans: s
+                    .queries
+                    .iter()
+                    .map(|q| {
+                        let lines = q.plans.iter().flatten().map(|l| l.trim().to_owned());
+                        (q.kind.clone(), lines.collect())
+                    })
                     .collect(),
             }
         });

@@ -152,8 +152,47 @@ fn with_server(
         rss_bytes_end: (rss_mib + 1) << 20,
         missions,
         routes: BTreeMap::from([("get_mission".to_owned(), cost)]),
+        plans: BTreeMap::new(),
     });
     r
+}
+
+#[test]
+fn a_plan_that_scans_where_it_searched_by_index_names_the_missing_index() {
+    let plan = |lines: &[&str]| {
+        BTreeMap::from([(
+            "mission_read".to_owned(),
+            lines.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>(),
+        )])
+    };
+    let index = "SEARCH waypoints USING COVERING INDEX waypoints_for_read (mission_id=?)";
+    let mut runs = vec![
+        with_server(100.0, 2.0, 0.1, 0.0, 50, 1_000),
+        with_server(300.0, 2.0, 0.12, 0.0, 50, 1_000),
+    ];
+    let mission = "SEARCH missions USING INTEGER PRIMARY KEY (rowid=?)";
+    runs[0].server.as_mut().unwrap().plans = plan(&[mission, index]);
+    runs[1].server.as_mut().unwrap().plans =
+        plan(&[mission, "SCAN waypoints", "USE TEMP B-TREE FOR ORDER BY"]);
+    let a = analyze(&runs, Percentile::P95, Some(2000.0)).unwrap();
+    let first = &a.likely_causes[0];
+    assert_eq!(
+        first.cause,
+        CauseKind::MissingIndex,
+        "{:?}",
+        a.likely_causes
+    );
+    assert_eq!(
+        first.evidence,
+        format!("query plan of mission_read: SCAN waypoints (the first run's: {index})")
+    );
+    // The same plans on both sides are no evidence.
+    runs[1].server.as_mut().unwrap().plans = plan(&[mission, index]);
+    let a = analyze(&runs, Percentile::P95, Some(2000.0)).unwrap();
+    assert!(a
+        .likely_causes
+        .iter()
+        .all(|c| c.cause != CauseKind::MissingIndex || !c.evidence.contains("query plan")));
 }
 
 #[test]

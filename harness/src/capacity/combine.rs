@@ -132,6 +132,7 @@ fn joined(measured: &[Measured]) -> RunOutput {
         users_max: Vec::new(),
         dropped: Vec::new(),
         phases: first.collected.phases.clone(),
+        slowest: first.collected.slowest.clone(),
     };
     let mut connections = first.connections;
     let mut stage_times = Vec::new();
@@ -144,6 +145,13 @@ fn joined(measured: &[Measured]) -> RunOutput {
             connections.add(&o.connections);
             for (row, more) in c.phases.iter_mut().zip(&from.phases) {
                 row.add_all(more);
+            }
+            // Each row's slowest over every step's hold.
+            for (row, more) in c.slowest.iter_mut().zip(&from.slowest) {
+                let keep = row.len().max(more.len());
+                row.extend(more.iter().cloned());
+                row.sort_by_key(|s| std::cmp::Reverse(s.latency));
+                row.truncate(keep);
             }
         }
         stage_times.extend(&o.stage_times);

@@ -166,6 +166,10 @@ pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
     let url = parse_target(&opts.target)?;
     check_reachable(&url, &base.transport).await?;
     let mode = Mode::detect(rec.quiet);
+    let export = match rec.metrics_listen {
+        Some(addr) => Some(crate::live::LiveExport::listen(addr).await?),
+        None => None,
+    };
     let loads = plan.loads();
     progress::announce(
         mode,
@@ -190,7 +194,9 @@ pub async fn search(opts: &CapacityOptions) -> Result<CapacityResult, Error> {
     let mut measured = Vec::new();
     let mut stopped = None;
     for (i, &load) in loads.iter().enumerate() {
-        let step = steps::run_step(&base, &plan, i, load, &url, rec.seed, mode, &stats).await;
+        let watched = export.as_ref().map(|l| &l.export);
+        let step =
+            steps::run_step(&base, &plan, i, load, &url, rec.seed, mode, &stats, watched).await;
         let prev = measured.last().map(|m: &steps::Measured| &m.step);
         let judged = step.judge(prev, plan.model);
         progress::announce(mode, format_args!("{}", judged.line(plan.model)));

@@ -109,12 +109,21 @@ pub async fn run_step(
     seed: u64,
     mode: Mode,
     stats: &Option<StatsSource>,
+    export: Option<&std::sync::Arc<crate::live::LiveExport>>,
 ) -> Measured {
     let scenario = step_scenario(base, plan, i, load);
     let seed = step_seed(seed, i);
     let sources = stats.iter().cloned().collect();
     let urls = std::slice::from_ref(url);
-    let (output, server) = crate::run::measure(&scenario, urls, seed, mode, sources).await;
+    let (output, server) = crate::run::measure(
+        &scenario,
+        urls,
+        seed,
+        mode,
+        sources,
+        export.map(|e| (e, None)),
+    )
+    .await;
     let meta = RunMeta {
         target: url.to_string(),
         label: None,

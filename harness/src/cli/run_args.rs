@@ -44,6 +44,11 @@ pub struct RecordArgs {
     /// the capacity found; the regression story: its analysis).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Serve live metrics while it runs: Prometheus/OpenMetrics at
+    /// /metrics, the live state at /live.json, a dashboard at / (port 0:
+    /// any free port; the start prints `metrics listening on http://IP:PORT`).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// How requests travel, over what the scenario says: `run`, `capacity`,
@@ -121,6 +126,7 @@ impl From<RecordArgs> for RecordOptions {
             no_server_stats: a.no_server_stats,
             report: ReportAt::from_flag(a.report),
             format: a.format,
+            metrics_listen: a.metrics_listen,
         }
     }
 }

@@ -106,6 +106,7 @@ pub fn build(report: &ToolReport, meta: Meta) -> RunRecord {
         server: None,
         capacity: None,
         connections: None,
+        slowest: Vec::new(),
     }
 }
 

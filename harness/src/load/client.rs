@@ -55,6 +55,19 @@ pub struct Call<'a> {
     pub expect: &'a [u16],
     /// Keep the status, headers and body for the caller.
     pub keep: bool,
+    /// The W3C `traceparent` value to send, unless `headers` has one.
+    pub trace: Option<&'a [u8; crate::load::trace::HEADER_LEN]>,
+}
+
+impl Call<'_> {
+    /// The `traceparent` value the harness adds: none when the step sets its own.
+    pub fn traceparent(&self) -> Option<&[u8; crate::load::trace::HEADER_LEN]> {
+        let own = self
+            .headers
+            .iter()
+            .any(|(n, _)| n.as_str() == "traceparent");
+        self.trace.filter(|_| !own)
+    }
 }
 
 /// A response kept for a flow's step.
@@ -82,6 +95,8 @@ pub struct Connection {
     /// its deadline later is an atomic store, where a new timer per
     /// request is an insertion into the timer wheel and a removal.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The last response's status (0: none came).
+    status: u16,
 }
 
 /// An open connection. Over HTTP/1.1: the handle requests go through, and
@@ -128,6 +143,7 @@ impl Connection {
             reuse: Reuse::KeepAlive,
             phases: Phases::default(),
             timer: None,
+            status: 0,
         }
     }
 
@@ -139,6 +155,11 @@ impl Connection {
     /// The last request's phases.
     pub fn phases(&self) -> Phases {
         self.phases
+    }
+
+    /// The last request's response status (0: no response came).
+    pub fn status(&self) -> u16 {
+        self.status
     }
 
     /// An iteration ended: a `per-iteration` connection is closed.
@@ -163,6 +184,7 @@ impl Connection {
             headers: &[],
             expect: &[expect],
             keep: false,
+            trace: None,
         };
         self.call(call, body).await.0
     }
@@ -171,6 +193,7 @@ impl Connection {
     /// back is kept (also when its status was not expected).
     pub async fn call(&mut self, call: Call<'_>, body: Option<String>) -> (Outcome, Option<Kept>) {
         self.phases = Phases::default();
+        self.status = 0;
         let ep = Arc::clone(&self.endpoint);
         let what = || format!("{} {}{}", call.method, ep.origin, call.path);
         let deadline = Instant::now() + ep.timeout;
@@ -228,6 +251,9 @@ impl Connection {
         let ep = &self.endpoint;
         let (status, kept) = native::exchange(&mut stream, ep, call, body, &mut self.phases).await;
         self.open = stream.map(Open::Native);
+        if let Ok(s) = status {
+            self.status = s;
+        }
         (status.and_then(|s| judge(s, call.expect)), kept)
     }
 
@@ -248,6 +274,7 @@ impl Connection {
         };
         let head = Instant::now();
         let (status, mut kept, body) = split(response, keep);
+        self.status = status;
         let read = {
             let read = read_body(body, kept.as_mut());
             tokio::pin!(read);
@@ -297,6 +324,7 @@ impl Connection {
         self.phases.waiting = waiting;
         let head = Instant::now();
         let (status, mut kept, body) = split(response, keep);
+        self.status = status;
         let read = read_body(body, kept.as_mut()).await;
         self.phases.receiving = head.elapsed();
         if let Err(e) = read {

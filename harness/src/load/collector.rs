@@ -12,6 +12,8 @@ use hdrhistogram::Histogram;
 use crate::histogram::{new_histogram, Percentiles, MAX_LATENCY_US};
 use crate::load::client::ErrorClass;
 use crate::load::phases::{PhaseTally, Phases};
+pub use crate::load::slowest::Slow;
+use crate::load::slowest::Slowest;
 
 /// Sample messages kept per error class.
 pub const SAMPLES_PER_CLASS: usize = 5;
@@ -56,17 +58,45 @@ pub struct Sample {
     pub error: Option<(ErrorClass, String)>,
     /// Where its time went.
     pub phases: Phases,
+    /// Its response's status (0: none came).
+    pub status: u16,
+    /// The W3C trace id it carried.
+    pub trace_id: u128,
+}
+
+/// Who else sees each result as the collector takes it (the live
+/// exposition of `--metrics-listen`), on the collector's task.
+pub trait Watcher: Send + std::fmt::Debug {
+    /// One finished request: its response time when answered, its class when failed.
+    fn sample(
+        &mut self,
+        stage: usize,
+        row: usize,
+        response_us: Option<u64>,
+        error: Option<ErrorClass>,
+    );
+    /// The engine's tick: see [`Msg::Users`].
+    fn tick(&mut self, stage: usize, users: u32, in_flight: u32, arrivals: u64);
+    fn dropped(&mut self, stage: usize);
+    /// A second closed, in `stage`; `cells` (`[stage][row]`) so far.
+    fn second(&mut self, point: &Point, stage: Option<usize>, cells: &[Vec<Tally>]);
+    /// The run ended.
+    fn finish(&mut self, cells: &[Vec<Tally>]);
 }
 
 /// What workers and the engine tell the collector.
 #[derive(Debug)]
 pub enum Msg {
     Sample(Sample),
-    /// Users (closed model) or requests in flight (open model) at a moment.
+    /// Users (closed model) or requests in flight (open model) at a
+    /// moment, with the open model's requests in flight and arrivals due
+    /// so far (both 0 in the closed model).
     Users {
         at: Duration,
         stage: usize,
         users: u32,
+        in_flight: u32,
+        arrivals: u64,
     },
     /// An open-model arrival that found no free slot and was not sent.
     Dropped {
@@ -181,6 +211,8 @@ pub struct Collected {
     pub dropped: Vec<u64>,
     /// Per stats row, over the whole run: the answered requests' phases.
     pub phases: Vec<PhaseTally>,
+    /// Per stats row: its slowest requests in the steady stages, slowest first.
+    pub slowest: Vec<Vec<Slow>>,
 }
 
 #[derive(Debug)]
@@ -190,10 +222,28 @@ pub struct Collector {
     open: BTreeMap<u32, OpenSecond>,
     live: Arc<Mutex<Live>>,
     last_stage: usize,
+    /// The live exposition (`--metrics-listen`), when asked for.
+    export: Option<Box<dyn Watcher>>,
+    /// Which stages are steady, and how many slow requests to keep per row.
+    steady: Vec<bool>,
+    keep_slowest: usize,
+    slowest: Vec<Slowest>,
+}
+
+/// What the collector is told of the run before it starts.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// Per stage: steady or not.
+    pub steady: Vec<bool>,
+    /// Stats rows.
+    pub rows: usize,
+    /// Slowest requests kept per row in the steady stages.
+    pub slowest: usize,
 }
 
 impl Collector {
-    pub fn new(stages: usize, tasks: usize, live: Arc<Mutex<Live>>) -> Self {
+    pub fn new(shape: Shape, live: Arc<Mutex<Live>>, export: Option<Box<dyn Watcher>>) -> Self {
+        let (stages, tasks) = (shape.steady.len(), shape.rows);
         Self {
             tasks,
             out: Collected {
@@ -206,10 +256,15 @@ impl Collector {
                 users_max: vec![0; stages],
                 dropped: vec![0; stages],
                 phases: (0..tasks).map(|_| PhaseTally::default()).collect(),
+                slowest: Vec::new(),
             },
             open: BTreeMap::new(),
             live,
             last_stage: 0,
+            export,
+            steady: shape.steady,
+            keep_slowest: shape.slowest,
+            slowest: vec![Slowest::default(); tasks],
         }
     }
 
@@ -253,13 +308,25 @@ impl Collector {
             live.p95_ms = point.all.p95_ms;
             live.stage = self.last_stage;
         }
+        if let Some(e) = &mut self.export {
+            e.second(&point, Some(self.last_stage), &self.out.cells);
+        }
         self.out.timeseries.push(point);
     }
 
     pub fn add(&mut self, msg: Msg) {
         match msg {
             Msg::Sample(s) => self.add_sample(s),
-            Msg::Users { at, stage, users } => {
+            Msg::Users {
+                at,
+                stage,
+                users,
+                in_flight,
+                arrivals,
+            } => {
+                if let Some(e) = &mut self.export {
+                    e.tick(stage, users, in_flight, arrivals);
+                }
                 self.last_stage = stage;
                 if let Some(m) = self.out.users_max.get_mut(stage) {
                     *m = (*m).max(users);
@@ -268,6 +335,9 @@ impl Collector {
                 sec.users = sec.users.max(users);
             }
             Msg::Dropped { stage } => {
+                if let Some(e) = &mut self.export {
+                    e.dropped(stage);
+                }
                 if let Some(d) = self.out.dropped.get_mut(stage) {
                     *d += 1;
                 }
@@ -282,6 +352,20 @@ impl Collector {
         if has_response {
             if let Some(t) = self.out.phases.get_mut(s.task) {
                 t.add(&s.phases);
+            }
+        }
+        if let Some(e) = &mut self.export {
+            let response_us = has_response.then_some(us);
+            e.sample(
+                s.stage,
+                s.task,
+                response_us,
+                s.error.as_ref().map(|(c, _)| *c),
+            );
+        }
+        if self.steady.get(s.stage).copied().unwrap_or(false) {
+            if let Some(k) = self.slowest.get_mut(s.task) {
+                k.offer(self.keep_slowest, &s);
             }
         }
         if let Some((class, message)) = s.error {
@@ -316,6 +400,13 @@ impl Collector {
         while !self.open.is_empty() {
             self.close_first();
         }
+        if let Some(e) = &mut self.export {
+            e.finish(&self.out.cells);
+        }
+        self.out.slowest = std::mem::take(&mut self.slowest)
+            .into_iter()
+            .map(Slowest::sorted)
+            .collect();
         self.out
     }
 }
@@ -338,12 +429,22 @@ mod tests {
             latency: Duration::from_millis(lat_ms),
             phases: Phases::default(),
             error: error.map(|c| (c, format!("{c:?}"))),
+            status: if error.is_some() { 500 } else { 200 },
+            trace_id: u128::from(at_ms),
         })
     }
 
     #[test]
     fn cells_count_requests_errors_and_latencies() {
-        let mut c = Collector::new(2, 2, Arc::default());
+        let mut c = Collector::new(
+            Shape {
+                steady: vec![false, true],
+                rows: 2,
+                slowest: 1,
+            },
+            Arc::default(),
+            None,
+        );
         c.add(sample(0, 0, 100, 10, None));
         c.add(sample(0, 0, 200, 20, Some(ErrorClass::Status5xx)));
         c.add(sample(1, 1, 1500, 30, Some(ErrorClass::Timeout)));
@@ -351,6 +452,8 @@ mod tests {
             at: Duration::from_millis(1200),
             stage: 1,
             users: 7,
+            in_flight: 0,
+            arrivals: 0,
         });
         let out = c.finish();
         assert_eq!(out.cells[0][0].requests, 2);
@@ -360,6 +463,11 @@ mod tests {
         assert_eq!(out.cells[1][1].histogram.len(), 0);
         assert_eq!(out.errors[&ErrorClass::Status5xx], 1);
         assert_eq!(out.users_max, [0, 7]);
+        // Only the steady stage's requests are candidates for the slowest.
+        assert_eq!(out.slowest[0], []);
+        assert_eq!(out.slowest[1].len(), 1);
+        assert_eq!(out.slowest[1][0].trace_id, 1500);
+        assert_eq!(out.slowest[1][0].started_at, Duration::from_millis(1470));
         assert_eq!(out.timeseries.len(), 2);
         assert_eq!(out.timeseries[0].all.requests, 2);
         assert_eq!(out.timeseries[1].users, 7);
@@ -368,7 +476,15 @@ mod tests {
 
     #[test]
     fn the_series_has_a_point_every_second_even_when_idle() {
-        let mut c = Collector::new(1, 1, Arc::default());
+        let mut c = Collector::new(
+            Shape {
+                steady: vec![true],
+                rows: 1,
+                slowest: 0,
+            },
+            Arc::default(),
+            None,
+        );
         c.add(sample(0, 0, 100, 1, None));
         c.add(sample(0, 0, 5100, 1, None));
         let out = c.finish();

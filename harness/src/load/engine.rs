@@ -35,12 +35,13 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::load::client::Connection;
-use crate::load::collector::{Collected, Collector, Live, Msg};
+use crate::load::collector::{Collected, Collector, Live, Msg, Shape, Watcher};
 use crate::load::endpoint::ConnectionTotals;
 use crate::load::flow::{self, Scratch};
 use crate::load::placement::pick_task;
 use crate::load::plan::Target;
 use crate::load::shared::{think, Shared};
+use crate::load::trace::TraceIds;
 use crate::scenario::{Load, Scenario, ThinkTime};
 
 /// How often the controller follows the plan.
@@ -78,7 +79,7 @@ async fn virtual_user(id: u32, sh: Arc<Shared>, mut users: watch::Receiver<u32>)
     connection.set_reuse(sh.scenario.classes[class].connection);
     let mut rng = ChaCha8Rng::seed_from_u64(sh.seed);
     rng.set_stream(u64::from(id) + 1);
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::new(TraceIds::new(sh.seed, u64::from(id) + 1));
     sh.active.fetch_add(1, Ordering::Relaxed);
     loop {
         if *users.borrow() <= id {
@@ -165,6 +166,7 @@ async fn open_stage(sh: Arc<Shared>, stage: usize) {
     let mut due = arrivals(&sh, stage);
     let mut sent = 0usize;
     while let Some(intended) = due.recv().await {
+        sh.arrivals.fetch_add(1, Ordering::Relaxed);
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
             let _ = sh.tx.send(Msg::Dropped { stage });
             continue;
@@ -175,14 +177,15 @@ async fn open_stage(sh: Arc<Shared>, stage: usize) {
         let (at, task) = sh.pick(class, to, &mut rng);
         // The arrival's own stream, so that its flow's draws do not depend
         // on when other arrivals finish.
-        let mut own = ChaCha8Rng::seed_from_u64(rng.random());
+        let own_seed: u64 = rng.random();
+        let mut own = ChaCha8Rng::seed_from_u64(own_seed);
         let (sh2, pool) = (Arc::clone(&sh), Arc::clone(&sh.targets[to].pool));
         sh.in_flight.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let task = &sh2.scenario.classes[class].tasks[task];
             let mut connection = pool.take();
             connection.set_reuse(sh2.scenario.classes[class].connection);
-            let mut scratch = Scratch::default();
+            let mut scratch = Scratch::new(TraceIds::new(sh2.seed, own_seed));
             let intended = Some(intended);
             flow::iterate(
                 &*sh2,
@@ -290,6 +293,7 @@ impl Controller {
                     .push(tokio::spawn(open_stage(Arc::clone(sh), stage)));
             }
         }
+        let in_flight = sh.in_flight.load(Ordering::Relaxed);
         let users = match target {
             Target::Users(n) => {
                 self.users.follow(n, sh);
@@ -297,13 +301,15 @@ impl Controller {
             }
             Target::Rate(_) => {
                 self.users.follow(0, sh);
-                sh.in_flight.load(Ordering::Relaxed)
+                in_flight
             }
         };
         let _ = sh.tx.send(Msg::Users {
             at: t,
             stage,
             users,
+            in_flight,
+            arrivals: sh.arrivals.load(Ordering::Relaxed),
         });
         true
     }
@@ -328,9 +334,10 @@ pub async fn run(
     seed: u64,
     mut stop: watch::Receiver<bool>,
     live: Arc<Mutex<Live>>,
+    export: Option<Box<dyn Watcher>>,
     stage_changes: Option<mpsc::UnboundedSender<StageChange>>,
 ) -> RunOutput {
-    let (tx, collecting) = collect(scenario, live);
+    let (tx, collecting) = collect(scenario, live, export);
     let sh = Arc::new(Shared::new(scenario, bases, seed, tx));
     let started_at = Utc::now();
     let mut controller = Controller {
@@ -397,10 +404,19 @@ async fn wind_down(tasks: impl Iterator<Item = &mut JoinHandle<()>>, grace: Dura
 fn collect(
     scenario: &Scenario,
     live: Arc<Mutex<Live>>,
+    export: Option<Box<dyn Watcher>>,
 ) -> (mpsc::UnboundedSender<Msg>, JoinHandle<Collected>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let entries = scenario.entries().len();
-    let mut collector = Collector::new(scenario.stages.len(), entries, live);
+    let mut collector = Collector::new(
+        Shape {
+            steady: scenario.stages.iter().map(|s| s.steady).collect(),
+            rows: entries,
+            slowest: scenario.trace.slowest,
+        },
+        live,
+        export,
+    );
     let collecting = tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
             collector.add(msg);

@@ -16,6 +16,7 @@ use hyper::header::HeaderName;
 use rand_chacha::ChaCha8Rng;
 
 use crate::load::client::{Call, Connection, ErrorClass, Kept, Outcome, Phases};
+use crate::load::trace::TraceIds;
 use crate::scenario::flow::{ParsedBody, Received};
 use crate::scenario::template::{Keys, Vars};
 use crate::scenario::{OnError, Step, Task};
@@ -28,8 +29,20 @@ pub(super) trait Runner {
     fn prefix(&self, to: usize) -> &str;
     /// The time since the run's start.
     fn now(&self) -> Duration;
+    /// The fraction of requests whose trace context says sampled.
+    fn trace_sample(&self) -> f64;
     /// Reports stats row `entry`'s request, started at `started`.
-    fn report(&self, entry: usize, started: Duration, outcome: Outcome, phases: Phases);
+    fn report(&self, entry: usize, started: Duration, outcome: Outcome, done: Done);
+}
+
+/// What a finished request leaves besides its outcome.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Done {
+    pub phases: Phases,
+    /// The response's status (0: none came).
+    pub status: u16,
+    /// The trace id it carried.
+    pub trace_id: u128,
 }
 
 /// Where one iteration runs: the user's class, target and first stats row
@@ -49,6 +62,18 @@ pub(super) struct Scratch {
     vars: Vec<Option<String>>,
     /// The rendered path and query.
     path: String,
+    /// The user's (or arrival's) trace ids.
+    trace: TraceIds,
+}
+
+impl Scratch {
+    /// Empty buffers, and trace ids from `ids`.
+    pub(super) fn new(ids: TraceIds) -> Self {
+        Scratch {
+            trace: ids,
+            ..Scratch::default()
+        }
+    }
 }
 
 /// Runs one iteration of `task`. The first step's latency counts from
@@ -62,7 +87,7 @@ pub(super) async fn iterate<R: Runner>(
     scratch: &mut Scratch,
     mut intended: Option<Duration>,
 ) {
-    let Scratch { vars, path } = scratch;
+    let Scratch { vars, path, trace } = scratch;
     vars.clear();
     vars.resize(task.vars.len(), None);
     for (k, step) in task.steps.iter().enumerate() {
@@ -71,12 +96,15 @@ pub(super) async fn iterate<R: Runner>(
             continue;
         };
         let started = intended.take().unwrap_or_else(|| r.now());
+        let context = trace.next(r.trace_sample());
+        let traceparent = context.header();
         let call = Call {
             method: &step.method,
             path,
             headers: &headers,
             expect: &step.expect,
             keep: step.reads_response(),
+            trace: Some(&traceparent),
         };
         let (mut outcome, kept) = connection.call(call, body).await;
         if let (Outcome::Ok, Some(kept)) = (&outcome, &kept) {
@@ -87,7 +115,12 @@ pub(super) async fn iterate<R: Runner>(
             }
         }
         let failed = !matches!(outcome, Outcome::Ok);
-        r.report(at.entry + k, started, outcome, connection.phases());
+        let done = Done {
+            phases: connection.phases(),
+            status: connection.status(),
+            trace_id: context.trace_id,
+        };
+        r.report(at.entry + k, started, outcome, done);
         if failed {
             for e in &step.extract {
                 vars[e.slot] = None;

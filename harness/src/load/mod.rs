@@ -36,5 +36,7 @@ pub mod plan;
 pub mod pool;
 pub mod request;
 mod shared;
+pub mod slowest;
 pub mod tls;
+pub mod trace;
 pub mod transport;

@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, HOST};
 use hyper::{Request, Uri};
 use percent_encoding::{AsciiSet, CONTROLS};
 use std::borrow::Cow;
@@ -40,6 +40,11 @@ pub(crate) fn request(
     let uri = Uri::try_from(path.as_ref()).map_err(|e| e.to_string())?;
     let mut headers = HeaderMap::with_capacity(2 + call.headers.len());
     headers.insert(HOST, ep.host_header.clone());
+    if let Some(tp) = call.traceparent() {
+        if let Ok(v) = HeaderValue::from_bytes(tp) {
+            headers.insert(HeaderName::from_static("traceparent"), v);
+        }
+    }
     for (name, value) in call.headers {
         let value = HeaderValue::from_str(value)
             .map_err(|_| format!("header {name}: {value:?} is not a valid header value"))?;

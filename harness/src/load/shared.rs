@@ -6,7 +6,7 @@
 //! and the [`Runner`] a flow reports through. Also [`think`], the pause
 //! after an iteration.
 
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,12 +17,11 @@ use tokio::time::Instant;
 
 use crate::load::collector::{Msg, Sample};
 use crate::load::endpoint::{ConnectionTotals, Endpoint};
-use crate::load::flow::{At, Runner};
+use crate::load::flow::{At, Done, Runner};
 use crate::load::outcome::Outcome;
 use crate::load::placement::{cumulative, pick_task, Placement};
 use crate::load::plan::Plan;
 use crate::load::pool::ConnectionPool;
-use crate::load::transport::Phases;
 use crate::scenario::template::Keys;
 use crate::scenario::transport::Transport;
 use crate::scenario::{Scenario, ThinkTime};
@@ -44,6 +43,8 @@ pub(super) struct Shared {
     pub(super) tx: mpsc::UnboundedSender<Msg>,
     pub(super) active: AtomicU32,
     pub(super) in_flight: AtomicU32,
+    /// Open-model arrivals due so far (sent or dropped).
+    pub(super) arrivals: AtomicU64,
 }
 
 /// A class as the engine runs it.
@@ -139,6 +140,7 @@ impl Shared {
             tx,
             active: AtomicU32::new(0),
             in_flight: AtomicU32::new(0),
+            arrivals: AtomicU64::new(0),
         }
     }
 
@@ -194,8 +196,12 @@ impl Runner for Shared {
         self.start.elapsed()
     }
 
-    fn report(&self, entry: usize, started: Duration, outcome: Outcome, phases: Phases) {
-        let done = self.start.elapsed();
+    fn trace_sample(&self) -> f64 {
+        self.scenario.trace.sample
+    }
+
+    fn report(&self, entry: usize, started: Duration, outcome: Outcome, done: Done) {
+        let now = self.start.elapsed();
         let error = match outcome {
             Outcome::Ok => None,
             Outcome::Error(class, msg) => Some((class, msg)),
@@ -203,10 +209,12 @@ impl Runner for Shared {
         let _ = self.tx.send(Msg::Sample(Sample {
             task: entry,
             stage: self.stage_at(started),
-            done_at: done,
-            latency: done.saturating_sub(started),
+            done_at: now,
+            latency: now.saturating_sub(started),
             error,
-            phases,
+            phases: done.phases,
+            status: done.status,
+            trace_id: done.trace_id,
         }));
     }
 }

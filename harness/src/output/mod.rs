@@ -17,6 +17,7 @@ pub mod progress;
 pub mod report;
 pub mod review;
 pub mod scorecard;
+pub mod slowest;
 pub mod summary;
 pub mod text;
 

@@ -67,6 +67,13 @@ pub fn write_summary(out: &mut dyn Write, r: &RunRecord) -> io::Result<()> {
         write_client_vs_server(out, r)?;
     }
     super::connections::write_connections(out, r)?;
+    out.write_all(
+        super::slowest::render(
+            "slowest requests (steady window; trace ids as sent in traceparent):",
+            &r.slowest,
+        )
+        .as_bytes(),
+    )?;
     if !r.errors.is_empty() {
         writeln!(out, "\nerrors by class:")?;
         for (class, n) in &r.errors {

@@ -203,6 +203,14 @@ pub fn render_comparison(c: &Comparison) -> String {
         "\n* real difference.  verdict: {}",
         c.verdict.to_string().to_uppercase()
     );
+    out.push_str(&super::slowest::render(
+        "slowest requests, base:",
+        &c.base_slowest,
+    ));
+    out.push_str(&super::slowest::render(
+        "slowest requests, new:",
+        &c.new_slowest,
+    ));
     out
 }
 

@@ -103,6 +103,7 @@ impl RunRecord {
                 &run.connections,
                 &c.phases,
             )),
+            slowest: crate::record::slowest::build(scenario, &c.slowest, run.started_at),
         }
     }
 }

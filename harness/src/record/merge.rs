@@ -174,6 +174,7 @@ pub fn merge(records: &[(PathBuf, RunRecord)]) -> Result<RunRecord, Error> {
     out.connections = crate::record::connections::ConnectionsRecord::merged(
         rs.iter().map(|r| r.connections.as_ref()),
     );
+    out.slowest = crate::record::slowest::merged(rs.iter().map(|r| r.slowest.as_slice()));
     Ok(out)
 }
 

@@ -1,6 +1,6 @@
 //! The run record: the one interface between running and judging. In: what
 //! a run measured ([`build`]) or a file on disk ([`RunRecord::read`]). Out:
-//! JSON with `schema_version: 7`, documented in `docs/run-record.md` and
+//! JSON with `schema_version: 8`, documented in `docs/run-record.md` and
 //! `docs/run-record.schema.json`.
 //!
 //! A record is built once, complete: the server's truth and the verdict are
@@ -18,6 +18,7 @@ pub mod capacity;
 pub mod connections;
 pub mod latency;
 pub mod merge;
+pub mod slowest;
 pub mod verdict;
 
 use std::collections::BTreeMap;
@@ -34,7 +35,7 @@ use crate::server::ServerRecord;
 pub use build::RunMeta;
 pub use latency::{Latency, LatencyBasis, SourceRecord};
 
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 /// Every version this harness reads (a v1 record is a v2 record measured
 /// by the harness itself, with every histogram and percentile present; a
 /// v2 record is a v3 record without a `capacity` section; a v3 record is a
@@ -43,7 +44,7 @@ pub const SCHEMA_VERSION: u32 = 7;
 /// have no `no_response` or `notes`; a v5 record is a v6 record without
 /// a `connections` section; a v6 record is a v7 record whose
 /// `connections.engine` is `hyper`).
-pub const READABLE_VERSIONS: [u32; 7] = [1, 2, 3, 4, 5, 6, 7];
+pub const READABLE_VERSIONS: [u32; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 
 /// What the SLOs say of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -356,6 +357,10 @@ pub struct RunRecord {
     /// absent in imports of other tools' results).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<connections::ConnectionsRecord>,
+    /// Each task's slowest requests of the steady window, with their
+    /// trace ids (v8; absent before, and in imports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slowest: Vec<slowest::SlowRequest>,
 }
 
 impl RunRecord {

@@ -23,12 +23,13 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::{write_file, Error};
+use crate::live::LiveExport;
 use crate::load::collector::Live;
 use crate::load::endpoint::{check_reachable, parse_target};
 use crate::load::engine::{self, RunOutput, StageChange};
 use crate::output::progress::{self, Mode};
 use crate::output::{self, report};
-use crate::record::{RunMeta, RunRecord};
+use crate::record::{RunMeta, RunRecord, Shard};
 use crate::scenario::{AdHocLoad, Scenario, ScenarioRef, SloExpr};
 use crate::server::stats_source::StatsSource;
 use crate::server::{self, ServerRecord, StatsSnapshot};
@@ -144,6 +145,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     }
     let rec = &opts.record;
     let mode = Mode::detect(rec.quiet);
+    let export = match rec.metrics_listen {
+        Some(addr) => Some(LiveExport::listen(addr).await?),
+        None => None,
+    };
     if scenario.transport.tls.insecure && urls.iter().any(|u| u.scheme() == "https") {
         // Said even with --quiet: a run that checked nothing must not pass for one that did.
         eprintln!(
@@ -165,7 +170,8 @@ pub async fn run(opts: &RunOptions) -> Result<RunResult, Error> {
     let stats = stats_sources(opts, &targets, &scenario.transport.tls).await?;
     wait_for_start(opts.start, mode).await?;
     let seed = opts.shard.map_or(rec.seed, |s| s.seed(rec.seed));
-    let (output, server) = measure(&scenario, &urls, seed, mode, stats).await;
+    let watched = export.as_ref().map(|l| (&l.export, opts.shard));
+    let (output, server) = measure(&scenario, &urls, seed, mode, stats, watched).await;
     let meta = RunMeta {
         target: targets
             .iter()
@@ -231,6 +237,7 @@ pub(crate) async fn measure(
     seed: u64,
     mode: Mode,
     stats: Vec<StatsSource>,
+    export: Option<(&Arc<LiveExport>, Option<Shard>)>,
 ) -> (RunOutput, Option<ServerRecord>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctrl_c = tokio::spawn(async move {
@@ -248,7 +255,19 @@ pub(crate) async fn measure(
     let live = Arc::new(Mutex::new(Live::default()));
     let stages: Vec<String> = scenario.stages.iter().map(|s| s.name.clone()).collect();
     let shown = progress::spawn(mode, Arc::clone(&live), stages, scenario.total_duration());
-    let output = engine::run(scenario, urls, seed, stop_rx, live, Some(changes_tx)).await;
+    let watcher = export.map(|(e, shard)| {
+        Box::new(e.begin(scenario, seed, shard)) as Box<dyn crate::load::collector::Watcher>
+    });
+    let output = engine::run(
+        scenario,
+        urls,
+        seed,
+        stop_rx,
+        live,
+        watcher,
+        Some(changes_tx),
+    )
+    .await;
     shown.stop();
     ctrl_c.abort();
     let n = stats.len();
@@ -261,11 +280,14 @@ pub(crate) async fn measure(
             Some(server::record(stats[i].url(), start, a, b, end))
         })
         .collect();
-    let server = match records.len() {
+    let mut server = match records.len() {
         0 => None,
         1 => records.into_iter().next(),
         _ => server::sum_instances(&records.iter().collect::<Vec<_>>()),
     };
+    if let (Some(s), [source]) = (server.as_mut(), stats.as_slice()) {
+        s.queries = source.queries().await;
+    }
     (output, server)
 }
 

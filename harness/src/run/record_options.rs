@@ -67,6 +67,8 @@ pub struct RecordOptions {
     pub report: ReportAt,
     /// How the command prints what it did.
     pub format: Format,
+    /// Serve live metrics, the live state and a dashboard here (`--metrics-listen`).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl RecordOptions {
@@ -80,6 +82,7 @@ impl RecordOptions {
             no_server_stats: false,
             report: ReportAt::Nowhere,
             format: Format::Text,
+            metrics_listen: None,
         }
     }
 }

@@ -92,6 +92,7 @@ impl Scenario {
             timeout: super::DEFAULT_TIMEOUT,
             max_in_flight,
             transport: Default::default(),
+            trace: Default::default(),
         })
     }
 }

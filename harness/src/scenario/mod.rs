@@ -137,6 +137,27 @@ pub struct Scenario {
     /// How requests travel: protocol, TLS trust, HTTP/2 connections
     /// (the file's, then the command line's flags).
     pub transport: transport::Transport,
+    /// W3C trace context and the slowest requests kept.
+    pub trace: Tracing,
+}
+
+/// `trace_sample` and `slowest`: what the harness says of each request's
+/// trace, and how many of the slowest it keeps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tracing {
+    /// The fraction of requests whose `traceparent` says sampled.
+    pub sample: f64,
+    /// Slowest requests kept per task in the steady window.
+    pub slowest: usize,
+}
+
+impl Default for Tracing {
+    fn default() -> Self {
+        Tracing {
+            sample: 1.0,
+            slowest: 10,
+        }
+    }
 }
 
 impl Scenario {

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 /// The keys of the file's top level. Written after a table header (a
 /// classic slip), TOML puts one in that table, where it is unknown.
-pub(super) const TOP_LEVEL_KEYS: [&str; 17] = [
+pub(super) const TOP_LEVEL_KEYS: [&str; 19] = [
     "name",
     "description",
     "requirement",
@@ -26,6 +26,8 @@ pub(super) const TOP_LEVEL_KEYS: [&str; 17] = [
     "connections",
     "max_streams",
     "tls_resumption",
+    "trace_sample",
+    "slowest",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +71,12 @@ pub(super) struct RawScenario {
     /// Resume TLS sessions on new connections (default true).
     #[serde(default)]
     pub(super) tls_resumption: Option<bool>,
+    /// The fraction of requests whose `traceparent` says sampled (default 1).
+    #[serde(default)]
+    pub(super) trace_sample: Option<Spanned<f64>>,
+    /// Slowest requests kept per task in the steady window (default 10).
+    #[serde(default)]
+    pub(super) slowest: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,8 +11,8 @@ use super::raw::{RawScenario, RawSlo, RawStage};
 use super::spans::Source;
 use super::transport::Transport;
 use super::{
-    Load, Metric, Op, Scenario, Slo, SloExpr, Stage, ThinkTime, UserClass, DEFAULT_MAX_IN_FLIGHT,
-    DEFAULT_TIMEOUT,
+    Load, Metric, Op, Scenario, Slo, SloExpr, Stage, ThinkTime, Tracing, UserClass,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
 };
 use crate::error::ScenarioError;
 
@@ -69,7 +69,9 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
         None => DEFAULT_MAX_IN_FLIGHT,
     };
     let transport = transport(&raw, src)?;
+    let trace = tracing(&raw, src)?;
     Ok(Scenario {
+        trace,
         transport,
         name: raw.name.trim().to_owned(),
         description: raw.description.clone(),
@@ -81,6 +83,25 @@ pub(super) fn scenario(raw: RawScenario, src: &Source<'_>, untraced: bool) -> Re
         timeout,
         max_in_flight,
     })
+}
+
+/// `trace_sample` and `slowest`.
+fn tracing(raw: &RawScenario, src: &Source<'_>) -> Result<Tracing> {
+    let mut t = Tracing::default();
+    if let Some(f) = &raw.trace_sample {
+        let v = *f.get_ref();
+        if !(0.0..=1.0).contains(&v) {
+            return Err(src.error(f.span(), "trace_sample", "must be from 0 to 1"));
+        }
+        t.sample = v;
+    }
+    if let Some(n) = &raw.slowest {
+        if *n.get_ref() > 1000 {
+            return Err(src.error(n.span(), "slowest", "must be from 0 to 1000"));
+        }
+        t.slowest = *n.get_ref() as usize;
+    }
+    Ok(t)
 }
 
 /// `protocol`, `connections`, `max_streams`, `tls_resumption`.

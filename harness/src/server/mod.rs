@@ -93,6 +93,21 @@ pub struct ServerRecord {
     /// are their exact sum).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instances: Vec<ServerRecord>,
+    /// The target's statement kinds at the run's end, each with SQLite's
+    /// query plan (v8; from `/__admin/queries`, when it serves one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryKind>,
+}
+
+/// One statement kind as the target's `/__admin/queries` reports it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct QueryKind {
+    pub kind: String,
+    pub calls: u64,
+    pub mean_ms: f64,
+    pub p95_ms: f64,
+    /// Per statement, its plan lines (`SCAN waypoints`, `SEARCH ... USING INDEX ...`).
+    pub plans: Vec<Vec<String>>,
 }
 
 /// Why two snapshots do not subtract to a window.
@@ -267,6 +282,7 @@ pub fn record(
         reset_during_run: !notes.is_empty(),
         notes,
         instances: Vec::new(),
+        queries: Vec::new(),
     }
 }
 
@@ -337,6 +353,7 @@ pub fn sum_records(records: &[&ServerRecord]) -> Option<ServerRecord> {
         reset_during_run: records.iter().any(|r| r.reset_during_run),
         notes: records.iter().flat_map(|r| r.notes.clone()).collect(),
         instances: Vec::new(),
+        queries: Vec::new(),
     })
 }
 
@@ -379,6 +396,7 @@ pub fn sum_instances(records: &[&ServerRecord]) -> Option<ServerRecord> {
         reset_during_run: records.iter().any(|r| r.reset_during_run),
         notes: records.iter().flat_map(|r| r.notes.clone()).collect(),
         instances: records.iter().map(|r| (*r).clone()).collect(),
+        queries: Vec::new(),
     })
 }
 

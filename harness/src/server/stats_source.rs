@@ -32,6 +32,26 @@ impl StatsSource {
         &self.url
     }
 
+    /// The target's statement kinds with their query plans
+    /// (`/__admin/queries`, beside `/__admin/stats`); empty when it has none.
+    pub async fn queries(&self) -> Vec<crate::server::QueryKind> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            kinds: Vec<crate::server::QueryKind>,
+        }
+        let url = self.url.replace("/__admin/stats", "/__admin/queries");
+        let Ok(res) = self.client.get(&url).send().await else {
+            return Vec::new();
+        };
+        if !res.status().is_success() {
+            return Vec::new();
+        }
+        res.json::<List>()
+            .await
+            .map(|l| l.kinds)
+            .unwrap_or_default()
+    }
+
     pub async fn snapshot(&self) -> Option<StatsSnapshot> {
         let res = self.client.get(&self.url).send().await.ok()?;
         if !res.status().is_success() {

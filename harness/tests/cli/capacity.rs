@@ -100,7 +100,7 @@ async fn the_capacity_found_is_the_known_ceiling_and_the_knee_sits_at_it() {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     assert_eq!(schema_errors(&r), Vec::<String>::new());
-    assert_eq!(r["schema_version"], 7);
+    assert_eq!(r["schema_version"], 8);
     let c = &r["capacity"];
     assert_eq!(c["model"], "open");
 

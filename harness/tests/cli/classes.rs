@@ -139,7 +139,7 @@ task = "open result"
         stderr(&o),
         String::from_utf8_lossy(&o.stdout)
     );
-    assert_eq!(r["schema_version"], 7);
+    assert_eq!(r["schema_version"], 8);
 
     // Two counted readers, then one editor and one analyst by weight.
     let classes = r["classes"].as_array().unwrap();

@@ -135,6 +135,8 @@ async fn send(
     keep: bool,
     body: Option<String>,
 ) -> (Option<ErrorClass>, Option<(u16, usize)>) {
+    // Both engines send the W3C trace context the flow gives them.
+    const TRACE: &[u8; 55] = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     let headers: [(HeaderName, String); 1] =
         [(HeaderName::from_static("x-conformance"), "1".to_owned())];
     let call = Call {
@@ -143,6 +145,7 @@ async fn send(
         headers: &headers,
         expect: &[expect],
         keep,
+        trace: Some(TRACE),
     };
     let (outcome, kept) = connection.call(call, body).await;
     let class = match outcome {

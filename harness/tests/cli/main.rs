@@ -14,6 +14,8 @@ mod import_real;
 mod judge;
 mod known_target;
 mod locations;
+mod observe;
+mod prometheus;
 mod record;
 mod regression;
 mod review;

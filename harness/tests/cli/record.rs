@@ -79,7 +79,7 @@ async fn records_validate_against_the_schema_and_merge_exactly() {
             .map(|e| format!("{} at {}", e, e.instance_path))
             .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", p.display());
-        assert_eq!(r["schema_version"], 7);
+        assert_eq!(r["schema_version"], 8);
         assert_eq!(r["label"], "build-7");
         assert!(r["timeseries"].as_array().unwrap().len() >= 3);
         assert_eq!(r["slos"][1]["id"], "REQ-SHORT.error_rate.update_waypoint");

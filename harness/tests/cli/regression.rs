@@ -86,7 +86,21 @@ async fn n_plus_one_is_named_first() {
 
 #[tokio::test]
 async fn missing_index_is_named_first() {
-    named_first("missing-index", "missing index / data growth").await;
+    let (text, dir) = named_first("missing-index", "missing index / data growth").await;
+    // The target's own query plan is the evidence: the waypoints scanned
+    // where the first build searched them through their index.
+    assert!(
+        text.contains("query plan of mission_read: SCAN waypoints (the first run's: SEARCH waypoints USING COVERING INDEX"),
+        "{text}"
+    );
+    let last = read_record(&dir.path().join(format!("build-{RUNS}.json")));
+    assert!(
+        last["server"]["queries"]
+            .to_string()
+            .contains("SCAN waypoints"),
+        "{}",
+        last["server"]
+    );
 }
 
 #[tokio::test]

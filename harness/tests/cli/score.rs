@@ -85,6 +85,8 @@ pub(crate) fn tool_dir(tool: &str) -> &'static str {
         "k6" => option_env!("MISSION_LAB_TOOL_K6"),
         "artillery" => option_env!("MISSION_LAB_TOOL_ARTILLERY"),
         "autocannon" => option_env!("MISSION_LAB_TOOL_AUTOCANNON"),
+        "prometheus" => option_env!("MISSION_LAB_TOOL_PROMETHEUS"),
+        "promtool" => option_env!("MISSION_LAB_TOOL_PROMTOOL"),
         _ => None,
     };
     dir.unwrap_or_else(|| {

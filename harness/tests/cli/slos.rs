@@ -27,7 +27,7 @@ async fn a_run_without_slos_is_not_judged_and_one_with_them_is() {
     assert!(text.contains("verdict: NOT JUDGED (no SLOs)"), "{text}");
     assert!(!text.contains("PASS"), "{text}");
     let r = read_record(&out);
-    assert_eq!(r["schema_version"], 7);
+    assert_eq!(r["schema_version"], 8);
     assert_eq!(r["verdict"], "not_judged");
     assert_eq!(schema_errors(&r), Vec::<String>::new());
     let requests = r["steady"]["requests"].as_u64().unwrap();

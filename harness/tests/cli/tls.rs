@@ -65,7 +65,7 @@ async fn the_seed_scenario_passes_over_https_on_both_protocols_and_the_server_co
         let before = server_connections(&target).await;
         let r = seed_run(&target, name, flags).await;
         let after = server_connections(&target).await;
-        assert_eq!(r["schema_version"], 7);
+        assert_eq!(r["schema_version"], 8);
         assert_eq!(r["verdict"], "pass", "{name}");
         assert_eq!(r["steady"]["errors"], 0, "{name}");
         let c = &r["connections"];

@@ -35,6 +35,11 @@ pub(super) fn write_head(
     w.write_all(b" HTTP/1.1\r\nhost: ").map_err(too_big)?;
     w.write_all(ep.host_header.as_bytes()).map_err(too_big)?;
     w.write_all(b"\r\n").map_err(too_big)?;
+    if let Some(tp) = call.traceparent() {
+        w.write_all(b"traceparent: ").map_err(too_big)?;
+        w.write_all(tp).map_err(too_big)?;
+        w.write_all(b"\r\n").map_err(too_big)?;
+    }
     for (name, value) in call.headers {
         if body.is_some()
             && (name == hyper::header::CONTENT_TYPE || name == hyper::header::CONTENT_LENGTH)
@@ -96,6 +101,7 @@ mod tests {
             headers,
             expect: &[200],
             keep: false,
+            trace: None,
         }
     }
 

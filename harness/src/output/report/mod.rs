@@ -46,6 +46,7 @@ pub fn html(
     sections::errors(&mut body, r);
     sections::client_vs_server(&mut body, r);
     phases::section(&mut body, r);
+    slowest(&mut body, r);
     if let Some(c) = baseline {
         sections::baseline(&mut body, c);
     }
@@ -62,6 +63,48 @@ pub fn html(
         r.schema_version
     );
     page
+}
+
+/// Each task's slowest requests of the steady window, with their trace ids.
+fn slowest(body: &mut String, r: &RunRecord) {
+    if r.slowest.is_empty() {
+        return;
+    }
+    body.push_str("<h2>Slowest requests</h2><p class=\"meta\">The steady window's slowest per task; each trace id is the one its <code>traceparent</code> header carried: look it up in a tracing backend, or in the target's <code>/__admin/slow</code>.</p>");
+    let rows = r
+        .slowest
+        .iter()
+        .map(|s| {
+            let p = &s.phases;
+            vec![
+                s.class
+                    .as_ref()
+                    .map_or_else(|| s.task.clone(), |c| format!("{c}/{}", s.task)),
+                s.trace_id.clone(),
+                fmt_num(s.latency_ms),
+                s.status.map_or_else(|| "-".to_owned(), |st| st.to_string()),
+                s.error.clone().unwrap_or_default(),
+                s.at.clone(),
+                fmt_num(p.connect_ms + p.dns_ms + p.tls_ms),
+                fmt_num(p.waiting_ms),
+                fmt_num(p.receiving_ms),
+            ]
+        })
+        .collect();
+    body.push_str(&table(
+        &[
+            "task",
+            "trace id",
+            "ms",
+            "status",
+            "error",
+            "started",
+            "dns+connect+tls ms",
+            "waiting ms",
+            "receiving ms",
+        ],
+        rows,
+    ));
 }
 
 fn esc(s: &str) -> String {
