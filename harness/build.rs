@@ -39,6 +39,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=MISSION_LAB_NPM");
     println!("cargo::rerun-if-env-changed=MISSION_LAB_REQUIRE_TOOLS");
     let required = std::env::var_os("MISSION_LAB_REQUIRE_TOOLS").is_some_and(|v| v != "0");
+    otlp_proto(required);
     let dirs = search_dirs();
     for (tool, install) in TOOLS {
         println!("cargo::rustc-check-cfg=cfg(missing_{tool})");
@@ -65,6 +66,47 @@ fn main() {
             }
         }
     }
+}
+
+/// The OTLP receiver the tests run (scripts/otlp-receiver.py) decodes with
+/// the `opentelemetry-proto` package in the tools' virtual environment:
+/// `MISSION_LAB_OTLP_PYTHON` (that venv's python) when it imports,
+/// otherwise the cfg `missing_otlp_proto` (unless required).
+fn otlp_proto(required: bool) {
+    println!("cargo::rustc-check-cfg=cfg(missing_otlp_proto)");
+    let python = venv_dir().map(|v| v.join("bin/python"));
+    let imports = python.as_ref().is_some_and(|p| {
+        std::process::Command::new(p)
+            .args([
+                "-c",
+                "import opentelemetry.proto.collector.trace.v1.trace_service_pb2",
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    match python {
+        Some(p) if imports => {
+            println!("cargo::rerun-if-changed={}", p.display());
+            println!("cargo::rustc-env=MISSION_LAB_OTLP_PYTHON={}", p.display());
+        }
+        _ => {
+            if let Some(v) = venv_dir().filter(|v| v.is_dir()) {
+                println!("cargo::rerun-if-changed={}", v.display());
+            }
+            if !required {
+                println!("cargo::rustc-cfg=missing_otlp_proto");
+                println!("cargo::warning=opentelemetry-proto is not installed: the OTLP export test is ignored (pip install opentelemetry-proto into the tools' venv, as .ci/run does)");
+            }
+        }
+    }
+}
+
+fn venv_dir() -> Option<PathBuf> {
+    std::env::var_os("MISSION_LAB_VENV")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/mission-lab-ci-venv"))
+        })
 }
 
 /// `PATH`'s folders, then the tools' virtual environment's and npm folder's.

@@ -170,6 +170,12 @@ pub struct Config {
     #[arg(long, value_name = "N", default_value_t = crate::truth::evidence::SLOW_RING,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub slow_ring: u32,
+
+    /// Export spans (each request's, continuing its traceparent's trace,
+    /// with its store and upstream calls) over OTLP/HTTP to this URL, e.g.
+    /// http://127.0.0.1:4318/v1/traces.
+    #[arg(long, env = "MOCK_API_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// A value that is never printed: its `Debug` shows only its length, so a
@@ -236,6 +242,7 @@ impl Config {
             slow_request_ms: crate::truth::evidence::SLOW_REQUEST_MS,
             slow_query_ms: None,
             slow_ring: crate::truth::evidence::SLOW_RING,
+            otlp_endpoint: None,
             behaviour: None,
             latency: Vec::new(),
             concurrency: Vec::new(),

@@ -12,10 +12,40 @@ use mock_api::{telemetry, Application, Config};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// Log lines at `info` unless `RUST_LOG` says otherwise.
+const LOG_FILTER: &str = "info,sqlx=warn";
+
+fn main() -> std::process::ExitCode {
     let config = Config::parse();
-    telemetry::init("info,sqlx=warn");
+    // Before the runtime: the OTLP exporter's client has a runtime of its
+    // own, and it is flushed when dropped, after this one has stopped.
+    let _exporting = match &config.otlp_endpoint {
+        Some(url) => match telemetry::init_exporting(LOG_FILTER, url) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                eprintln!("mock-api: {e}");
+                return std::process::ExitCode::from(2);
+            }
+        },
+        None => {
+            telemetry::init(LOG_FILTER);
+            None
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mock-api: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> std::process::ExitCode {
     let app = match Application::build(&config).await {
         Ok(app) => app,
         Err(e) => {

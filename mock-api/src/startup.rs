@@ -82,12 +82,26 @@ fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
         .get("traceparent")
         .and_then(|v| crate::truth::evidence::parse_traceparent(v.as_bytes()))
         .map_or_else(|| "-".to_owned(), crate::truth::evidence::trace_id_hex);
-    tracing::debug_span!(
+    if !crate::telemetry::exporting() {
+        return tracing::debug_span!(
+            "request",
+            method = %req.method(),
+            uri = %req.uri(),
+            trace_id = %trace_id,
+        );
+    }
+    // Exported: a server span continuing the caller's trace.
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let span = tracing::info_span!(
         "request",
+        otel.name = %format!("{} {}", req.method(), req.uri().path()),
+        otel.kind = "server",
         method = %req.method(),
         uri = %req.uri(),
         trace_id = %trace_id,
-    )
+    );
+    let _ = span.set_parent(crate::telemetry::parent_context(req.headers()));
+    span
 }
 
 async fn route_not_found(req: Request) -> Error {

@@ -94,12 +94,15 @@ impl Upstream {
     /// Asks the upstream service to deconflict a mission's airspace; counted
     /// as an upstream call of the request being served.
     pub async fn deconflict(&self, mission: &str) -> Result<(), Error> {
+        use tracing::Instrument;
         let start = Instant::now();
+        let span = tracing::debug_span!("upstream", call = "deconflict");
         let res = self
             .client
             .get(format!("{}/deconflict", self.base))
             .query(&[("mission", mission)])
             .send()
+            .instrument(span)
             .await;
         let res = match res {
             Ok(r) => r.bytes().await.map(|_| ()),

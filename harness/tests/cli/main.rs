@@ -15,6 +15,7 @@ mod judge;
 mod known_target;
 mod locations;
 mod observe;
+mod otlp;
 mod prometheus;
 mod record;
 mod regression;

@@ -307,11 +307,28 @@ impl Store {
         Ok(n as u64)
     }
 
+    /// mission_read: see `mission_untraced`; under a `store` span (exported with
+    /// `--otlp-endpoint`: its statements and SQL as attributes).
+    pub async fn mission(
+        &self,
+        id: MissionId,
+        plan: QueryPlan,
+    ) -> Result<Option<Mission>, StoreError> {
+        use tracing::Instrument;
+        let span = tracing::debug_span!(
+            "store",
+            kind = "mission_read",
+            statements = tracing::field::Empty,
+            sql = tracing::field::Empty
+        );
+        self.mission_untraced(id, plan).instrument(span).await
+    }
+
     /// A mission with its waypoints in route order: the mission row and its
     /// waypoints in one read transaction (one snapshot), on the request's
     /// own thread; with `n_plus_one` (the mission row, then each waypoint
     /// with a query of its own) or `missing_index`, on the blocking pool.
-    pub async fn mission(
+    async fn mission_untraced(
         &self,
         id: MissionId,
         plan: QueryPlan,

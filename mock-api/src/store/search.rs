@@ -119,9 +119,26 @@ impl SearchSql {
 }
 
 impl Store {
+    /// mission_search: see `search_untraced`; under a `store` span (exported with
+    /// `--otlp-endpoint`: its statements and SQL as attributes).
+    pub async fn search(
+        &self,
+        query: &SearchQuery,
+        plan: QueryPlan,
+    ) -> Result<SearchPage, StoreError> {
+        use tracing::Instrument;
+        let span = tracing::debug_span!(
+            "store",
+            kind = "mission_search",
+            statements = tracing::field::Empty,
+            sql = tracing::field::Empty
+        );
+        self.search_untraced(query, plan).instrument(span).await
+    }
+
     /// Mission summaries matching the filters, in id order, one page, and
     /// how many match in all.
-    pub async fn search(
+    async fn search_untraced(
         &self,
         query: &SearchQuery,
         plan: QueryPlan,

@@ -69,12 +69,34 @@ impl Store {
         Ok(total)
     }
 
+    /// waypoint_update: see `update_waypoint_untraced`; under a `store` span (exported with
+    /// `--otlp-endpoint`: its statements and SQL as attributes).
+    pub async fn update_waypoint(
+        &self,
+        mission: MissionId,
+        waypoint: WaypointId,
+        change: WaypointChange,
+        expected_version: Option<i64>,
+        plan: QueryPlan,
+    ) -> Result<(Waypoint, i64), StoreError> {
+        use tracing::Instrument;
+        let span = tracing::debug_span!(
+            "store",
+            kind = "waypoint_update",
+            statements = tracing::field::Empty,
+            sql = tracing::field::Empty
+        );
+        self.update_waypoint_untraced(mission, waypoint, change, expected_version, plan)
+            .instrument(span)
+            .await
+    }
+
     /// Moves a waypoint and bumps its mission's version and `updated_at`, in
     /// one unit of work. With `expected_version`, a mission at another
     /// version is left alone and the call fails with
     /// [`StoreError::PreconditionFailed`]. Returns the waypoint as stored and the
     /// mission's new version.
-    pub async fn update_waypoint(
+    async fn update_waypoint_untraced(
         &self,
         mission: MissionId,
         waypoint: WaypointId,
@@ -113,8 +135,21 @@ impl Store {
         evidence_only(&self.evidence, kind, sql, n, start.elapsed());
     }
 
-    /// Creates a mission (id assigned: one past the highest ever used).
+    /// mission_create: see `create_untraced`; under a `store` span (exported with
+    /// `--otlp-endpoint`: its statements and SQL as attributes).
     pub async fn create(&self, new: NewMission) -> Result<Mission, StoreError> {
+        use tracing::Instrument;
+        let span = tracing::debug_span!(
+            "store",
+            kind = "mission_create",
+            statements = tracing::field::Empty,
+            sql = tracing::field::Empty
+        );
+        self.create_untraced(new).instrument(span).await
+    }
+
+    /// Creates a mission (id assigned: one past the highest ever used).
+    async fn create_untraced(&self, new: NewMission) -> Result<Mission, StoreError> {
         let queries = 1 + new.waypoints.len() as u64;
         let start = std::time::Instant::now();
         let out = self
@@ -126,9 +161,28 @@ impl Store {
         out
     }
 
+    /// mission_delete: see `delete_untraced`; under a `store` span (exported with
+    /// `--otlp-endpoint`: its statements and SQL as attributes).
+    pub async fn delete(
+        &self,
+        id: MissionId,
+        expected_version: Option<i64>,
+    ) -> Result<(), StoreError> {
+        use tracing::Instrument;
+        let span = tracing::debug_span!(
+            "store",
+            kind = "mission_delete",
+            statements = tracing::field::Empty,
+            sql = tracing::field::Empty
+        );
+        self.delete_untraced(id, expected_version)
+            .instrument(span)
+            .await
+    }
+
     /// Deletes a mission and its waypoints. With `expected_version`, only at
     /// that version.
-    pub async fn delete(
+    async fn delete_untraced(
         &self,
         id: MissionId,
         expected_version: Option<i64>,

@@ -257,6 +257,12 @@ pub fn evidence_only(
     statements: u64,
     elapsed: Duration,
 ) {
+    // On the store call's span (exported with --otlp-endpoint).
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        span.record("statements", i64::try_from(statements).unwrap_or(i64::MAX));
+        span.record("sql", tracing::field::debug(sql));
+    }
     let _ = COUNTERS.try_with(|c| {
         c.statements.borrow_mut().push(StatementTime {
             kind,
