@@ -19,6 +19,11 @@ const INSERT_MISSIONS: &str = "INSERT INTO missions (id, name, status, region, p
 /// The head of a waypoint insert.
 const INSERT_WAYPOINTS: &str = "INSERT INTO waypoints (mission_id, seq, name, lat, lon, alt_m)";
 
+/// One row of it, as `/__admin/queries` explains it (a write sends up to
+/// a hundred rows per statement).
+const INSERT_WAYPOINT_ROW: &str =
+    "INSERT INTO waypoints (mission_id, seq, name, lat, lon, alt_m) VALUES (?, ?, ?, ?, ?, ?)";
+
 /// A waypoint's move bumps its mission's version first.
 const BUMP_VERSION: &str = "UPDATE missions SET version = version + 1, updated_at = ?1 \
      WHERE id = ?2 AND (?3 IS NULL OR version = ?3) RETURNING version";
@@ -157,7 +162,7 @@ impl Store {
             .write(queries, move |conn| insert_mission(conn, new))
             .await;
         let kind = StatementKind::MissionCreate;
-        self.written(kind, &[INSERT_MISSION, INSERT_WAYPOINTS], queries, start);
+        self.written(kind, &[INSERT_MISSION, INSERT_WAYPOINT_ROW], queries, start);
         out
     }
 
