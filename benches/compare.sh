@@ -23,7 +23,9 @@
 #     reading 1 MiB answers at once.
 # The harness runs with each engine: "harness" is the native HTTP/1.1
 # engine (the default), "harness-hyper" the same binary with --engine
-# hyper (in the generators, open, idle and bodies sections).
+# hyper (in the generators, open, idle and bodies sections);
+# "harness-metrics" (generators only, not in the default TOOLS) the native
+# engine with --metrics-listen, its /metrics scraped every second.
 # Tools it needs are installed when missing (wrk and python3-venv with
 # apt-get, oha with cargo install, locust with pip into a venv), or reported
 # missing in one line; a missing tool's rows say so. Not part of CI.
@@ -128,11 +130,22 @@ for r in $(seq "$ROUNDS"); do
   section generators || break
   if tool harness || tool harness-hyper; then
     runs=()
-    tool harness && runs+=("harness|$HARNESS|")
-    tool harness-hyper && runs+=("harness --engine hyper|$HARNESS|hyper")
-    for h in "${runs[@]}" ${BASELINE_URL:+"harness (baseline)|$BASELINE_HARNESS|"}; do
-      IFS='|' read -r label bin engine <<<"$h"
-      /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$bin" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" ${engine:+--engine "$engine"} >/dev/null
+    tool harness && runs+=("harness|$HARNESS||")
+    tool harness-hyper && runs+=("harness --engine hyper|$HARNESS|hyper|")
+    tool harness-metrics && runs+=("harness --metrics-listen (scraped 1/s)|$HARNESS||metrics")
+    for h in "${runs[@]}" ${BASELINE_URL:+"harness (baseline)|$BASELINE_HARNESS||"}; do
+      IFS='|' read -r label bin engine metrics <<<"$h"
+      if [ -n "$metrics" ]; then
+        # The live exposition on, and scraped every second as Prometheus would.
+        /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$bin" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" --metrics-listen 127.0.0.1:0 >/dev/null 2>"$work/m.err" &
+        gen=$!
+        for _ in $(seq 50); do grep -q '^metrics listening on' "$work/m.err" && break; sleep 0.1; done
+        live=$(sed -n 's/^metrics listening on //p' "$work/m.err")
+        while kill -0 $gen 2>/dev/null; do taskset -c 0 curl -s -o /dev/null "$live/metrics" || true; sleep 1; done
+        wait $gen
+      else
+        /usr/bin/time -f "CPU %U %S" -o "$work/t" taskset -c 1 "$bin" run --target "$BASE" --scenario "$work/healthz.toml" --quiet --no-server-stats --out "$work/h.json" ${engine:+--engine "$engine"} >/dev/null
+      fi
       python3 - "$work/h.json" "$(cpu_of "$work/t")" "$label" >>"$results" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1])); s = r["steady"]
