@@ -131,6 +131,16 @@ pub struct Exporter {
     export: Arc<LiveExport>,
 }
 
+impl Exporter {
+    /// Each SLO over `cells` and the seconds its stages have run.
+    fn slo_states(&self, cells: &[Vec<Tally>]) -> Vec<SloState> {
+        self.slos
+            .iter()
+            .map(|l| l.now(cells, &self.seconds))
+            .collect()
+    }
+}
+
 impl Watcher for Exporter {
     fn sample(
         &mut self,
@@ -156,11 +166,7 @@ impl Watcher for Exporter {
         if let Some(n) = stage.and_then(|s| self.seconds.get_mut(s)) {
             *n += 1;
         }
-        let slos: Vec<SloState> = self
-            .slos
-            .iter()
-            .map(|l| l.now(cells, &self.seconds))
-            .collect();
+        let slos = self.slo_states(cells);
         if let Ok(mut s) = self.export.state.lock() {
             s.push(point, stage);
             s.requests = cells.iter().flatten().map(|t| t.requests).sum();
@@ -172,11 +178,7 @@ impl Watcher for Exporter {
     /// The run ended.
     fn finish(&mut self, cells: &[Vec<Tally>]) {
         self.handles.finish();
-        let slos: Vec<SloState> = self
-            .slos
-            .iter()
-            .map(|l| l.now(cells, &self.seconds))
-            .collect();
+        let slos = self.slo_states(cells);
         if let Ok(mut s) = self.export.state.lock() {
             s.phase = Phase::Done;
             s.stage = None;

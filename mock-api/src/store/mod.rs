@@ -42,6 +42,7 @@ use crate::truth::evidence::{statement, Evidence, StatementKind};
 pub use error::StoreError;
 use reader::Readers;
 pub use storage::{StorageFailure, StorageFault};
+use tracing::Instrument;
 use writer::Writer;
 
 /// Embedded migrations (`mock-api/migrations`).
@@ -151,6 +152,18 @@ pub struct Store {
     path: PathBuf,
     /// Statement kinds and slow requests (`/__admin/queries`, `/__admin/slow`).
     pub evidence: Arc<Evidence>,
+}
+
+/// A store call's span (`debug`: exported with `--otlp-endpoint`, off
+/// otherwise); its statements and SQL are recorded when they have run
+/// ([`crate::truth::evidence::evidence_only`]).
+pub(crate) fn store_span(kind: StatementKind) -> tracing::Span {
+    tracing::debug_span!(
+        "store",
+        kind = kind.as_str(),
+        statements = tracing::field::Empty,
+        sql = tracing::field::Empty
+    )
 }
 
 /// Parses `sqlite://PATH` (or `sqlite:PATH`, or a bare path) into a file path.
@@ -314,13 +327,7 @@ impl Store {
         id: MissionId,
         plan: QueryPlan,
     ) -> Result<Option<Mission>, StoreError> {
-        use tracing::Instrument;
-        let span = tracing::debug_span!(
-            "store",
-            kind = "mission_read",
-            statements = tracing::field::Empty,
-            sql = tracing::field::Empty
-        );
+        let span = store_span(StatementKind::MissionRead);
         self.mission_untraced(id, plan).instrument(span).await
     }
 

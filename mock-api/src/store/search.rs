@@ -127,12 +127,7 @@ impl Store {
         plan: QueryPlan,
     ) -> Result<SearchPage, StoreError> {
         use tracing::Instrument;
-        let span = tracing::debug_span!(
-            "store",
-            kind = "mission_search",
-            statements = tracing::field::Empty,
-            sql = tracing::field::Empty
-        );
+        let span = super::store_span(truth::evidence::StatementKind::MissionSearch);
         self.search_untraced(query, plan).instrument(span).await
     }
 
@@ -145,19 +140,20 @@ impl Store {
     ) -> Result<SearchPage, StoreError> {
         let sql = SearchSql::new(query, plan);
         let statements = sql.statements();
-        let shown = [sql.page.clone(), sql.count.clone().unwrap_or_default()];
         let start = Instant::now();
-        let (mut missions, total, total_exact) = if plan.missing_index {
+        let (sql, (mut missions, total, total_exact)) = if plan.missing_index {
+            // On the blocking pool: the statements come back with the rows.
             Arc::clone(&self.readers)
-                .slow(ACQUIRE_TIMEOUT, move |conn| sql.run(conn))
+                .slow(ACQUIRE_TIMEOUT, move |conn| {
+                    sql.run(conn).map(|out| (sql, out))
+                })
                 .await?
         } else {
-            self.readers.with(|conn| sql.run(conn))?
+            let out = self.readers.with(|conn| sql.run(conn))?;
+            (sql, out)
         };
-        let ran: Vec<&str> = shown
-            .iter()
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
+        let ran: Vec<&str> = std::iter::once(sql.page.as_str())
+            .chain(sql.count.as_deref())
             .collect();
         truth::evidence::statement(
             &self.evidence,

@@ -85,12 +85,7 @@ impl Store {
         plan: QueryPlan,
     ) -> Result<(Waypoint, i64), StoreError> {
         use tracing::Instrument;
-        let span = tracing::debug_span!(
-            "store",
-            kind = "waypoint_update",
-            statements = tracing::field::Empty,
-            sql = tracing::field::Empty
-        );
+        let span = super::store_span(StatementKind::WaypointUpdate);
         self.update_waypoint_untraced(mission, waypoint, change, expected_version, plan)
             .instrument(span)
             .await
@@ -144,12 +139,7 @@ impl Store {
     /// `--otlp-endpoint`: its statements and SQL as attributes).
     pub async fn create(&self, new: NewMission) -> Result<Mission, StoreError> {
         use tracing::Instrument;
-        let span = tracing::debug_span!(
-            "store",
-            kind = "mission_create",
-            statements = tracing::field::Empty,
-            sql = tracing::field::Empty
-        );
+        let span = super::store_span(StatementKind::MissionCreate);
         self.create_untraced(new).instrument(span).await
     }
 
@@ -174,12 +164,7 @@ impl Store {
         expected_version: Option<i64>,
     ) -> Result<(), StoreError> {
         use tracing::Instrument;
-        let span = tracing::debug_span!(
-            "store",
-            kind = "mission_delete",
-            statements = tracing::field::Empty,
-            sql = tracing::field::Empty
-        );
+        let span = super::store_span(StatementKind::MissionDelete);
         self.delete_untraced(id, expected_version)
             .instrument(span)
             .await
